@@ -1,0 +1,32 @@
+# `make test` and `make demo` work on a fresh machine with only Python 3.11:
+# both create .venv when it is missing and install schedopt with its dev extras.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo bench slow clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow" tests notebooks
+
+slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow tests
+
+demo: $(STAMP)
+	$(BIN)/python -m schedopt demo
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bounds.py
+	$(BIN)/python benchmarks/solvers.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

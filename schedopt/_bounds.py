@@ -1,0 +1,275 @@
+"""The convergence bounds of THEORY §2 as differentiable JAX functions.
+
+Every bound has the form ``a/λ + b·λ`` in the schedule's multiplier λ (THEORY §4.1), which
+``optimal_scale`` solves in closed form.
+
+Precision: the bounds are computed in float64 whatever the caller's JAX settings. Each
+public function enters ``jax.enable_x64(True)``, a thread-local context manager, for the
+duration of the call (or of its tracing under ``jax.jit``) and leaves the global
+``jax_enable_x64`` flag untouched. The returned value is a float64 JAX scalar; gradients
+with respect to a float32 input come back in float32 (JAX casts cotangents to the input's
+dtype), computed from float64 intermediates.
+
+Conventions (THEORY §2): a term ``η_t²/η_{t+1:T}`` with ``η_t > 0`` over an empty tail is
+``+∞``, ``0/0`` counts as 0, and ``D²/(2η_{1:T})`` is ``+∞`` for an all-zero schedule.
+Bounds (B) and (C) are therefore finite exactly when ``η_T > 0``. Where a bound is ``+∞``
+its gradient is reported as 0 (no finite subgradient exists there); no value or gradient
+is ever NaN on ``η ≥ 0``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from schedopt import _validation
+
+_INF = float("inf")
+
+
+def _prepare(eta, D, G):
+    """Validated float64 (eta, D², G²) with G² broadcast to the schedule's length."""
+    eta = _validation.schedule(eta)
+    D = _validation.scale(D, "D")
+    G = _validation.gradient_norms(G, eta.shape[0])
+    eta = jnp.asarray(eta, jnp.float64)
+    G2 = jnp.broadcast_to(jnp.square(jnp.asarray(G, jnp.float64)), eta.shape)
+    return eta, jnp.square(jnp.asarray(D, jnp.float64)), G2
+
+
+def _tail_sums(eta):
+    """S_t = η_{t:T} for t = 1..T, summed from the end so that no digit is cancelled."""
+    return jax.lax.cumsum(eta, reverse=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Bound (C): D²/(2η_{1:T}) + ½ Σ_t G_t² η_t² / η_{min(t+1,T):T}
+# ---------------------------------------------------------------------------------------
+
+def _last_parts(eta, D2, G2):
+    S = _tail_sums(eta)
+    finite = eta[-1] > 0
+    # For t < T the denominator S_{t+1} >= η_T > 0 whenever the bound is finite; the guard
+    # only keeps the discarded branch of the where() free of 0/0.
+    denom = jnp.where(finite, jnp.append(S[1:], 1.0), 1.0)
+    ratio = eta / denom                                   # η_t / S_{t+1}, t < T
+    ratio = ratio.at[-1].set(0.5)                         # t = T term is linear: ½ G_T² η_T
+    S1 = jnp.where(finite, S[0], 1.0)
+    return S, finite, denom, ratio, S1
+
+
+@jax.custom_vjp
+def _last_core(eta, D2, G2):
+    _, finite, _, ratio, S1 = _last_parts(eta, D2, G2)
+    value = 0.5 * D2 / S1 + jnp.sum(G2 * eta * jnp.where(finite, ratio, 0.0) * _half_except_last(eta))
+    return jnp.where(finite, value, _INF)
+
+
+def _half_except_last(eta):
+    # Terms t < T are ½ G_t² η_t · (η_t/S_{t+1}); the last ratio already carries its ½.
+    return jnp.full(eta.shape, 0.5).at[-1].set(1.0)
+
+
+def _last_fwd(eta, D2, G2):
+    S, finite, denom, ratio, S1 = _last_parts(eta, D2, G2)
+    u = G2 * eta * ratio * _half_except_last(eta)         # the T summands
+    value = jnp.where(finite, 0.5 * D2 / S1 + jnp.sum(u), _INF)
+    return value, (eta, D2, G2, finite, denom, ratio, S1)
+
+
+def _last_bwd(res, g):
+    # jax.grad traces this rule after last_iterate_bound has returned, outside its x64
+    # context, so the rule enters the context itself.
+    with jax.enable_x64(True):
+        return _last_bwd_x64(res, g)
+
+
+def _last_bwd_x64(res, g):
+    eta, D2, G2, finite, denom, ratio, S1 = res
+    # ∂/∂η_k: −D²/(2S_1²) + G_k² η_k/S_{k+1} − Σ_{t<k} ½ G_t² η_t²/S_{t+1}²  (k < T),
+    # and ½ G_T² − Σ_{t<T} ½ G_t² η_t²/S_{t+1}² for k = T.
+    sq = 0.5 * G2 * jnp.square(ratio)
+    sq = sq.at[-1].set(0.0)
+    before = jnp.cumsum(sq) - sq                           # Σ_{t<k}, exclusive prefix
+    own = G2 * ratio
+    own = own.at[-1].set(0.5 * G2[-1])
+    d_eta = own - before - 0.5 * D2 / jnp.square(S1)
+    d_G2 = eta * ratio * _half_except_last(eta)
+    d_D2 = 0.5 / S1
+    zero = jnp.zeros_like(eta)
+    scale = jnp.where(finite, g, 0.0)
+    return (jnp.where(finite, d_eta, zero) * scale,
+            d_D2 * scale,
+            jnp.where(finite, d_G2, zero) * scale)
+
+
+_last_core.defvjp(_last_fwd, _last_bwd)
+
+
+def last_iterate_bound(eta, D=1.0, G=1.0):
+    r"""Bound (C) on ``E[L(θ_T) − L*]`` for any schedule ``η ≥ 0`` (THEORY §2).
+
+    .. math::
+        \frac{D^2}{2\eta_{1:T}} + \frac12 \sum_{t=1}^{T} \frac{G_t^2 \eta_t^2}{\eta_{\min(t+1,T):T}}
+
+    Su, "让炼丹更科学一些 (IV)", eq. last-2; Defazio et al. (2023), Thm 10.
+
+    Args:
+      eta: the schedule η_1..η_T, a non-empty 1-D array of finite values ≥ 0.
+      D: distance ``‖θ_1 − θ*‖`` (> 0).
+      G: gradient-norm bound, a scalar or one value per step (each > 0).
+
+    Returns:
+      A float64 JAX scalar, ``+∞`` when ``η_T = 0``. O(T) time and memory; works under
+      ``jax.grad``, ``jax.jit`` and ``jax.vmap``.
+    """
+    with jax.enable_x64(True):
+        eta, D2, G2 = _prepare(eta, D, G)
+        return _last_core(eta, D2, G2)
+
+
+# ---------------------------------------------------------------------------------------
+# Bound (B): D²/(2Tη_T) + G_T²η_T/2 + ½ Σ_{t<T} G_t² η_t² / (η_T (T − t))
+# ---------------------------------------------------------------------------------------
+
+def _monotone_value(eta, D2, G2):
+    T = eta.shape[0]
+    finite = eta[-1] > 0
+    last = jnp.where(finite, eta[-1], 1.0)
+    # 1/(T − t) for t < T; the last weight 1 turns ½G_T²η_T²/η_T into ½G_T²η_T.
+    weights = 1.0 / jnp.arange(T, 0, -1, dtype=jnp.float64)
+    value = 0.5 * D2 / (T * last) + 0.5 * jnp.sum(G2 * jnp.square(eta) * weights) / last
+    return jnp.where(finite, value, _INF)
+
+
+def monotone_last_iterate_bound(eta, D=1.0, G=1.0):
+    r"""Bound (B) on ``E[L(θ_T) − L*]`` for a non-increasing schedule (THEORY §2).
+
+    .. math::
+        \frac{D^2}{2T\eta_T} + \frac{G_T^2\eta_T}{2}
+        + \frac12 \sum_{t=1}^{T-1} \frac{G_t^2 \eta_t^2}{\eta_T (T-t)}
+
+    Su, "让炼丹更科学一些 (III)", eq. last-1.
+
+    Raises:
+      ValueError: when a concrete ``eta`` increases anywhere beyond rounding (the message
+        says where). A traced ``eta`` cannot be checked; the bound does not hold for it.
+    """
+    with jax.enable_x64(True):
+        eta, D2, G2 = _prepare(eta, D, G)
+        _validation.nonincreasing(eta, "eta", "bound (B)")
+        return _where_finite_grad(_monotone_value, eta, D2, G2)
+
+
+# ---------------------------------------------------------------------------------------
+# Bound (A): the average-iterate bounds
+# ---------------------------------------------------------------------------------------
+
+def _average_weighted_value(eta, D2, G2):
+    total = jnp.sum(eta)
+    finite = total > 0
+    return jnp.where(finite, (D2 + jnp.sum(G2 * jnp.square(eta))) / (2.0 * jnp.where(finite, total, 1.0)), _INF)
+
+
+def _average_nonincreasing_value(eta, D2, G2):
+    T = eta.shape[0]
+    finite = eta[-1] > 0
+    last = jnp.where(finite, eta[-1], 1.0)
+    return jnp.where(finite, (D2 + jnp.sum(G2 * jnp.square(eta))) / (2.0 * T * last), _INF)
+
+
+_AVERAGE_FORMS = {"weighted": _average_weighted_value,
+                  "nonincreasing": _average_nonincreasing_value}
+
+
+def average_iterate_bound(eta, D=1.0, G=1.0, *, form="weighted"):
+    r"""Bound (A) on the averaged iterate's suboptimality (THEORY §2).
+
+    ``form="weighted"`` (any η ≥ 0), for the η-weighted average iterate θ̄:
+
+    .. math:: \frac{D^2 + \sum_t G_t^2 \eta_t^2}{2\eta_{1:T}}
+
+    ``form="nonincreasing"`` (non-increasing η, seed 000 eq. avg-2), for the plain average
+    of the losses ``(1/T) Σ_t E[L(θ_t) − L*]``:
+
+    .. math:: \frac{D^2}{2T\eta_T} + \frac{1}{2T}\sum_t \frac{G_t^2\eta_t^2}{\eta_T}
+    """
+    if form not in _AVERAGE_FORMS:
+        raise ValueError(f"form must be one of {sorted(_AVERAGE_FORMS)}, got {form!r}")
+    with jax.enable_x64(True):
+        eta, D2, G2 = _prepare(eta, D, G)
+        if form == "nonincreasing":
+            _validation.nonincreasing(eta, "eta", "bound (A) in its non-increasing form")
+        return _where_finite_grad(_AVERAGE_FORMS[form], eta, D2, G2)
+
+
+def _where_finite_grad(fn, eta, D2, G2):
+    """fn(eta, D2, G2) with the gradient zeroed (not NaN) where the value is +∞."""
+    value = fn(eta, D2, G2)
+    # The value is computed on a safe branch already; stop_gradient on the infinite branch
+    # only matters for the reported gradient, which is 0 there.
+    return jnp.where(jnp.isfinite(value), value, jax.lax.stop_gradient(value))
+
+
+# ---------------------------------------------------------------------------------------
+# The best multiplier (THEORY §4.1)
+# ---------------------------------------------------------------------------------------
+
+class Scale(NamedTuple):
+    """The best multiplier λ* of a shape and the bound's value at λ*·shape."""
+    scale: float
+    value: float
+
+
+def _coefficients(bound, shape, D2, G2):
+    """(a, b) with bound(λ·shape) = a/λ + b·λ."""
+    T = shape.shape[0]
+    if bound == "last_iterate":
+        S = np.cumsum(shape[::-1])[::-1]
+        denom = np.append(S[1:], 1.0)
+        terms = G2 * shape * shape / denom
+        terms[-1] = G2[-1] * shape[-1]
+        return D2 / (2 * S[0]), 0.5 * float(np.sum(terms))
+    if bound == "monotone_last_iterate":
+        weights = 1.0 / np.arange(T, 0, -1, dtype=np.float64)
+        return D2 / (2 * T * shape[-1]), 0.5 * float(np.sum(G2 * shape**2 * weights)) / shape[-1]
+    energy = float(np.sum(G2 * shape**2))
+    if bound == "average_iterate":
+        total = float(np.sum(shape))
+        return D2 / (2 * total), energy / (2 * total)
+    return D2 / (2 * T * shape[-1]), energy / (2 * T * shape[-1])   # average, non-increasing
+
+
+BOUNDS = ("last_iterate", "monotone_last_iterate", "average_iterate",
+          "average_iterate_nonincreasing")
+
+
+def optimal_scale(shape, D=1.0, G=1.0, bound="last_iterate") -> Scale:
+    r"""The multiplier λ* minimising ``bound(λ·shape)`` and the bound's value there.
+
+    Every bound is ``a/λ + bλ`` in λ (THEORY §4.1), so ``λ* = √(a/b)`` and the value is
+    ``2√(ab)``; for bound (C), ``λ* = D/√(s_{1:T}·h)`` and the value is ``D·√(h/s_{1:T})``.
+
+    Args:
+      shape: the schedule's shape s ≥ 0 (any positive scaling of it gives the same answer).
+      bound: ``"last_iterate"`` (C), ``"monotone_last_iterate"`` (B), ``"average_iterate"``
+        (A, weighted) or ``"average_iterate_nonincreasing"`` (A, seed 000's form).
+    """
+    if bound not in BOUNDS:
+        raise ValueError(f"bound must be one of {', '.join(map(repr, BOUNDS))}, got {bound!r}")
+    shape = _validation.schedule(shape, "shape")
+    if _validation.is_traced(shape):
+        raise TypeError("optimal_scale works on concrete arrays; it cannot be traced by jax")
+    D = _validation.positive_scalar(D, "D")
+    G2 = np.broadcast_to(np.square(_validation.gradient_norms(G, shape.shape[0])), shape.shape)
+    if bound in ("monotone_last_iterate", "average_iterate_nonincreasing"):
+        _validation.nonincreasing(shape, "shape", f"bound {bound!r}")
+    needs_last = bound != "average_iterate"
+    if (needs_last and shape[-1] == 0) or not np.any(shape > 0):
+        where = "its last entry is 0" if needs_last and np.any(shape > 0) else "it is all zero"
+        raise ValueError(f"shape makes bound {bound!r} infinite for every multiplier ({where})")
+    a, b = _coefficients(bound, shape, D * D, G2)
+    return Scale(scale=float(np.sqrt(a / b)), value=float(2.0 * np.sqrt(a * b)))
