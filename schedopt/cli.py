@@ -1,0 +1,369 @@
+"""The ``schedopt`` command line (also ``python -m schedopt``).
+
+Commands: ``optimize`` (one optimal schedule to a file), ``refine`` (the optimum for the
+gradient norms of a previous run), ``compare`` (every schedule family against the optimum),
+``scaling`` (the fitted 1/√T law), ``report`` (tables and figures as Markdown and HTML) and
+``demo`` (the report on its defaults).
+
+Flags carry the names of the Python API (``--steps`` is ``steps``, ``--max-lr`` is
+``max_lr``, ``--D`` is ``D``) and so do the keys of the JSON the commands write. A bad
+argument exits with status 2 and one line on standard error that says what is wrong.
+Only the standard library is imported at start-up; each command imports what it needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+
+# The methods of optimal_schedule (schedopt._solve.METHODS, checked by the tests); listed
+# here so that --help does not have to import the solvers.
+_METHODS = ("auto", "exact", "newton", "lbfgsb", "pgd")
+_GRAD_NORMS_HELP = ("a gradient-norm log: .npy (a 1-D array), or a .csv/.txt with a step "
+                    "column and a value column under a header")
+
+
+class UsageError(Exception):
+    """A bad command line that argparse itself cannot see (e.g. two flags that conflict)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``schedopt optimize: error: ...`` and status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _examples(*lines: str) -> str:
+    return "example:\n" + "\n".join("  " + line for line in lines)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="schedopt",
+        description=textwrap.fill(
+            "Provably good learning-rate schedules: the schedule that minimises SGD's "
+            "last-iterate bound (C), its comparison with the schedules people use, and a "
+            "report with tables and figures.", 88),
+        epilog=_examples("schedopt optimize --steps 1000 --out eta.json",
+                         "schedopt report --out report"),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name, help, description, examples):
+        return commands.add_parser(
+            name, help=help, description=textwrap.fill(description, 88),
+            epilog=_examples(*examples),
+            formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    p = command("optimize", "write the optimal schedule for T steps to a file",
+                "Solve for the schedule η_1..η_T that minimises bound (C) and write it as "
+                ".json (with the solve's details), .csv (step, eta) or .npy (the array), "
+                "chosen by the file's extension.",
+                ["schedopt optimize --steps 1000 --out eta.json",
+                 "schedopt optimize --steps 10000 --monotone --warmup 500 --peak-lr 0.1 "
+                 "--out eta.csv"])
+    _flag_steps(p, required=True)
+    _flag_D(p)
+    p.add_argument("--G", type=_number, default=None, metavar="X",
+                   help="gradient-norm bound G (> 0, default 1)")
+    p.add_argument("--grad-norms", dest="grad_norms", metavar="FILE",
+                   help=f"per-step G_t instead of --G, from {_GRAD_NORMS_HELP}; "
+                        "resampled to --steps")
+    _flag_method(p)
+    _flag_monotone(p)
+    p.add_argument("--max-lr", dest="max_lr", type=_number, metavar="X",
+                   help="cap every η_t at X (in the units of D/G)")
+    _flag_warmup(p)
+    _flag_peak_lr(p)
+    _flag_out(p)
+    p.set_defaults(run=_cmd_optimize)
+
+    p = command("refine", "the optimal schedule for the gradient norms of a previous run",
+                "Read a gradient-norm log, smooth it, resample it to --steps and write the "
+                "schedule minimising bound (C) with G_t from the log (THEORY §3, §4.4).",
+                ["schedopt refine --grad-norms run1.csv --steps 5000 --peak-lr 0.1 "
+                 "--out run2.json"])
+    p.add_argument("--grad-norms", dest="grad_norms", metavar="FILE", required=True,
+                   help=_GRAD_NORMS_HELP)
+    _flag_steps(p, required=False)
+    _flag_peak_lr(p)
+    _flag_out(p)
+    _flag_D(p)
+    _flag_monotone(p)
+    _flag_warmup(p)
+    p.add_argument("--smoothing", default="median", metavar="S",
+                   help="median (a median filter over --width of the log, the default) or none")
+    p.add_argument("--width", type=_number, default=0.1, metavar="F",
+                   help="median filter width as a fraction of the log (default 0.1)")
+    _flag_method(p)
+    p.set_defaults(run=_cmd_refine)
+
+    p = command("compare", "every schedule family at its best multiplier against the optimum",
+                "Print the table of bound (C) for each schedule family at its best multiplier "
+                "(THEORY §4.1), as a ratio to the optimum, with the variational prediction.",
+                ["schedopt compare --steps 1000", "schedopt compare --steps 1000 --out table.md"])
+    p.add_argument("--steps", type=_positive_int, required=True, metavar="T",
+                   help="number of steps T")
+    p.add_argument("--D", type=_number, default=1.0, metavar="X", help="‖θ_1 − θ*‖ (default 1)")
+    p.add_argument("--G", type=_number, default=1.0, metavar="X",
+                   help="gradient-norm bound (default 1)")
+    p.add_argument("--out", metavar="FILE", help="also write the table (.json, .csv or .md)")
+    p.set_defaults(run=_cmd_compare)
+
+    p = command("scaling", "fit bound*(T) ≈ c·T^(−p) for the optimum and each family",
+                "Solve on a grid of T and fit c·T^(−p) by least squares in log–log; the "
+                "optimum should give p ≈ 0.5 and c ≈ 2DG (THEORY §3).",
+                ["schedopt scaling", "schedopt scaling --min-steps 100 --max-steps 10000 "
+                 "--num 9 --out scaling.json"])
+    p.add_argument("--min-steps", dest="min_steps", type=_positive_int, default=100, metavar="T",
+                   help="smallest T of the grid (default 100)")
+    p.add_argument("--max-steps", dest="max_steps", type=_positive_int, default=1_000_000,
+                   metavar="T", help="largest T of the grid (default 10^6)")
+    p.add_argument("--num", type=_positive_int, default=25, metavar="N",
+                   help="number of log-spaced T values (default 25)")
+    p.add_argument("--out", metavar="FILE", help="also write the table (.json, .csv or .md)")
+    p.set_defaults(run=_cmd_scaling)
+
+    p = command("report", "write report.md and a self-contained report.html",
+                "Run the comparison, the scaling fit, a short solver benchmark and the quick "
+                "training benchmark, and write DIR/report.md, DIR/report.html (figures "
+                "embedded) and the figures as PNG files in DIR.",
+                ["schedopt report --out report", "schedopt report --out /tmp/r --quick"])
+    p.add_argument("--out", default="report", metavar="DIR",
+                   help="output folder, created if missing (default ./report)")
+    p.add_argument("--quick", action="store_true",
+                   help="smaller grids and no training benchmark (about a minute)")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bars")
+    p.set_defaults(run=_cmd_report)
+
+    p = command("demo", "the report on its defaults, then where it is",
+                "What `make demo` runs: `schedopt report --out report` with progress bars.",
+                ["schedopt demo", "python -m schedopt demo --out /tmp/demo"])
+    p.add_argument("--out", default="report", metavar="DIR",
+                   help="output folder (default ./report)")
+    p.set_defaults(run=_cmd_demo)
+    return parser
+
+
+def _flag_steps(p, *, required: bool) -> None:
+    p.add_argument("--steps", type=_positive_int, required=required, metavar="T",
+                   help="number of steps T" + ("" if required else
+                                               " (default: the length of the log)"))
+
+
+def _flag_D(p) -> None:
+    p.add_argument("--D", type=_number, default=1.0, metavar="X",
+                   help="distance ‖θ_1 − θ*‖ (> 0, default 1)")
+
+
+def _flag_method(p) -> None:
+    p.add_argument("--method", default="auto", metavar="M",
+                   help=f"solver: {', '.join(_METHODS)} (default auto: exact without "
+                        "constraints, newton with them)")
+
+
+def _flag_monotone(p) -> None:
+    p.add_argument("--monotone", action="store_true",
+                   help="force a non-increasing schedule after the warm-up")
+
+
+def _flag_warmup(p) -> None:
+    p.add_argument("--warmup", type=_positive_int, default=None, metavar="N",
+                   help="N steps of linear warm-up up to the first free value")
+
+
+def _flag_peak_lr(p) -> None:
+    p.add_argument("--peak-lr", dest="peak_lr", type=_number, metavar="X",
+                   help="rescale the schedule so that its largest value is X")
+
+
+def _flag_out(p) -> None:
+    p.add_argument("--out", required=True, metavar="FILE",
+                   help="output file: .json, .csv or .npy (by extension)")
+
+
+# ---------------------------------------------------------------------------------------
+# Commands. Each returns an exit status; library imports happen here, not at start-up.
+# ---------------------------------------------------------------------------------------
+
+def _cmd_optimize(args) -> int:
+    from schedopt import _io
+
+    out = _io.check_output_path(args.out)
+    if args.grad_norms is not None and args.G is not None:
+        raise UsageError("give either --G or --grad-norms, not both")
+    _check_peak_and_cap(args)
+    if args.grad_norms is not None:
+        from schedopt import _gradlogs
+        from schedopt._refine import refine
+
+        log = _read_grad_norms(args.grad_norms)
+        result = refine(log, steps=args.steps, smoothing="none", D=args.D,
+                        monotone=args.monotone, warmup=args.warmup, method=args.method,
+                        max_lr=args.max_lr)
+        G = _resampled_G(log, args.steps)
+        del _gradlogs
+    else:
+        from schedopt._solve import optimal_schedule
+
+        G = 1.0 if args.G is None else args.G
+        result = optimal_schedule(args.steps, args.D, G, method=args.method,
+                                  monotone=args.monotone, max_lr=args.max_lr,
+                                  warmup=args.warmup)
+    result = _rescale_to_peak(result, args.peak_lr, args.D, G)
+    _io.write_schedule(out, result, D=args.D, G=G, peak_lr=args.peak_lr)
+    _print_summary(result, out, args.D, G, args.peak_lr)
+    return 0
+
+
+def _check_peak_and_cap(args) -> None:
+    if args.peak_lr is not None and getattr(args, "max_lr", None) is not None:
+        raise UsageError("--peak-lr rescales the schedule to a given largest value and "
+                         "--max-lr caps it in units of D/G; give one of them, not both")
+    if args.peak_lr is not None:
+        from schedopt._validation import positive_scalar
+
+        positive_scalar(args.peak_lr, "peak_lr")
+
+
+def _read_grad_norms(path):
+    from pathlib import Path
+
+    from schedopt import _gradlogs
+
+    if not Path(path).is_file():
+        raise ValueError(f"grad_norms: no such file: {str(path)!r}")
+    return _gradlogs.read_grad_norms(path)
+
+
+def _resampled_G(log, steps):
+    raise NotImplementedError
+
+
+def _rescale_to_peak(result, peak_lr, D, G):
+    """The same shape with max η = peak_lr; bound recomputed, gap carried over honestly.
+
+    If ``result`` is within ``gap`` of the optimum, the rescaled schedule is within
+    ``bound(rescaled) − result.bound + gap`` of it.
+    """
+    if peak_lr is None:
+        return result
+    import dataclasses
+
+    import numpy as np
+
+    from schedopt._bounds import last_iterate_bound
+
+    eta = result.eta * (peak_lr / float(np.max(result.eta)))
+    bound = float(last_iterate_bound(eta, D, G))
+    gap = None if result.gap is None else bound - result.bound + result.gap
+    return dataclasses.replace(result, eta=eta, bound=bound, gap=gap,
+                               message=result.message + f"; rescaled to peak_lr = {peak_lr!r}")
+
+
+def _print_summary(result, out, D, G, peak_lr) -> None:
+    import numpy as np
+
+    eta = result.eta
+    T = eta.shape[0]
+    gap = "n/a" if result.gap is None else f"{result.gap:.2e}"
+    lines = [
+        f"schedule: T = {T}, method = {result.method}, "
+        f"{'converged' if result.converged else 'NOT converged'} "
+        f"({result.iterations} iterations, {result.seconds:.3g} s)",
+        f"bound (C) = {result.bound:.10g} (√T·bound = {np.sqrt(T) * result.bound:.6g}, "
+        f"certified gap to the optimum: {gap})",
+        f"η_1 = {eta[0]:.6g}, max η = {np.max(eta):.6g}, η_T = {eta[-1]:.6g}"
+        + (f" (rescaled to peak_lr = {peak_lr:g})" if peak_lr is not None else ""),
+        f"wrote {out}",
+    ]
+    if not result.converged:
+        lines.insert(1, f"warning: {result.message}")
+    print("\n".join(lines))
+
+
+def _cmd_refine(args) -> int:
+    raise NotImplementedError
+
+
+def _cmd_compare(args) -> int:
+    raise NotImplementedError
+
+
+def _cmd_scaling(args) -> int:
+    raise NotImplementedError
+
+
+def _cmd_report(args) -> int:
+    from schedopt import report
+
+    paths = report.write_report(args.out, quick=args.quick, progress=args.progress)
+    print(f"report: {paths['html']}")
+    print(f"        {paths['md']}")
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    from schedopt import report
+
+    paths = report.write_report(args.out, quick=False, progress=True)
+    print(f"The report is in {paths['html'].parent}/: open {paths['html']} in a browser "
+          f"(or read {paths['md']}).")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad arguments)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:            # --help (0) or a usage error (2, already printed)
+        return int(exit_.code or 0)
+    if args.version:
+        from importlib.metadata import version
+
+        print(f"schedopt {version('schedopt')}")
+        return 0
+    if args.command is None:
+        print(f"schedopt: error: give a command: optimize, refine, compare, scaling, report or "
+              f"demo (see schedopt --help)", file=sys.stderr)
+        return 2
+    try:
+        return args.run(args)
+    except (ValueError, TypeError, UsageError) as err:
+        print(f"schedopt {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        return 2
+    except OSError as err:                 # e.g. the disk filled up while writing
+        print(f"schedopt {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"schedopt {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _one_line(err) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+if __name__ == "__main__":
+    sys.exit(main())
