@@ -19,4 +19,29 @@ from schedopt._result import ScheduleResult
 from schedopt._solve import METHODS
 from schedopt._solve import optimal_schedule
 
+# Schedule families (peak-1 shapes; optax's names where optax has the schedule)
+from schedopt._schedules import FAMILIES
+from schedopt._schedules import constant
+from schedopt._schedules import cosine_decay
+from schedopt._schedules import exponential_decay
+from schedopt._schedules import inverse_sqrt
+from schedopt._schedules import linear_decay
+from schedopt._schedules import linear_decay_to_zero
+from schedopt._schedules import step_decay
+from schedopt._schedules import warmup_stable_decay
+
+# optax adapters (THEORY §1: optax's count k is step k + 1)
+from schedopt._optax import as_optax
+from schedopt._optax import optimal_optax_schedule
+from schedopt._optax import resample
+
+# Refined schedules from gradient-norm logs (THEORY §3, per-step G)
+from schedopt._gradlogs import GradNormLog
+from schedopt._gradlogs import grad_norm_log
+from schedopt._gradlogs import log_grad_norms
+from schedopt._gradlogs import logged_grad_norms
+from schedopt._gradlogs import read_grad_norms
+from schedopt._refine import grad_norm_profile
+from schedopt._refine import refine
+
 __version__ = "0.1.0"
