@@ -110,7 +110,7 @@ def _clean(step, value, *, source, lines, invalid, duplicates, notes) -> GradNor
     if bad_step.size:
         i = int(bad_step[0])
         raise ValueError(f"grad-norm log: the step at {_where(source, lines, i)} is "
-                         f"{step[i]!r}; every step must be a finite number")
+                         f"{float(step[i])!r}; every step must be a finite number")
     for test, what in ((lambda v: ~np.isfinite(v), "a non-finite gradient norm (NaN or inf)"),
                        (lambda v: np.isfinite(v) & (v <= 0), "a gradient norm <= 0")):
         bad = np.flatnonzero(test(value))
@@ -120,7 +120,7 @@ def _clean(step, value, *, source, lines, invalid, duplicates, notes) -> GradNor
             i = int(bad[0])
             more = f" (and {bad.size - 1} more such rows)" if bad.size > 1 else ""
             raise ValueError(f"grad-norm log: {_where(source, lines, i)} has {what}, "
-                             f"{value[i]!r} at step {step[i]:g}{more}; gradient norms must be "
+                             f"{float(value[i])!r} at step {step[i]:g}{more}; gradient norms must be "
                              f"finite and > 0 (pass invalid='drop' to drop such rows)")
         notes.append(f"dropped {bad.size} row(s) with {what} at step(s) {_steps_text(step[bad])}")
         keep = np.ones(step.shape, bool)
@@ -393,7 +393,7 @@ def log_grad_norms(steps) -> optax.GradientTransformation:
         norms = schedopt.logged_grad_norms(opt_state)      # float64, length T
         run2 = schedopt.refine(norms, peak_lr=...)         # then train with as_optax(run2.eta)
 
-    The norm is ``optax.global_norm`` of the incoming updates (all leaves together), stored
+    The norm is ``optax.tree.norm`` (the global ℓ2 norm) of the incoming updates (all leaves together), stored
     in the parameters' floating dtype at index ``count``; updates past ``steps`` are not
     recorded. Works under ``jax.jit``; the buffer costs ``steps`` floats.
     """
@@ -409,7 +409,7 @@ def log_grad_norms(steps) -> optax.GradientTransformation:
 
     def update_fn(updates, state, params=None):
         del params
-        norm = optax.global_norm(updates).astype(state.grad_norms.dtype)
+        norm = optax.tree.norm(updates).astype(state.grad_norms.dtype)
         grad_norms = state.grad_norms.at[state.count].set(norm, mode="drop")
         return updates, GradNormLogState(count=optax.safe_increment(state.count),
                                          grad_norms=grad_norms)
