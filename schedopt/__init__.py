@@ -41,6 +41,8 @@ from schedopt._gradlogs import grad_norm_log
 from schedopt._gradlogs import log_grad_norms
 from schedopt._gradlogs import logged_grad_norms
 from schedopt._gradlogs import read_grad_norms
+from schedopt._refine import continuous_schedule
+from schedopt._refine import defazio_schedule
 from schedopt._refine import grad_norm_profile
 from schedopt._refine import refine
 

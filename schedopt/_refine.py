@@ -208,9 +208,18 @@ def refine(grad_norms, *, steps=None, smoothing="median", width=0.1, D=1.0, peak
 # The closed forms of THEORY §3, for comparison
 # ---------------------------------------------------------------------------------------
 
-def _inverse_square_sums(G):
-    """G_t⁻² and Q_t = Σ_{k≤t} G_k⁻² (float64)."""
-    w = 1.0 / np.square(np.asarray(G, dtype=np.float64))
+def _inverse_square_sums(G, last, allowed):
+    """G_t⁻² and Q_t = Σ_{k≤t} G_k⁻² (float64), after checking G and ``last``."""
+    if last not in allowed:
+        raise ValueError(f"last must be one of {', '.join(map(repr, allowed))}, got {last!r}")
+    try:
+        length = int(np.shape(G)[0]) if np.ndim(G) == 1 else 0
+    except TypeError:
+        length = 0
+    if np.ndim(G) != 1 or length == 0:
+        raise ValueError(f"G must be a non-empty 1-D array of per-step gradient norms, "
+                         f"got shape {np.shape(G)}")
+    w = 1.0 / np.square(np.asarray(_validation.gradient_norms(G, length), dtype=np.float64))
     return w, np.cumsum(w)
 
 
@@ -219,21 +228,28 @@ def defazio_schedule(G, *, last="zero") -> np.ndarray:
 
     ``last="zero"`` is the published form, with η_T = 0 (bound (C) is then +∞, THEORY §2).
     ``last="inclusive"`` sums over p ≥ t instead, which keeps η_T = G_T⁻⁴ > 0 and for constant
-    G is linear decay ``(T − t + 1)/T``.
+    G is linear decay ``(T − t + 1)/T``. For T = 1 the ``"zero"`` form is the single step 1.
     """
-    w, Q = _inverse_square_sums(G)
-    tail = Q[-1] - Q if last == "zero" else Q[-1] - Q + w
-    shape = w * np.maximum(tail, 0.0)
-    return shape / np.max(shape) if np.max(shape) > 0 else shape
+    w, Q = _inverse_square_sums(G, last, ("zero", "inclusive"))
+    if w.shape[0] == 1:
+        return np.ones(1)
+    # Σ_{p>t} G_p⁻² summed from the end, so that no digit is lost to Q_T − Q_t.
+    tail = np.append(np.cumsum(w[::-1])[::-1][1:], 0.0)
+    shape = w * (tail + w if last == "inclusive" else tail)
+    return shape / np.max(shape)
 
 
 def continuous_schedule(G, D=1.0, *, last="zero") -> np.ndarray:
     """Part V's continuous formula η(t) = D G_t⁻² (Q_T − Q_t)/Q_T^{3/2} (THEORY §3), at its own scale.
 
-    ``last="zero"`` samples Q at t (η_T = 0, bound (C) +∞); ``last="midpoint"`` uses
-    Q_{t−½} = Q_{t−1} + G_t⁻²/2, the midpoint rule for the integral from t to T, which keeps
-    η_T = D G_T⁻⁴/(2 Q_T^{3/2}) > 0.
+    ``Q_t = Σ_{k≤t} G_k⁻²``. ``last="zero"`` samples Q at t (η_T = 0, bound (C) +∞);
+    ``last="midpoint"`` uses Q_{t−½} = Q_{t−1} + G_t⁻²/2, the midpoint rule for the integral
+    from t to T, which keeps η_T = D G_T⁻⁴/(2 Q_T^{3/2}) > 0. For constant G the midpoint form
+    is the variational η(t − ½) = (D/G)(1 − (t − ½)/T)/√T.
     """
-    w, Q = _inverse_square_sums(G)
-    tail = Q[-1] - Q if last == "zero" else Q[-1] - Q + 0.5 * w
-    return float(D) * w * np.maximum(tail, 0.0) / Q[-1] ** 1.5
+    D = _validation.positive_scalar(D, "D")
+    w, Q = _inverse_square_sums(G, last, ("zero", "midpoint"))
+    tail = np.append(np.cumsum(w[::-1])[::-1][1:], 0.0)
+    if last == "midpoint":
+        tail = tail + 0.5 * w
+    return D * w * tail / Q[-1] ** 1.5
