@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     _flag_D(p)
     _flag_monotone(p)
     _flag_warmup(p)
-    p.add_argument("--smoothing", default="median", metavar="S",
+    p.add_argument("--smoothing", default="median", choices=("median", "none"),
                    help="median (a median filter over --width of the log, the default) or none")
     p.add_argument("--width", type=_number, default=0.1, metavar="F",
                    help="median filter width as a fraction of the log (default 0.1)")
@@ -211,23 +211,17 @@ def _cmd_optimize(args) -> int:
     if args.grad_norms is not None and args.G is not None:
         raise UsageError("give either --G or --grad-norms, not both")
     _check_peak_and_cap(args)
+    from schedopt._solve import optimal_schedule
+
     if args.grad_norms is not None:
-        from schedopt import _gradlogs
-        from schedopt._refine import refine
+        from schedopt._refine import grad_norm_profile
 
-        log = _read_grad_norms(args.grad_norms)
-        result = refine(log, steps=args.steps, smoothing="none", D=args.D,
-                        monotone=args.monotone, warmup=args.warmup, method=args.method,
-                        max_lr=args.max_lr)
-        G = _resampled_G(log, args.steps)
-        del _gradlogs
+        G = grad_norm_profile(_read_grad_norms(args.grad_norms, args.command), steps=args.steps,
+                              smoothing=None)
     else:
-        from schedopt._solve import optimal_schedule
-
         G = 1.0 if args.G is None else args.G
-        result = optimal_schedule(args.steps, args.D, G, method=args.method,
-                                  monotone=args.monotone, max_lr=args.max_lr,
-                                  warmup=args.warmup)
+    result = optimal_schedule(args.steps, args.D, G, method=args.method,
+                              monotone=args.monotone, max_lr=args.max_lr, warmup=args.warmup)
     result = _rescale_to_peak(result, args.peak_lr, args.D, G)
     _io.write_schedule(out, result, D=args.D, G=G, peak_lr=args.peak_lr)
     _print_summary(result, out, args.D, G, args.peak_lr)
@@ -244,18 +238,21 @@ def _check_peak_and_cap(args) -> None:
         positive_scalar(args.peak_lr, "peak_lr")
 
 
-def _read_grad_norms(path):
-    from pathlib import Path
+def _read_grad_norms(path, command):
+    """The cleaned log; the reader's clean-up notes are printed as one line each."""
+    import os
+    import warnings
 
-    from schedopt import _gradlogs
+    from schedopt._gradlogs import read_grad_norms
 
-    if not Path(path).is_file():
+    if not os.path.isfile(path):
         raise ValueError(f"grad_norms: no such file: {str(path)!r}")
-    return _gradlogs.read_grad_norms(path)
-
-
-def _resampled_G(log, steps):
-    raise NotImplementedError
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)     # the notes are printed below
+        log = read_grad_norms(path)
+    for note in log.notes:
+        print(f"schedopt {command}: note: {note}", file=sys.stderr)
+    return log
 
 
 def _rescale_to_peak(result, peak_lr, D, G):
@@ -301,7 +298,23 @@ def _print_summary(result, out, D, G, peak_lr) -> None:
 
 
 def _cmd_refine(args) -> int:
-    raise NotImplementedError
+    from schedopt import _io
+    from schedopt._refine import grad_norm_profile
+    from schedopt._refine import refine
+
+    out = _io.check_output_path(args.out)
+    smoothing = {"median": "median", "none": None}.get(args.smoothing, args.smoothing)
+    log = _read_grad_norms(args.grad_norms, args.command)
+    result = refine(log, steps=args.steps, smoothing=smoothing, width=args.width, D=args.D,
+                    peak_lr=args.peak_lr, monotone=args.monotone, warmup=args.warmup,
+                    method=args.method)
+    G = grad_norm_profile(log, steps=args.steps, smoothing=smoothing, width=args.width)
+    _io.write_schedule(out, result, D=args.D, G=G, peak_lr=args.peak_lr)
+    print(f"log: {len(log)} gradient norms from {args.grad_norms} (steps {log.step[0]:g}.."
+          f"{log.step[-1]:g}), smoothing = {args.smoothing}"
+          + (f", width = {args.width:g}" if smoothing else ""))
+    _print_summary(result, out, args.D, G, args.peak_lr)
+    return 0
 
 
 def _cmd_compare(args) -> int:
