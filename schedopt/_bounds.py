@@ -8,7 +8,11 @@ public function enters ``jax.enable_x64(True)``, a thread-local context manager,
 duration of the call (or of its tracing under ``jax.jit``) and leaves the global
 ``jax_enable_x64`` flag untouched. The returned value is a float64 JAX scalar; gradients
 with respect to a float32 input come back in float32 (JAX casts cotangents to the input's
-dtype), computed from float64 intermediates.
+dtype), computed from float64 intermediates. One limit no library can lift: with x64 off,
+``jax.jit``, ``jax.grad`` and ``jax.vmap`` cast a float64 numpy argument to float32 *at
+their boundary*, before schedopt sees it; to keep every digit of the input under your own
+transformations, apply and call them inside ``with jax.enable_x64(True):`` (or enable x64
+globally). Plain calls keep every digit.
 
 Conventions (THEORY §2): a term ``η_t²/η_{t+1:T}`` with ``η_t > 0`` over an empty tail is
 ``+∞``, ``0/0`` counts as 0, and ``D²/(2η_{1:T})`` is ``+∞`` for an all-zero schedule.
@@ -135,12 +139,16 @@ def last_iterate_bound(eta, D=1.0, G=1.0):
 # Bound (B): D²/(2Tη_T) + G_T²η_T/2 + ½ Σ_{t<T} G_t² η_t² / (η_T (T − t))
 # ---------------------------------------------------------------------------------------
 
+def _monotone_weights(T, xp):
+    """1/(T − t) for t < T, then 1: the last weight turns ½G_T²η_T²/η_T into ½G_T²η_T."""
+    return 1.0 / xp.maximum(xp.arange(T - 1, -1, -1, dtype=xp.float64), 1.0)
+
+
 def _monotone_value(eta, D2, G2):
     T = eta.shape[0]
     finite = eta[-1] > 0
     last = jnp.where(finite, eta[-1], 1.0)
-    # 1/(T − t) for t < T; the last weight 1 turns ½G_T²η_T²/η_T into ½G_T²η_T.
-    weights = 1.0 / jnp.arange(T, 0, -1, dtype=jnp.float64)
+    weights = _monotone_weights(T, jnp)
     value = 0.5 * D2 / (T * last) + 0.5 * jnp.sum(G2 * jnp.square(eta) * weights) / last
     return jnp.where(finite, value, _INF)
 
@@ -234,7 +242,7 @@ def _coefficients(bound, shape, D2, G2):
         terms[-1] = G2[-1] * shape[-1]
         return D2 / (2 * S[0]), 0.5 * float(np.sum(terms))
     if bound == "monotone_last_iterate":
-        weights = 1.0 / np.arange(T, 0, -1, dtype=np.float64)
+        weights = _monotone_weights(T, np)
         return D2 / (2 * T * shape[-1]), 0.5 * float(np.sum(G2 * shape**2 * weights)) / shape[-1]
     energy = float(np.sum(G2 * shape**2))
     if bound == "average_iterate":

@@ -47,7 +47,7 @@ def positive_scalar(value, name: str) -> float:
 
 def _nonfinite_message(name: str, arr: np.ndarray) -> str:
     bad = np.flatnonzero(~np.isfinite(arr))
-    return (f"{name} must contain only finite numbers, but {name}[{bad[0]}] = {arr[bad[0]]!r}"
+    return (f"{name} must contain only finite numbers, but {name}[{bad[0]}] = {float(arr[bad[0]])!r}"
             + (f" (and {bad.size - 1} more)" if bad.size > 1 else ""))
 
 
@@ -71,7 +71,7 @@ def schedule(eta, name: str = "eta"):
         raise ValueError(_nonfinite_message(name, arr))
     if np.any(arr < 0):
         i = int(np.flatnonzero(arr < 0)[0])
-        raise ValueError(f"{name} must be >= 0 everywhere, but {name}[{i}] = {arr[i]!r}")
+        raise ValueError(f"{name} must be >= 0 everywhere, but {name}[{i}] = {float(arr[i])!r}")
     return arr
 
 
@@ -102,7 +102,7 @@ def gradient_norms(G, length: int, name: str = "G"):
     if np.any(arr <= 0):
         flat = np.atleast_1d(arr)
         i = int(np.flatnonzero(flat <= 0)[0])
-        where = f"{name}[{i}] = {flat[i]!r}" if arr.ndim else f"{name} = {flat[0]!r}"
+        where = f"{name}[{i}] = {float(flat[i])!r}" if arr.ndim else f"{name} = {float(flat[0])!r}"
         raise ValueError(f"{name} must be > 0 everywhere, but {where}")
     return arr
 
@@ -126,4 +126,4 @@ def nonincreasing(eta, name: str, what: str, rtol: float = 1e-12) -> None:
     if rises.size:
         i = int(rises[0])
         raise ValueError(f"{what} needs a non-increasing {name}, but {name}[{i + 1}] = "
-                         f"{arr[i + 1]!r} > {name}[{i}] = {arr[i]!r}")
+                         f"{float(arr[i + 1])!r} > {name}[{i}] = {float(arr[i])!r}")
