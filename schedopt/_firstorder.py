@@ -1,0 +1,191 @@
+"""The diagonal change of variables shared by the first-order solvers (lbfgsb, pgd).
+
+In η coordinates bound (C) is badly conditioned (THEORY §4.3): η_1 and η_{T−1} differ by a
+factor of about T, and plain L-BFGS-B needs about T iterations. Writing the free values as
+``η_t = d_t·z_t``, with ``d`` an a-priori shape at its best multiplier, keeps the box
+``0 ≤ η_t ≤ max_lr`` a box (``0 ≤ z_t ≤ max_lr/d_t``) and leaves a problem whose iteration
+count does not grow with T.
+
+The a-priori shape is Defazio et al.'s refinement (THEORY §3),
+``s_t ∝ G_t⁻² Σ_{p≥t} G_p⁻²``, which is discrete linear decay for constant G, with the
+last-step bump of THEORY §4.5 (``s_T`` times ``1 + √2``). It does not use the exact optimum.
+
+Constraints become linear maps of z:
+
+- a fixed warm-up prefix is a constant part of η;
+- a linear ramp of W steps is ``η_t = t/(W+1)·η_{W+1}``, a column of coefficients on the
+  first free value;
+- ``monotone=True`` writes the free part as tail sums of non-negative decrements,
+  ``η_t = Σ_{k≥t} d_k z_k`` with ``z ≥ 0``, so that η is non-increasing for any z in the box.
+
+Every array is laid out over the whole schedule (length T, or longer when padded at the
+front for a batch or a compile bucket): positions that are not free have ``d = 0`` and a
+box ``[0, 0]``. Zeros in front of a schedule leave bound (C) unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.optimize
+
+from schedopt._bounds import last_iterate_bound
+from schedopt._bounds import optimal_scale
+
+# η_T > 0 keeps bound (C) finite (THEORY §2): its variable gets this lower bound, relative to
+# its starting value; the solvers report a result that ends on it as not converged.
+FLOOR = 1e-10
+_BUMP = 1.0 + np.sqrt(2.0)      # η_T/η_{T−1} of the constant-G optimum (THEORY §4.5)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Scaled:
+    """Problem (C) with its constraints in scaled coordinates z, over a layout of length L.
+
+    ``η = base + ramp·η_F + mask·F(d·z)`` where F is the identity, or the reverse cumulative
+    sum when ``monotone`` (tail sums), and η_F is the first free value (index ``first``).
+
+    Attributes:
+      steps: T of the problem; the layout may be longer (zeros in front).
+      base: fixed warm-up values, 0 elsewhere.
+      ramp: coefficients t/(W+1) of η_F on a linear ramp, 0 elsewhere.
+      scale: d (0 where not free).
+      mask: 1 on the free suffix, 0 elsewhere.
+      first: index of η_F in the layout.
+      monotone: whether F is the tail sum.
+      z0: starting point (the a-priori schedule).
+      lower, upper: the box on z.
+      G2, D: the problem's G_t² (1 on padding) and D.
+      f0: bound (C) at the starting point, the objective's unit.
+    """
+
+    steps: int
+    base: np.ndarray
+    ramp: np.ndarray
+    scale: np.ndarray
+    mask: np.ndarray
+    first: int
+    monotone: bool
+    z0: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    G2: np.ndarray
+    D: float
+    f0: float
+
+    @property
+    def free(self) -> int:
+        return int(self.mask.sum())
+
+    def padded(self, length: int) -> "Scaled":
+        """The same problem laid out over ``length`` positions (zeros in front)."""
+        extra = length - self.base.shape[0]
+        if extra < 0:
+            raise ValueError(f"cannot pad a layout of {self.base.shape[0]} to {length}")
+
+        def pad(a, value=0.0):
+            return np.concatenate([np.full(extra, value), a])
+
+        return dataclasses.replace(
+            self, base=pad(self.base), ramp=pad(self.ramp), scale=pad(self.scale),
+            mask=pad(self.mask), first=self.first + extra, z0=pad(self.z0),
+            lower=pad(self.lower), upper=pad(self.upper), G2=pad(self.G2, 1.0))
+
+    def eta(self, z) -> np.ndarray:
+        """The schedule (length T) of a point z of the layout."""
+        with jax.enable_x64(True):
+            eta = np.asarray(eta_of(jnp.asarray(z), self.base, self.ramp, self.scale,
+                                    self.mask, self.first, self.monotone))
+        return eta[eta.shape[0] - self.steps:]
+
+
+def eta_of(z, base, ramp, scale, mask, first, monotone):
+    """η = base + ramp·η_F + mask·F(d·z) (jnp; traceable, vmappable)."""
+    free = scale * z
+    free = jnp.where(monotone, jax.lax.cumsum(free, reverse=True), free) * mask
+    return base + ramp * free[first] + free
+
+
+def objective(z, base, ramp, scale, mask, first, monotone, G2, D, f0):
+    """Bound (C) at η(z), in units of its value at the start (jnp; differentiable)."""
+    eta = eta_of(z, base, ramp, scale, mask, first, monotone)
+    return last_iterate_bound(eta, D, jnp.sqrt(G2)) / f0
+
+
+def _shape(G2: np.ndarray, monotone: bool) -> np.ndarray:
+    """A-priori shape of the free part: G_t⁻² Σ_{p≥t} G_p⁻² (THEORY §3), peak 1."""
+    inv = 1.0 / G2
+    shape = inv * np.cumsum(inv[::-1])[::-1]
+    if monotone:
+        shape = np.minimum.accumulate(shape)
+    elif shape.shape[0] > 1:
+        shape[-1] *= _BUMP
+    return shape / np.max(shape)
+
+
+def _multiplier(problem, shape: np.ndarray, ramp: np.ndarray) -> float:
+    """λ minimising bound (C) at prefix ++ λ·(ramp ++ shape): closed form without a prefix."""
+    rest = np.concatenate([ramp * shape[0], shape])
+    guess = optimal_scale(rest, problem.D, np.sqrt(problem.G2[problem.prefix.shape[0]:])).scale
+    if problem.prefix.shape[0] == 0:
+        return guess
+    G = np.sqrt(problem.G2)
+
+    def value(log_lam):
+        return float(last_iterate_bound(np.concatenate([problem.prefix, np.exp(log_lam) * rest]),
+                                        problem.D, G))
+
+    # The fixed prefix only adds to the tail sums, so the best λ lies within a wide
+    # bracket of the prefix-free one; the bound is convex in λ (THEORY §4.2).
+    found = scipy.optimize.minimize_scalar(value, bounds=(np.log(guess) - 30, np.log(guess) + 5),
+                                           method="bounded", options={"xatol": 1e-6})
+    return float(np.exp(found.x))
+
+
+def scaled_problem(problem) -> Scaled:
+    """The change of variables and starting point for a validated ``Problem``."""
+    T, P, W = problem.steps, problem.prefix.shape[0], problem.ramp
+    F = P + W                                   # index of the first free value
+    n = T - F
+    coeff = np.arange(1, W + 1) / (W + 1.0)     # linear ramp, η_t = t/(W+1)·η_F
+    shape = _shape(problem.G2[F:], problem.monotone)
+    start = _multiplier(problem, shape, coeff) * shape
+    if problem.max_lr is not None:
+        start = np.minimum(start, problem.max_lr)
+    if problem.monotone:
+        # Decrements of the start; a flat stretch still gets a scale, of the mean decrement.
+        steps_down = start - np.append(start[1:], 0.0)
+        d = np.maximum(steps_down, start[0] / n)
+        z = steps_down / d
+    else:
+        d = start
+        z = np.ones(n)
+    lower = np.zeros(n)
+    lower[-1] = FLOOR * z[-1]
+    upper = np.full(n, np.inf) if problem.max_lr is None or problem.monotone \
+        else problem.max_lr / d
+    head = np.zeros(F)
+    base = np.concatenate([problem.prefix, np.zeros(W + n)])
+    ramp = np.concatenate([np.zeros(P), coeff, np.zeros(n)])
+    eta0 = np.concatenate([problem.prefix, coeff * start[0], start])
+    f0 = float(last_iterate_bound(eta0, problem.D, np.sqrt(problem.G2)))
+    return Scaled(steps=T, base=base, ramp=ramp, scale=np.concatenate([head, d]),
+                  mask=np.concatenate([head, np.ones(n)]), first=F, monotone=problem.monotone,
+                  z0=np.concatenate([head, z]), lower=np.concatenate([head, lower]),
+                  upper=np.concatenate([head, upper]), G2=problem.G2.copy(), D=problem.D, f0=f0)
+
+
+def on_floor(scaled: Scaled, z) -> bool:
+    """Whether η_T's safeguard lower bound is active at z (the result is then suspect)."""
+    return bool(z[-1] <= scaled.lower[-1] * (1.0 + 1e-9))
+
+
+def refuse_monotone_cap(problem, method: str) -> None:
+    """monotone + max_lr is not a box in these coordinates (issue 3 §5)."""
+    if problem.monotone and problem.max_lr is not None:
+        raise ValueError(f"method={method!r} cannot combine monotone=True with max_lr: a cap on "
+                         f"a non-increasing schedule is not a box constraint in its "
+                         f"coordinates; use method='newton' (or 'auto') for both, or drop one")
