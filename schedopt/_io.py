@@ -10,6 +10,7 @@ outright can leave a hidden ``.<name>.*.tmp`` behind, never a half-written targe
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import json
 import math
@@ -89,23 +90,35 @@ def write_npy(path, array) -> Path:
 
 
 def write_csv(path, columns: dict) -> Path:
-    """Columns of equal length under a header row; floats with 17 significant digits."""
+    """Columns of equal length under a header row.
+
+    Floats are written with ``repr`` (17 significant digits, read back bit for bit), integers
+    as integers, None as an empty cell, text quoted where CSV needs it.
+    """
     names = list(columns)
-    values = [np.asarray(columns[n]) for n in names]
-    lengths = {v.shape[0] for v in values}
+    values = [list(np.asarray(columns[n]).tolist()) if isinstance(columns[n], np.ndarray)
+              else list(columns[n]) for n in names]
+    lengths = {len(v) for v in values}
     if len(lengths) > 1:
         raise ValueError(f"columns must have equal lengths, got {sorted(lengths)}")
     out = io.StringIO()
-    out.write(",".join(names) + "\n")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(names)
     for row in zip(*values):
-        out.write(",".join(_csv_cell(x) for x in row) + "\n")
+        writer.writerow([_csv_cell(x) for x in row])
     return write_text(path, out.getvalue())
 
 
 def _csv_cell(x) -> str:
-    if isinstance(x, (np.integer, int)):
+    if x is None:
+        return ""
+    if isinstance(x, (bool, np.bool_)):
+        return "true" if x else "false"
+    if isinstance(x, (int, np.integer)):
         return str(int(x))
-    return repr(float(x))
+    if isinstance(x, (float, np.floating)):
+        return repr(float(x))
+    return str(x)
 
 
 def write_png(path, figure, *, dpi: int = 110) -> Path:

@@ -317,12 +317,95 @@ def _cmd_refine(args) -> int:
     return 0
 
 
+_TABLE_FORMATS = (".json", ".csv", ".md")
+
+
 def _cmd_compare(args) -> int:
-    raise NotImplementedError
+    from schedopt import _io
+
+    out = None if args.out is None else _io.check_output_path(args.out, _TABLE_FORMATS)
+    from schedopt._solve import optimal_schedule
+    from schedopt._theory import compare
+    from schedopt._theory import family_table
+
+    table = family_table(args.steps, args.D, args.G)
+    comparison = compare(optimal_schedule(args.steps, args.D, args.G, method="exact"),
+                         args.D, args.G)
+    text = (f"Every family at its best multiplier, T = {args.steps}, D = {args.D:g}, "
+            f"G = {args.G:g}; the optimum of bound (C) is {table.optimum:.10g}.\n\n"
+            f"{table.to_markdown()}\n\nThe optimum against the theory of THEORY §3:\n\n"
+            f"{comparison.to_markdown()}\n")
+    print(text, end="")
+    if out is not None:
+        suffix = out.suffix.lower()
+        if suffix == ".json":
+            _io.write_json(out, {"family_table": table.to_dict(),
+                                 "comparison": comparison_record(comparison)})
+        elif suffix == ".md":
+            _io.write_text(out, text)
+        else:
+            columns = list(zip(*table.as_rows()))
+            _io.write_csv(out, {name: [_csv_value(x) for x in column]
+                                for name, column in zip(_csv_header(table.header), columns)})
+        print(f"wrote {out}")
+    return 0
+
+
+def comparison_record(comparison) -> dict:
+    """``compare``'s result as JSON-ready data (+∞ as the string "inf", like ``to_dict``)."""
+    import dataclasses
+
+    def clean(x):
+        if isinstance(x, float) and x == float("inf"):
+            return "inf"
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        return x
+
+    return clean(dataclasses.asdict(comparison))
+
+
+def _csv_header(header):
+    return [h.replace(",", ";") for h in header]
+
+
+def _csv_value(x):
+    return "inf" if isinstance(x, float) and x == float("inf") else x
 
 
 def _cmd_scaling(args) -> int:
-    raise NotImplementedError
+    from schedopt import _io
+
+    out = None if args.out is None else _io.check_output_path(args.out, _TABLE_FORMATS)
+    from schedopt._scaling import default_steps_grid
+    from schedopt._scaling import fit_scaling
+
+    grid = default_steps_grid(args.min_steps, args.max_steps, args.num)
+    if grid.size < 3:
+        raise ValueError(f"the grid must hold at least 3 values of T to fit and judge a "
+                         f"power law, got {grid.size}: raise --num or widen the range")
+    table = fit_scaling(grid)
+    optimum = table.fits["optimal"]
+    text = (f"bound*(T) ≈ c·T^(−p), least squares in log–log over {grid.size} values of T "
+            f"from {grid[0]} to {grid[-1]} (D = G = 1; families at their best multiplier "
+            f"under bound (C)).\n\n{table.to_markdown()}\n\n"
+            f"optimum: p = {optimum.p:.5f} ± {optimum.p_se:.1e}, c = {optimum.c:.5f} ± "
+            f"{optimum.c_se:.1e} (theory: p = 0.5, c = 2DG = 2)\n")
+    print(text, end="")
+    if out is not None:
+        suffix = out.suffix.lower()
+        if suffix == ".json":
+            _io.write_json(out, table.to_dict())
+        elif suffix == ".md":
+            _io.write_text(out, text)
+        else:
+            columns = list(zip(*table.as_rows()))
+            _io.write_csv(out, {name: [_csv_value(x) for x in column]
+                                for name, column in zip(_csv_header(table.header), columns)})
+        print(f"wrote {out}")
+    return 0
 
 
 def _cmd_report(args) -> int:
