@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow" tests notebooks
+	$(BIN)/python -m pytest -q -m "not slow" --nbmake tests notebooks
 
 slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow tests
