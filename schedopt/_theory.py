@@ -34,6 +34,16 @@ _INF = float("inf")
 _SAMPLINGS = ("zero", "midpoint")
 
 
+def example_gradient_norms(steps=1000) -> np.ndarray:
+    """A gradient-norm profile for figures and tables: an early spike, a slow rise, a wobble.
+
+    ``G_t = 1 + 1.5·exp(−t/(0.03T)) + 0.5·t/T + 0.1·sin(8πt/T)``: deterministic, smooth, > 0.
+    """
+    T = _validation.steps(steps)
+    x = np.arange(1, T + 1, dtype=np.float64) / T
+    return 1.0 + 1.5 * np.exp(-x / 0.03) + 0.5 * x + 0.1 * np.sin(8.0 * np.pi * x)
+
+
 class Prediction(NamedTuple):
     """A predicted schedule and the bound value its theory attaches to it."""
     eta: np.ndarray
