@@ -169,6 +169,10 @@ def grad_norm_log(grad_norm, step=None, *, invalid="raise", duplicates="raise") 
       invalid: ``"raise"`` or ``"drop"`` rows whose norm is NaN, ±inf or ≤ 0.
       duplicates: ``"raise"``, ``"last"`` or ``"mean"`` for repeated steps.
     """
+    return _from_arrays(grad_norm, step, "array", invalid, duplicates)
+
+
+def _from_arrays(grad_norm, step, source, invalid, duplicates) -> GradNormLog:
     try:
         value = np.asarray(grad_norm, dtype=np.float64)
     except (TypeError, ValueError):
@@ -177,7 +181,8 @@ def grad_norm_log(grad_norm, step=None, *, invalid="raise", duplicates="raise") 
     if step is None and value.ndim == 2 and value.shape[1] == 2:
         step, value = value[:, 0], value[:, 1]
     if value.ndim != 1 or value.size == 0:
-        raise ValueError(f"grad_norm must be a non-empty 1-D array (or n×2 rows of step, norm), "
+        what = "grad_norm" if source == "array" else f"grad-norm file {source}"
+        raise ValueError(f"{what} must hold a non-empty 1-D array (or n×2 rows of step, norm), "
                          f"got shape {value.shape}")
     if step is None:
         step = np.arange(1, value.size + 1, dtype=np.float64)
@@ -190,7 +195,7 @@ def grad_norm_log(grad_norm, step=None, *, invalid="raise", duplicates="raise") 
         if step.shape != value.shape:
             raise ValueError(f"step must have one entry per gradient norm: got shape "
                              f"{step.shape} for {value.size} norms")
-    return _clean(step, value, source="array", lines=None, invalid=invalid,
+    return _clean(step, value, source=source, lines=None, invalid=invalid,
                   duplicates=duplicates, notes=())
 
 
@@ -354,15 +359,11 @@ def read_grad_norms(path, *, column=None, invalid="raise", duplicates="raise") -
     if path.endswith(".npy"):
         try:
             data = np.load(path, allow_pickle=False)
-        except ValueError as err:
+        except (ValueError, EOFError, OSError) as err:
             raise ValueError(f"grad-norm file {path} is not a readable .npy array: {err}") from None
         if data.dtype.kind not in "iuf":
             raise ValueError(f"grad-norm file {path} holds {data.dtype} data, not numbers")
-        try:
-            log = grad_norm_log(data, invalid=invalid, duplicates=duplicates)
-        except ValueError as err:
-            raise ValueError(str(err).replace("array", path, 1)) from None
-        return dataclasses.replace(log, source=path)
+        return _from_arrays(data, None, path, invalid, duplicates)
     try:
         with open(path, encoding="utf-8-sig") as f:
             text = f.read()

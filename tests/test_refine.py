@@ -249,3 +249,36 @@ def test_the_exact_optimum_never_loses_to_either_closed_form(G, D):
     for rival in rivals:
         assert best <= rival * (1 + 1e-12)
     assert refine(G, D=D, smoothing=None).bound == best
+
+
+# ---------------------------------------------------------------------------------------
+# The workflow of issue 7 §3: run 1 → log → refine → run 2 with as_optax
+# ---------------------------------------------------------------------------------------
+
+def test_two_pass_workflow_with_as_optax():
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    from schedopt import as_optax, linear_decay, log_grad_norms, logged_grad_norms
+
+    T = 60
+    with jax.enable_x64(True):
+        # A linear loss ⟨c_k, θ⟩ with known per-step gradients c_k: ‖g_t‖ is known exactly.
+        C = jnp.asarray(np.random.default_rng(5).normal(size=(T, 3)))
+
+        def run(opt):
+            def step(carry, c):
+                theta, state = carry
+                updates, state = opt.update(c, state, theta)
+                return (optax.apply_updates(theta, updates), state), updates
+            (_, state), updates = jax.lax.scan(step, (jnp.zeros(3), opt.init(jnp.zeros(3))), C)
+            return state, np.asarray(updates)
+
+        state, _ = run(optax.chain(log_grad_norms(T), optax.sgd(as_optax(0.1 * linear_decay(T)))))
+        norms = logged_grad_norms(state)
+        np.testing.assert_allclose(norms, np.linalg.norm(np.asarray(C), axis=1), rtol=1e-14)
+        result = refine(norms, peak_lr=0.1, smoothing=None)
+        _, updates = run(optax.sgd(as_optax(result.eta)))
+        # Run 2 steps by exactly −η_t g_t with the refined η (optax's count k is step k + 1).
+        np.testing.assert_allclose(updates, -result.eta[:, None] * np.asarray(C), rtol=1e-14)
