@@ -69,6 +69,19 @@ class GradNormLog:
             arr = np.array(getattr(self, name), dtype=np.float64, copy=True)
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
+        # Built directly (not by read_grad_norms / grad_norm_log), a log must already be clean.
+        step, norm = self.step, self.grad_norm
+        problem = None
+        if step.ndim != 1 or norm.ndim != 1 or step.shape != norm.shape or norm.size == 0:
+            problem = f"step and grad_norm must be non-empty 1-D arrays of one length, got " \
+                      f"shapes {step.shape} and {norm.shape}"
+        elif not (np.all(np.isfinite(norm)) and np.all(norm > 0)):
+            problem = "every gradient norm must be finite and > 0"
+        elif not (np.all(np.isfinite(step)) and np.all(np.diff(step) > 0)):
+            problem = "the steps must be finite and strictly increasing"
+        if problem:
+            raise ValueError(f"GradNormLog: {problem}; build logs with grad_norm_log(...) or "
+                             f"read_grad_norms(...), which clean them")
 
     def __len__(self) -> int:
         return int(self.grad_norm.shape[0])

@@ -126,6 +126,12 @@ def test_npy_files(tmp_path):
         read_grad_norms(tmp_path / "c.npy")
     with pytest.raises(ValueError, match=r"d\.npy has a non-finite gradient norm"):
         read_grad_norms(tmp_path / "d.npy")
+    np.save(tmp_path / "e.npy", np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"grad-norm file .*e\.npy must hold a non-empty 1-D"):
+        read_grad_norms(tmp_path / "e.npy")
+    (tmp_path / "f.npy").write_text("not numpy")
+    with pytest.raises(ValueError, match=r"f\.npy is not a readable \.npy array"):
+        read_grad_norms(tmp_path / "f.npy")
 
 
 @settings(max_examples=25, deadline=None)
@@ -335,3 +341,16 @@ def test_logged_grad_norms_bad_state():
         logged_grad_norms(batched)
     with pytest.raises(ValueError, match="steps must be a positive integer"):
         log_grad_norms(0)
+
+
+def test_a_log_built_directly_must_be_clean():
+    GradNormLog(step=[0, 5], grad_norm=[1.0, 2.0])
+    for step, norm, match in (([1, 1], [1.0, 2.0], "strictly increasing"),
+                              ([2, 1], [1.0, 2.0], "strictly increasing"),
+                              ([1, np.nan], [1.0, 2.0], "strictly increasing"),
+                              ([1, 2], [1.0, np.nan], "finite and > 0"),
+                              ([1, 2], [1.0, 0.0], "finite and > 0"),
+                              ([1], [1.0, 2.0], "one length"),
+                              ([], [], "non-empty")):
+        with pytest.raises(ValueError, match=match):
+            GradNormLog(step=step, grad_norm=norm)
