@@ -382,6 +382,14 @@ def _cmd_scaling(args) -> int:
     from schedopt._scaling import default_steps_grid
     from schedopt._scaling import fit_scaling
 
+    from schedopt._validation import steps as positive_int
+
+    positive_int(args.min_steps, "min_steps")
+    positive_int(args.max_steps, "max_steps")
+    positive_int(args.num, "num")
+    if args.max_steps < args.min_steps:
+        raise ValueError(f"max_steps must be >= min_steps, got min_steps = {args.min_steps}, "
+                         f"max_steps = {args.max_steps}")
     grid = default_steps_grid(args.min_steps, args.max_steps, args.num)
     if grid.size < 3:
         raise ValueError(f"the grid must hold at least 3 values of T to fit and judge a "

@@ -147,6 +147,68 @@ def test_refine_prints_the_logs_clean_up(tmp_path, capsys):
     assert "note: sorted the rows by step" in err
 
 
+# --- compare and scaling ------------------------------------------------------------------
+
+def _inf_as_text(x):
+    if isinstance(x, dict):
+        return {k: _inf_as_text(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_inf_as_text(v) for v in x]
+    return "inf" if x == float("inf") else x
+
+
+def test_compare_json_matches_the_api(tmp_path, capsys):
+    from schedopt._theory import compare
+    from schedopt._theory import family_table
+
+    out = tmp_path / "table.json"
+    status, stdout, err = run(capsys, "compare", "--steps", 200, "--D", 2, "--G", 3,
+                              "--out", out)
+    assert status == 0, err
+    record = json.loads(out.read_text())
+    table = family_table(200, 2.0, 3.0)
+    assert record["family_table"] == json.loads(json.dumps(table.to_dict()))
+    comparison = compare(optimal_schedule(200, 2.0, 3.0), 2.0, 3.0)
+    assert record["comparison"]["bound"] == comparison.bound
+    assert record["comparison"]["bump"] == comparison.bump
+    by_key = {r["key"]: r for r in record["comparison"]["references"]}
+    assert by_key["variational"]["ratio"] == "inf"
+    assert by_key["linear_decay_best"]["ratio"] == comparison.reference("linear_decay_best").ratio
+    assert table.to_markdown() in stdout and comparison.to_markdown() in stdout
+
+
+def test_compare_csv_and_markdown(tmp_path, capsys):
+    from schedopt._theory import family_table
+
+    status, stdout, _ = run(capsys, "compare", "--steps", 100, "--out", tmp_path / "t.md")
+    assert status == 0
+    assert (tmp_path / "t.md").read_text() == stdout.rsplit("wrote", 1)[0]
+    status, _, _ = run(capsys, "compare", "--steps", 100, "--out", tmp_path / "t.csv")
+    assert status == 0
+    import csv
+
+    rows = list(csv.reader((tmp_path / "t.csv").open()))
+    table = family_table(100)
+    assert rows[0][0] == "schedule" and len(rows) == 1 + len(table.rows)
+    for row, family in zip(rows[1:], table.rows):
+        assert row[0] == family.name
+        assert float(row[1]) == family.values["last_iterate"]
+
+
+def test_scaling_json_matches_the_api(tmp_path, capsys):
+    from schedopt._scaling import default_steps_grid
+    from schedopt._scaling import fit_scaling
+
+    out = tmp_path / "scaling.json"
+    status, stdout, err = run(capsys, "scaling", "--min-steps", 100, "--max-steps", 3000,
+                              "--num", 5, "--out", out)
+    assert status == 0, err
+    record = json.loads(out.read_text())
+    table = fit_scaling(default_steps_grid(100, 3000, 5))
+    assert record == json.loads(json.dumps(table.to_dict()))
+    assert f"p = {table.fits['optimal'].p:.5f}" in stdout
+
+
 # --- bad arguments: exit 2, one line -------------------------------------------------------
 
 BAD = [
@@ -188,6 +250,17 @@ BAD = [
     (["refine", "--grad-norms", "{d}/log.csv", "--smoothing", "mean", "--out", "{d}/e.json"],
      "invalid choice: 'mean'"),
     (["refine", "--out", "{d}/e.json"], "the following arguments are required: --grad-norms"),
+    (["compare", "--steps", "1"], "compare needs a schedule of at least 2 steps"),
+    (["compare", "--steps", "0"], "steps must be a positive integer"),
+    (["compare", "--steps", "10", "--G", "-2"], "G must be > 0"),
+    (["compare", "--steps", "10", "--out", "{d}/t.npy"], "out must end in .json, .csv or .md"),
+    (["scaling", "--num", "2"], "at least 3 values of T"),
+    (["scaling", "--min-steps", "0"], "min_steps must be a positive integer, got 0"),
+    (["scaling", "--num", "-1"], "num must be a positive integer, got -1"),
+    (["scaling", "--min-steps", "1000", "--max-steps", "10"], "max_steps must be >= min_steps"),
+    (["scaling", "--out", "{d}/missing/s.json"], "out is in a folder that does not exist"),
+    (["report", "--out", "{d}/log.csv/sub"], "out: cannot create folder"),
+    (["demo", "--out", "{d}/log.csv"], "is not a folder"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
     ([], "give a command"),
 ]
