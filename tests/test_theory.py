@@ -231,6 +231,10 @@ def test_family_table_reference_numbers_at_1000():
     assert ratios["constant"] * table.optimum == pytest.approx(math.sqrt((H + 1) / 1000),
                                                                rel=1e-12)
     assert table.header[1] == "(C) last iterate" and len(table.as_rows()[0]) == 4
+    # THEORY §4: linear decay is 1.7% above the optimum at T = 100 and 0.018% at T = 10⁴.
+    for T, excess in [(100, 0.017), (10_000, 0.00018)]:
+        row = schedopt.family_table(T, families=["linear_decay"], bounds="last_iterate").rows[1]
+        assert row.ratio - 1 == pytest.approx(excess, rel=0.05)
 
 
 def test_family_table_bad_input():
