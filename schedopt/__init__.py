@@ -30,6 +30,19 @@ from schedopt._schedules import linear_decay_to_zero
 from schedopt._schedules import step_decay
 from schedopt._schedules import warmup_stable_decay
 
+# Theory against the optimum (THEORY §3): predictions, comparison tables, the 1/√T fit
+from schedopt._scaling import ScalingFit
+from schedopt._scaling import ScalingTable
+from schedopt._scaling import fit_power_law
+from schedopt._scaling import fit_scaling
+from schedopt._theory import Comparison
+from schedopt._theory import FamilyTable
+from schedopt._theory import Prediction
+from schedopt._theory import compare
+from schedopt._theory import family_table
+from schedopt._theory import linear_decay_guarantee
+from schedopt._theory import variational_schedule
+
 # optax adapters (THEORY §1: optax's count k is step k + 1)
 from schedopt._optax import as_optax
 from schedopt._optax import optimal_optax_schedule
