@@ -72,7 +72,7 @@ def linear_decay(steps) -> np.ndarray:
 
     Equal to optax ``linear_schedule(1, 0, transition_steps=T)`` at counts 0..T−1: it reaches 0
     at count T, one step after the last, so η_T = 1/T. At the multiplier
-    ``α = D/(G√(2T))·(T+1)/T`` it is the schedule proven to give bound (C) ≤ 2√2·DG/√T
+    ``α·T/(T+1)``, ``α = D/(G√(2T))``, it is the schedule proven to give bound (C) ≤ 2√2·DG/√T
     (THEORY §3); ``schedopt.linear_decay_guarantee`` returns that scaled form.
     """
     counts = _counts(steps)

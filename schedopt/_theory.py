@@ -5,8 +5,8 @@ fitted 1/√T law.
   ``η(t) = (D/G)(1 − t/T)/√T`` (value 2DG/√T) and the proven discrete linear decay
   ``α(1 − t/(T+1))``, ``α = D/(G√(2T))`` (guarantee 2√2·DG/√T).
 - ``compare``: how far a schedule (normally the optimum of bound (C)) is from those
-  predictions, or, for a per-step G, from the two closed forms of THEORY §3
-  (``schedopt._refine.continuous_schedule`` and ``defazio_schedule``).
+  predictions, or, for a per-step G, from the two closed forms of THEORY §3, which live
+  beside ``refine`` (``schedopt.continuous_schedule`` and ``schedopt.defazio_schedule``).
 - ``family_table``: every family of ``FAMILIES`` at its best multiplier under each bound.
 
 The fitted 1/√T law (``fit_scaling``) lives in ``schedopt._scaling``.
@@ -151,7 +151,7 @@ class Comparison:
              f"{self.shape_max_deviation:.4g} (at t = {self.shape_max_deviation_step})"),
             (f"shape: relative L2 distance from {self.shape_reference} (t ≤ T−1)",
              f"{self.shape_l2:.4g}"),
-            ("peak η_1 / " + ("D/(G_1²√Q_T)" if self.per_step else "((D/G)/√T)"),
+            ("peak η_1 / " + ("(D/(G_1²√Q_T))" if self.per_step else "((D/G)/√T)"),
              f"{self.peak_ratio:.6f}"),
             ("last-step bump η_T/η_{T−1}", f"{self.bump:.6f}"),
         ]
