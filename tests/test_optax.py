@@ -292,11 +292,10 @@ def test_optimal_optax_schedule_monotone_with_warmup():
     assert values.max() == peak == values[W]
     np.testing.assert_allclose(values[:W], np.arange(1, W + 1) / (W + 1) * peak, rtol=1e-9)
     assert np.all(np.diff(values[W:]) <= 0)
-    # the monotone optimum is at least as good as linear decay of the same peak (bound (C))
-    tail = schedopt.last_iterate_bound(values)
+    # The constrained optimum is no worse on bound (C) than linear decay after the same
+    # ramp (a feasible point of the same problem), each at its best multiplier.
     linear = np.concatenate([values[:W], peak * (1 - np.arange(T - W) / (T - W + 1))])
     assert schedopt.optimal_scale(values).value <= schedopt.optimal_scale(linear).value
-    assert np.isfinite(tail)
 
 
 def test_optimal_optax_schedule_monotone_removes_the_last_step_bump():
