@@ -10,14 +10,15 @@ multiplier), Defazio et al.'s recipe (closed form on the median-filtered log), l
 cosine at their best multipliers. The time of ``refine`` against the closed form's is measured
 in the same run.
 
-Part 2, a neural network: an MLP (64–64–10, tanh) on scikit-learn's bundled digits, optax SGD
-with momentum 0.9, batch 64, T steps. The two-pass workflow: run 1 uses linear decay with
+Part 2, a neural network: the training benchmark's problem (``_training_problems``: a 64–64–10
+ReLU MLP on scikit-learn's bundled digits, optax SGD with momentum 0.9 through
+``schedopt.as_optax``, its peak-LR grid, seeds, batch and T in full mode). The two-pass workflow: run 1 uses linear decay with
 ``schedopt.log_grad_norms(T)`` first in the chain; its log goes through ``refine(log,
 peak_lr=…)``; run 2 trains with the refined schedule. Against linear decay (run 1 itself: the
 logger does not change the updates) and cosine, all at the same peak-LR grid and seeds, and
 Defazio et al.'s closed form made from the same log. Final training loss (full training set)
 and test accuracy of the last iterate, mean ± std over seeds, at each schedule's best peak LR
-(lowest mean final training loss; a diverged run counts as +∞).
+(lowest mean final training loss; a diverged run counts as +∞); std is the sample std.
 
 Usage: ``python benchmarks/refine.py [--quick]``. Writes ``benchmarks/results/refine.json``
 (``refine_quick.json`` with ``--quick``) and the figures ``benchmarks/figures/refine_*.png``.
@@ -36,11 +37,15 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-import schedopt
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _training_problems as problems  # noqa: E402  (the training benchmark's MLP on digits)
+import training  # noqa: E402
+
+import schedopt  # noqa: E402
 from schedopt import (continuous_schedule, cosine_decay, defazio_schedule, grad_norm_profile,
                       last_iterate_bound, linear_decay, log_grad_norms, logged_grad_norms,
                       optimal_schedule, optimal_scale, refine)
-from schedopt._refine import median_smooth
+from schedopt._refine import median_smooth  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -156,131 +161,75 @@ def plot_synthetic(T: int, path: Path) -> None:
 # Part 2: an MLP on digits, two-pass refinement
 # ---------------------------------------------------------------------------------------
 
-def digits_data():
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
+def _train_batch(data, etas, seed_of_run, steps, settings, progress, label):
+    """Train one run per schedule in ``etas`` (run i with seed ``seed_of_run[i]``), all at once.
 
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype(np.float32)
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
-    return tuple(jnp.asarray(a) for a in (Xtr, ytr, Xte, yte))
-
-
-def _init(key, sizes=(64, 64, 10)):
-    params = []
-    for k, (m, n) in zip(jax.random.split(key, len(sizes) - 1), zip(sizes[:-1], sizes[1:])):
-        params.append({"w": jax.random.normal(k, (m, n)) / jnp.sqrt(m), "b": jnp.zeros(n)})
-    return params
-
-
-def _loss(params, X, y):
-    h = X
-    for layer in params[:-1]:
-        h = jnp.tanh(h @ layer["w"] + layer["b"])
-    logits = h @ params[-1]["w"] + params[-1]["b"]
-    return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, y))
-
-
-def _accuracy(params, X, y):
-    h = X
-    for layer in params[:-1]:
-        h = jnp.tanh(h @ layer["w"] + layer["b"])
-    return jnp.mean(jnp.argmax(h @ params[-1]["w"] + params[-1]["b"], -1) == y)
-
-
-def make_trainer(data, steps: int, batch: int = 64, curve_every: int = 10):
-    """train(eta, seed) ↦ (final train loss, test accuracy, loss curve, logged ‖g_t‖).
-
-    The schedule enters as the table η_{k+1} at optax count k (THEORY §1), exactly what
-    ``schedopt.as_optax(eta)`` hands optax, but as a traced argument so that one compiled
-    function serves every schedule, peak LR and seed under ``jax.vmap``.
+    The MLP, the data, the minibatches and the optax SGD-with-momentum optimizer are the
+    training benchmark's (``_training_problems.mlp_chunk_runner``, schedules through
+    ``schedopt.as_optax``), with ``schedopt.log_grad_norms(T)`` first in the chain.
     """
-    Xtr, ytr, Xte, yte = data
-    n = Xtr.shape[0]
-
-    def train(eta, seed):
-        key = jax.random.PRNGKey(seed)
-        init_key, data_key = jax.random.split(key)
-        params = _init(init_key)
-        opt = optax.chain(log_grad_norms(steps), optax.trace(decay=0.9),
-                          optax.scale_by_schedule(lambda count: -eta[count]))
-        state = opt.init(params)
-
-        def step(carry, k):
-            params, state = carry
-            # i.i.d. minibatches (with replacement), the sampling of THEORY §1's SGD.
-            idx = jax.random.randint(jax.random.fold_in(data_key, k), (batch,), 0, n)
-            grads = jax.grad(_loss)(params, Xtr[idx], ytr[idx])
-            updates, state = opt.update(grads, state, params)
-            params = optax.apply_updates(params, updates)
-            return (params, state), None
-
-        def chunk(carry, c):
-            carry, _ = jax.lax.scan(step, carry, c * curve_every + jnp.arange(curve_every))
-            return carry, _loss(carry[0], Xtr, ytr)
-
-        (params, state), curve = jax.lax.scan(chunk, (params, state),
-                                              jnp.arange(steps // curve_every))
-        norms = state[0].grad_norms
-        return _loss(params, Xtr, ytr), _accuracy(params, Xte, yte), curve, norms
-
-    return jax.jit(jax.vmap(train))
+    chunks = settings["chunks"]
+    make = lambda schedule: optax.chain(log_grad_norms(steps),            # noqa: E731
+                                        training.OPTIMIZERS["sgd_momentum"](schedule))
+    start = time.perf_counter()
+    init, advance, evaluate = problems.mlp_chunk_runner(data, list(etas), make, steps // chunks,
+                                                         settings["batch"])
+    seed_keys = jax.random.split(jax.random.PRNGKey(1), settings["seeds"])   # as training.py
+    carry = init(jnp.arange(len(etas)), seed_keys[jnp.asarray(seed_of_run)])
+    curve = []
+    for _ in range(chunks):
+        carry, loss = advance(carry)
+        curve.append(np.asarray(loss, np.float64))
+    train, test = (np.asarray(v, np.float64) for v in evaluate(carry[0]))
+    norms = np.asarray(carry[1][0].grad_norms, np.float64)                # GradNormLogState
+    progress(f"  {label}: {len(etas)} runs of {steps} steps in "
+             f"{time.perf_counter() - start:.1f} s")
+    return {"loss": train, "acc": test, "curve": np.stack(curve, axis=1), "norms": norms}
 
 
-def nn_experiment(steps: int, peak_lrs, seeds, progress=print) -> dict:
-    data = digits_data()
-    train = make_trainer(data, steps)
+def nn_experiment(settings, progress=print) -> dict:
+    steps, peak_lrs, seeds = settings["steps"], settings["peak_lrs"], settings["seeds"]
+    data = problems.digits()
     lin, cos = linear_decay(steps), cosine_decay(steps)
-    configs = [(lr, s) for lr in peak_lrs for s in seeds]
-    lrs = np.array([lr for lr, _ in configs])
-    seed_arr = jnp.asarray([s for _, s in configs])
+    configs = [(lr, s) for lr in peak_lrs for s in range(seeds)]
+    R = len(configs)
+    seed_of = [s for _, s in configs]
 
-    def run(etas, label):
-        start = time.perf_counter()
-        loss, acc, curve, norms = (np.asarray(a, np.float64) for a in
-                                   train(jnp.asarray(etas, jnp.float32), seed_arr))
-        progress(f"  {label}: {len(configs)} runs of {steps} steps in "
-                 f"{time.perf_counter() - start:.1f} s")
-        return {"loss": loss, "acc": acc, "curve": curve, "norms": norms}
+    first = _train_batch(data, [lr * lin for lr, _ in configs] + [lr * cos for lr, _ in configs],
+                         seed_of * 2, steps, settings, progress,
+                         "run 1 (linear decay, logging ‖g_t‖) and cosine")
+    split = lambda run, k: {key: value[k * R:(k + 1) * R] for key, value in run.items()}  # noqa: E731
+    out = {"linear decay": split(first, 0), "cosine": split(first, 1)}
 
-    out = {"linear decay": run(lrs[:, None] * lin, "run 1: linear decay (logging ‖g_t‖)"),
-           "cosine": run(lrs[:, None] * cos, "cosine")}
     refined, monotone, defazio, profiles, fallbacks = [], [], [], [], 0
-    monotone_error = None
     for i, (lr, _) in enumerate(configs):
         norms = out["linear decay"]["norms"][i]
         if not np.all(np.isfinite(norms)) or np.any(norms <= 0):
-            # A diverged run 1 has no usable log: run 2 repeats run 1's schedule (counted).
+            # A diverged run 1 has no usable log: its run 2 repeats run 1's schedule (counted).
             fallbacks += 1
             for bucket in (refined, monotone, defazio):
                 bucket.append(lr * lin)
             profiles.append(np.full(steps, np.nan))
             continue
         refined.append(refine(norms, peak_lr=lr).eta)
-        if monotone_error is None:
-            try:
-                monotone.append(refine(norms, peak_lr=lr, monotone=True).eta)
-            except Exception as err:          # the constrained solver may be missing: say so
-                monotone_error = f"{type(err).__name__}: {err}"
+        monotone.append(refine(norms, peak_lr=lr, monotone=True).eta)
         shape = defazio_schedule(median_smooth(norms, 0.1), last="inclusive")
         defazio.append(lr * shape / shape.max())
         profiles.append(grad_norm_profile(norms))
     if fallbacks:
         progress(f"  {fallbacks} diverged run(s) 1 left no log; their run 2 repeats linear decay")
-    schedules = {"linear decay": lin, "cosine": cos, "refined (two-pass)": np.array(refined)}
-    out["refined (two-pass)"] = run(schedules["refined (two-pass)"], "run 2: refined")
-    if monotone_error is None:
-        schedules["refined, monotone (two-pass)"] = np.array(monotone)
-        out["refined, monotone (two-pass)"] = run(np.array(monotone), "run 2: refined, monotone")
-    else:
-        progress(f"  skipped refined, monotone: {monotone_error}")
-    schedules["Defazio closed form (two-pass)"] = np.array(defazio)
-    out["Defazio closed form (two-pass)"] = run(np.array(defazio), "run 2: Defazio closed form")
+    schedules = {"linear decay": lin, "cosine": cos, "refined (two-pass)": np.array(refined),
+                 "refined, monotone (two-pass)": np.array(monotone),
+                 "Defazio closed form (two-pass)": np.array(defazio)}
+    second = _train_batch(data, refined + monotone + defazio, seed_of * 3, steps, settings,
+                          progress, "run 2 (refined, refined monotone, Defazio closed form)")
+    for k, name in enumerate(list(schedules)[2:]):
+        out[name] = split(second, k)
     return {"configs": configs, "runs": out, "profiles": np.array(profiles),
-            "schedules": schedules, "fallbacks": fallbacks, "monotone_error": monotone_error}
+            "schedules": schedules, "fallbacks": fallbacks}
 
 
-def summarise_nn(result, peak_lrs, seeds) -> dict:
+def summarise_nn(result, peak_lrs) -> dict:
     configs = result["configs"]
     summary = {}
     for name, run in result["runs"].items():
@@ -290,8 +239,8 @@ def summarise_nn(result, peak_lrs, seeds) -> dict:
             loss, acc = run["loss"][idx], run["acc"][idx]
             diverged = int(np.sum(~np.isfinite(loss)))
             grid[lr] = {"loss_mean": float(np.mean(loss)) if not diverged else float("inf"),
-                        "loss_std": float(np.std(loss)) if not diverged else float("nan"),
-                        "acc_mean": float(np.mean(acc)), "acc_std": float(np.std(acc)),
+                        "loss_std": float(np.std(loss, ddof=1)) if not diverged else float("nan"),
+                        "acc_mean": float(np.mean(acc)), "acc_std": float(np.std(acc, ddof=1)),
                         "diverged": diverged}
         best = min(grid, key=lambda lr: grid[lr]["loss_mean"])
         summary[name] = {"best_peak_lr": best, "grid": grid, **grid[best]}
@@ -334,9 +283,9 @@ def plot_nn(result, summary, steps, path: Path) -> None:
     axes[1].set_xlabel("step t")
     axes[1].set_ylabel("learning rate η_t")
     axes[1].legend(fontsize=8)
-    axes[2].set_title("training loss (mean, band: min–max over seeds)")
+    axes[2].set_title("loss curves (mean over seeds, band: min–max)")
     axes[2].set_xlabel("step t")
-    axes[2].set_ylabel("cross-entropy on the training set")
+    axes[2].set_ylabel(f"minibatch cross-entropy, mean over {steps // curve.shape[1]} steps")
     axes[2].set_yscale("log")
     axes[2].legend(fontsize=8)
     fig.tight_layout()
@@ -358,9 +307,13 @@ def main(argv=None) -> int:
     quick = args.quick
     sizes = [1000] if quick else [1000, 100_000]
     timing_sizes = [10_000] if quick else [10_000, 100_000, 1_000_000]
-    steps = 300 if quick else 1500
-    peak_lrs = [0.03, 0.1, 0.3] if quick else [0.01, 0.03, 0.1, 0.3, 1.0]
-    seeds = [0, 1] if quick else [0, 1, 2, 3, 4]
+    # The MLP settings of the training benchmark (its SGD-momentum grid and seeds) in full mode.
+    full = training.FULL
+    nn_settings = (dict(steps=300, peak_lrs=[0.03, 0.3], seeds=2, batch=64, chunks=10) if quick
+                   else dict(steps=full["mlp_steps"],
+                             peak_lrs=list(full["mlp_peak_lrs"]["sgd_momentum"]),
+                             seeds=full["mlp_seeds"], batch=full["mlp_batch"],
+                             chunks=full["mlp_chunks"]))
     start = time.perf_counter()
 
     print("Part 1: bound (C) under the true G_t (D = 1), excess over the exact optimum")
@@ -376,10 +329,11 @@ def main(argv=None) -> int:
         print("  T = {T:>8d}: ".format(**row)
               + ", ".join(f"{k} {v:.4f}" for k, v in row.items() if k != "T"))
 
-    print(f"\nPart 2: MLP on digits, SGD momentum 0.9, T = {steps}, peak LRs {peak_lrs}, "
-          f"seeds {seeds}")
-    nn = nn_experiment(steps, peak_lrs, seeds)
-    summary = summarise_nn(nn, peak_lrs, seeds)
+    steps = nn_settings["steps"]
+    print(f"\nPart 2: MLP on digits, SGD momentum 0.9, T = {steps}, peak LRs "
+          f"{nn_settings['peak_lrs']}, {nn_settings['seeds']} seeds")
+    nn = nn_experiment(nn_settings)
+    summary = summarise_nn(nn, nn_settings["peak_lrs"])
     print(f"\n  {'schedule':34s} {'best peak LR':>12s} {'final train loss':>22s} "
           f"{'test accuracy':>18s}")
     for name, s in summary.items():
@@ -397,9 +351,9 @@ def main(argv=None) -> int:
         "machine_note": "2 shared CPU cores; timings disturbed by other work on the machine",
         "jax": jax.__version__, "schedopt": schedopt.__version__, "noise_sigma": NOISE,
         "synthetic": synthetic, "timings": timings,
-        "nn": {"steps": steps, "peak_lrs": peak_lrs, "seeds": seeds, "batch": 64,
-               "optimizer": "optax SGD, momentum 0.9", "model": "MLP 64-64-10 tanh",
-               "diverged_run1_fallbacks": nn["fallbacks"], "monotone_skipped": nn["monotone_error"],
+        "nn": {**nn_settings, "optimizer": "optax SGD, momentum 0.9",
+               "model": "the training benchmark's MLP (64-64-10 ReLU, float32)",
+               "diverged_run1_fallbacks": nn["fallbacks"],
                "data": "sklearn digits, 75/25 stratified split (random_state 0)",
                "summary": {k: {**v, "grid": {str(lr): g for lr, g in v["grid"].items()}}
                            for k, v in summary.items()}},
