@@ -100,7 +100,7 @@ class ScalingTable:
 
     @property
     def header(self) -> list[str]:
-        return ["schedule", "model", "p", "± p", "c", "± c", "q", "worst |residual|"]
+        return ["schedule", "model", "p", "± p", "c", "± c", "q", "worst residual (abs)"]
 
     def as_rows(self) -> list[list]:
         rows = []
