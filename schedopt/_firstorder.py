@@ -6,9 +6,10 @@ factor of about T, and plain L-BFGS-B needs about T iterations. Writing the free
 ``0 ≤ η_t ≤ max_lr`` a box (``0 ≤ z_t ≤ max_lr/d_t``) and leaves a problem whose iteration
 count does not grow with T.
 
-The a-priori shape is Defazio et al.'s refinement (THEORY §3),
-``s_t ∝ G_t⁻² Σ_{p≥t} G_p⁻²``, which is discrete linear decay for constant G, with the
-last-step bump of THEORY §4.5 (``s_T`` times ``1 + √2``). It does not use the exact optimum.
+The starting point is Defazio et al.'s refinement (THEORY §3), ``s_t ∝ G_t⁻² Σ_{p≥t} G_p⁻²``
+(discrete linear decay for constant G) at its best multiplier (THEORY §4.1), with η_T then
+set to its best value given the rest (the last-step bump of THEORY §4.5). It does not use the
+exact optimum. The scale d is the Jacobi preconditioner 1/√diag(Hessian) at that point.
 
 Constraints become linear maps of z:
 
@@ -38,7 +39,15 @@ from schedopt._bounds import optimal_scale
 # η_T > 0 keeps bound (C) finite (THEORY §2): its variable gets this lower bound, relative to
 # its starting value; the solvers report a result that ends on it as not converged.
 FLOOR = 1e-10
-_BUMP = 1.0 + np.sqrt(2.0)      # η_T/η_{T−1} of the constant-G optimum (THEORY §4.5)
+_MIN_BUCKET = 256
+
+
+def bucket(length: int) -> int:
+    """A layout length ≥ length, eight sizes per octave: ≤ 12.5% padding, few compilations."""
+    if length <= _MIN_BUCKET:
+        return _MIN_BUCKET
+    step = 1 << max(0, (length - 1).bit_length() - 4)
+    return -(-length // step) * step
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -121,8 +130,6 @@ def _shape(G2: np.ndarray, monotone: bool) -> np.ndarray:
     shape = inv * np.cumsum(inv[::-1])[::-1]
     if monotone:
         shape = np.minimum.accumulate(shape)
-    elif shape.shape[0] > 1:
-        shape[-1] *= _BUMP
     return shape / np.max(shape)
 
 
@@ -145,6 +152,66 @@ def _multiplier(problem, shape: np.ndarray, ramp: np.ndarray) -> float:
     return float(np.exp(found.x))
 
 
+def _settle_last(eta, G2, D, cap) -> float:
+    """The η_T minimising bound (C) with η_1..η_{T−1} held, at most ``cap`` (None: no cap).
+
+    Bound (C) is steep in η_T near 0 (the term ½G_{T−1}²η_{T−1}²/η_T), so a start with η_T
+    too small costs a first-order method many iterations; this 1-D convex problem is cheap.
+    Its derivative ½G_T² − ½Σ_{t<T} G_t²η_t²/S_{t+1}² − D²/(2S_1²) increases with η_T, is
+    ≤ 0 at η_T = η_{T−1}G_{T−1}/G_T, and the root is bracketed by doubling from there.
+    """
+    head = eta[:-1]
+    rest = np.cumsum(head[::-1])[::-1]          # S_{t+1} − η_T for t < T, and S_1 − η_T
+    weights = 0.5 * G2[:-1] * head * head
+
+    def slope(x):
+        return 0.5 * G2[-1] - np.sum(weights / (rest + x) ** 2) - 0.5 * D * D / (rest[0] + x) ** 2
+
+    low = head[-1] * np.sqrt(G2[-2] / G2[-1])
+    if low <= 0:
+        return float(eta[-1])
+    high = 2.0 * low
+    while slope(high) < 0 and high < 1e300:
+        low, high = high, 2.0 * high
+    best = scipy.optimize.brentq(slope, low, high, xtol=1e-6 * low, rtol=1e-6) \
+        if slope(high) >= 0 and slope(low) < 0 else low
+    return float(best if cap is None else min(best, cap))
+
+
+def _jacobi_scale(eta, G2, D, F, monotone):
+    """d = 1/√diag(JᵀHJ) at eta, over the free values (Jacobi preconditioner).
+
+    Bound (C) is D²/(2S_1) + Σ_{t<T} ½G_t² η_t²/S_{t+1} + ½G_T²η_T, and each quadratic-over-
+    linear term has the rank-one Hessian (G_t²/S_{t+1})·u_tu_tᵀ with
+    u_t = e_t − r_t·1_{(t,T]}, r_t = η_t/S_{t+1}; the first term adds (D²/S_1³)·11ᵀ. J is the
+    identity on the free values, or the tail-sum map when monotone; fixed warm-up terms add to
+    the D² term's weight, and the ramp's coupling is
+    left out (it is a preconditioner, not a derivative).
+    """
+    S = np.cumsum(eta[::-1])[::-1]
+    nxt = np.append(S[1:], np.inf)
+    w = G2 / nxt                                # 0 for t = T (the linear term)
+    r = np.where(nxt > 0, eta / np.where(nxt > 0, nxt, 1.0), 0.0)
+    r[-1] = 0.0
+    # Terms of fixed steps t < F see the free values only through S_{t+1}.
+    curv = D * D / S[0] ** 3 + float(np.sum(w[:F] * r[:F] ** 2))
+    w, r = w[F:], r[F:]
+    if not monotone:
+        # diag_k = w_k + Σ_{t<k} w_t r_t² + D²/S_1³
+        before = np.cumsum(w * r * r) - w * r * r
+        diag = w + before + curv
+    else:
+        # (Jᵀu_t)_k = [t ≤ k]·(1 − r_t (k − t)) in the free index k = 1..n, so
+        # diag_k = Σ_{t≤k} w_t (a_t − r_t k)² + D²/S_1³·k², a_t = 1 + r_t t.
+        k = np.arange(1, w.shape[0] + 1, dtype=np.float64)
+        a = 1.0 + r * k
+        diag = (np.cumsum(w * a * a) - 2 * k * np.cumsum(w * a * r) + k * k * np.cumsum(w * r * r)
+                + curv * k * k)
+        diag = np.maximum(diag, w + curv)         # cancellation guard: the t = k term alone
+    diag[-1] = max(diag[-1], curv, np.finfo(float).tiny)
+    return 1.0 / np.sqrt(diag)
+
+
 def scaled_problem(problem) -> Scaled:
     """The change of variables and starting point for a validated ``Problem``."""
     T, P, W = problem.steps, problem.prefix.shape[0], problem.ramp
@@ -155,14 +222,17 @@ def scaled_problem(problem) -> Scaled:
     start = _multiplier(problem, shape, coeff) * shape
     if problem.max_lr is not None:
         start = np.minimum(start, problem.max_lr)
+    eta0 = np.concatenate([problem.prefix, coeff * start[0], start])
+    if n >= 2:
+        cap = start[-2] if problem.monotone else problem.max_lr
+        start[-1] = eta0[-1] = _settle_last(eta0, problem.G2, problem.D, cap)
     if problem.monotone:
-        # Decrements of the start; a flat stretch still gets a scale, of the mean decrement.
-        steps_down = start - np.append(start[1:], 0.0)
-        d = np.maximum(steps_down, start[0] / n)
-        z = steps_down / d
+        decrements = start - np.append(start[1:], 0.0)
+        d = _jacobi_scale(eta0, problem.G2, problem.D, F, monotone=True)
+        z = decrements / d
     else:
-        d = start
-        z = np.ones(n)
+        d = _jacobi_scale(eta0, problem.G2, problem.D, F, monotone=False)
+        z = start / d
     lower = np.zeros(n)
     lower[-1] = FLOOR * z[-1]
     upper = np.full(n, np.inf) if problem.max_lr is None or problem.monotone \
@@ -170,7 +240,6 @@ def scaled_problem(problem) -> Scaled:
     head = np.zeros(F)
     base = np.concatenate([problem.prefix, np.zeros(W + n)])
     ramp = np.concatenate([np.zeros(P), coeff, np.zeros(n)])
-    eta0 = np.concatenate([problem.prefix, coeff * start[0], start])
     f0 = float(last_iterate_bound(eta0, problem.D, np.sqrt(problem.G2)))
     return Scaled(steps=T, base=base, ramp=ramp, scale=np.concatenate([head, d]),
                   mask=np.concatenate([head, np.ones(n)]), first=F, monotone=problem.monotone,

@@ -23,26 +23,18 @@ import numpy as np
 import scipy.optimize
 
 from schedopt._result import ScheduleResult
+from schedopt._firstorder import bucket
 from schedopt._firstorder import objective
 from schedopt._firstorder import on_floor
 from schedopt._firstorder import refuse_monotone_cap
 from schedopt._firstorder import scaled_problem
 
 DEFAULT_MAX_ITER = 2000
-_MIN_BUCKET = 256
 
 
 @functools.partial(jax.jit, static_argnames="monotone")
 def _value_and_grad(z, base, ramp, scale, mask, first, G2, D, f0, monotone):
     return jax.value_and_grad(objective)(z, base, ramp, scale, mask, first, monotone, G2, D, f0)
-
-
-def _bucket(length: int) -> int:
-    """Eight sizes per octave: at most 12.5% padding, few compilations."""
-    if length <= _MIN_BUCKET:
-        return _MIN_BUCKET
-    step = 1 << max(0, (length - 1).bit_length() - 4)
-    return -(-length // step) * step
 
 
 def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
@@ -56,7 +48,7 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
     max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
     start = time.perf_counter()
     scaled = scaled_problem(problem)
-    size = _bucket(scaled.base.shape[0])
+    size = bucket(scaled.base.shape[0])
     lay = scaled.padded(size)
     n = scaled.free
     head = size - n
