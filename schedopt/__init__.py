@@ -18,6 +18,7 @@ from schedopt._bounds import optimal_scale
 from schedopt._result import ScheduleResult
 from schedopt._solve import METHODS
 from schedopt._solve import optimal_schedule
+from schedopt._pgd import optimal_schedule_batch
 
 # Schedule families (peak-1 shapes; optax's names where optax has the schedule)
 from schedopt._schedules import FAMILIES
