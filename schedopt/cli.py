@@ -417,21 +417,30 @@ def _cmd_scaling(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from schedopt import report
-
-    paths = report.write_report(args.out, quick=args.quick, progress=args.progress)
+    paths = _write_report(args.out, quick=args.quick, progress=args.progress)
     print(f"report: {paths['html']}")
-    print(f"        {paths['md']}")
+    print(f"        {paths['md']} (figures beside it)")
     return 0
 
 
 def _cmd_demo(args) -> int:
+    paths = _write_report(args.out, quick=False, progress=True)
+    print(f"The report is in {paths['html'].parent}/ ({paths['seconds']:.0f} s): open "
+          f"{paths['html']} in a browser, or read {paths['md']}.")
+    return 0
+
+
+def _write_report(out, *, quick, progress):
+    """The report, after the folder is checked; a failure past that point is a bug, not a
+    bad argument, so it is raised as RuntimeError (exit 1, with its traceback)."""
+    from schedopt import _io
     from schedopt import report
 
-    paths = report.write_report(args.out, quick=False, progress=True)
-    print(f"The report is in {paths['html'].parent}/: open {paths['html']} in a browser "
-          f"(or read {paths['md']}).")
-    return 0
+    _io.check_folder(out, "out", create=True)
+    try:
+        return report.write_report(out, quick=quick, progress=progress)
+    except (ValueError, TypeError) as err:
+        raise RuntimeError(f"the report failed: {err}") from err
 
 
 # ---------------------------------------------------------------------------------------

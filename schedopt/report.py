@@ -337,6 +337,74 @@ def _training_module():
     return module
 
 
+_TRAINING_CAPTIONS = {
+    "training_gap_vs_bound": "convex problems: measured mean last-iterate gap against bound (C) "
+                             "for each schedule (below the diagonal: the bound holds)",
+    "training_convex_curves": "convex problems: mean gap L(θ_t) − L* along training",
+    "training_mlp_curves": "MLP on digits: mini-batch training loss at each schedule's best "
+                           "peak learning rate",
+    "training_mlp_lr_sweep": "MLP on digits: final training loss against the peak learning rate",
+}
+
+
+def training_tables(results) -> list:
+    """The quick training benchmark's results dict as report tables."""
+    items = []
+    for p in results["convex"]:
+        rows = []
+        for h in p["horizons"]:
+            for r in h["schedules"]:
+                rows.append([h["steps"], r["schedule"], _fmt(r["peak_lr"]), _fmt(r["bound"]),
+                             f"{r['gap_mean']:.4g} ± {r['gap_ci95']:.2g}",
+                             _fmt(r["gap_mean"] / r["bound"], 3), _fmt(r["bound_holds"])])
+            rows.append([h["steps"], "Spearman ρ (gap rank vs bound rank)", "", "", "",
+                         f"{h['spearman_rho']:.3f} (p = {h['spearman_pvalue']:.2g})", ""])
+        items.append(Table(
+            headers=["T", "schedule", "peak η (best multiplier)", "bound (C)",
+                     "mean gap L(θ_T) − L* (95% CI)", "gap / bound", "bound holds"],
+            rows=rows,
+            caption=f"{p['problem']} on {p['dataset']} (convex, G-Lipschitz): D = {p['D']:.4g}, "
+                    f"G = {p['G']:.4g}, L* = {p['L_star']:.6g}; each schedule at its "
+                    f"bound-optimal multiplier, {p['horizons'][0]['seeds']} seeds."))
+    m = results["mlp"]
+    for opt in m["optimizers"]:
+        items.append(Table(
+            headers=["schedule", "best peak LR", "final training loss (mean ± std)",
+                     "test accuracy (mean ± std)"],
+            rows=[[r["schedule"], _fmt(r["best_peak_lr"]),
+                   f"{r['train_loss_mean']:.4g} ± {r['train_loss_std']:.2g}",
+                   f"{r['test_accuracy_mean']:.4f} ± {r['test_accuracy_std']:.4f}"]
+                  for r in opt["schedules"]],
+            caption=f"{opt['optimizer']} on {m['dataset']}, {m['architecture']}, {m['steps']} "
+                    f"steps of batch {m['batch']}, {m['seeds']} seeds, peak LRs "
+                    f"{', '.join(f'{x:g}' for x in opt['peak_lrs'])} (best: lowest mean "
+                    f"final training loss)."))
+    return items
+
+
+def _training_section(module, progress: bool) -> Section:
+    import tempfile
+
+    results = module.run(quick=True, progress=progress)
+    violations = module.bound_violations(results)
+    text = (f"The quick mode of benchmarks/training.py ({results['seconds']:.0f} s here): SGD "
+            f"through optax on convex problems built on scikit-learn data, where bound (C) "
+            f"must hold, and an MLP on digits with SGD + momentum and Adam, beyond the "
+            f"theory. The full benchmark (python benchmarks/training.py) uses more seeds, "
+            f"horizons and learning rates; its tables are in benchmarks/README.md.")
+    items = [text]
+    if violations:
+        items.append("BOUND VIOLATED (a bug to find): " + "; ".join(violations))
+    items += training_tables(results)
+    from _training_figures import figures        # beside training.py, on its sys.path
+
+    with tempfile.TemporaryDirectory() as folder:
+        for path in figures(results, folder):
+            items.append(Figure(name=path.stem, png=path.read_bytes(),
+                                caption=_TRAINING_CAPTIONS.get(path.stem, path.stem)))
+    return Section("Training benchmark (quick mode)", items)
+
+
 # ---------------------------------------------------------------------------------------
 # The whole report
 # ---------------------------------------------------------------------------------------
