@@ -12,7 +12,9 @@ from schedopt import (continuous_schedule, defazio_schedule, grad_norm_log, grad
                       last_iterate_bound, optimal_scale, optimal_schedule, refine)
 from schedopt._refine import median_smooth, median_window
 
-positive_profiles = st.lists(st.floats(0.05, 20.0), min_size=2, max_size=60).map(np.array)
+# A few fixed lengths: every new length costs JAX a compilation, not a new kind of case.
+positive_profiles = st.sampled_from([2, 3, 17, 64]).flatmap(
+    lambda n: st.lists(st.floats(0.05, 20.0), min_size=n, max_size=n)).map(np.array)
 
 
 def truncated_median_reference(x, width):
@@ -127,16 +129,19 @@ def test_profile_bad_arguments():
 # refine is the exact per-step optimum
 # ---------------------------------------------------------------------------------------
 
-@settings(max_examples=30, deadline=None)
-@given(positive_profiles, st.integers(1, 300), st.floats(0.1, 10.0))
+@settings(max_examples=25, deadline=None)
+@given(positive_profiles, st.sampled_from([1, 2, 9, 64, 300]), st.floats(0.1, 10.0))
 def test_refine_is_the_exact_optimum_of_its_profile(norms, T, D):
     result = refine(norms, steps=T, D=D)
     G = grad_norm_profile(norms, steps=T)
     exact = optimal_schedule(T, D, G, method="exact")
     np.testing.assert_array_equal(result.eta, exact.eta)
     assert result.bound == exact.bound and result.method == "exact" and result.gap == 0.0
-    np.testing.assert_allclose(float(last_iterate_bound(result.eta, D, G)), result.bound,
-                               rtol=1e-10)
+    # Bound (C) of the returned schedule, from optimal_scale's numpy form (THEORY §4.1): the
+    # optimum sits at its own best multiplier.
+    scale = optimal_scale(result.eta, D, G)
+    assert scale.scale == pytest.approx(1.0, rel=1e-10)
+    assert scale.value == pytest.approx(result.bound, rel=1e-10)
 
 
 def test_refine_accepts_a_path(tmp_path):
@@ -236,7 +241,7 @@ def test_closed_forms_against_the_written_sums():
     assert np.isinf(float(last_iterate_bound(continuous_schedule(G), 1.0, G)))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(positive_profiles, st.floats(0.1, 10.0))
 def test_the_exact_optimum_never_loses_to_either_closed_form(G, D):
     T = G.shape[0]
