@@ -13,34 +13,42 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-_MIN_BUCKET = 256
+_CHUNK = 8192
 
 
 @jax.jit
-def _recursion(G2):
+def _recursion(J, G2):
+    """The backward recursion over one chunk of G_t², entered with J_{t+1} of the next chunk."""
     def step(J, g2):
         x = J / g2
         r_minus_1 = x / (jnp.sqrt(1.0 + x) + 1.0)
         return 2.0 * g2 * r_minus_1, r_minus_1
 
-    return jax.lax.scan(step, G2[-1], G2[:-1], reverse=True, unroll=8)
+    return jax.lax.scan(step, J, G2, reverse=True, unroll=8)
 
 
 def tail_ratios(G2: np.ndarray) -> tuple[float, np.ndarray]:
     """J_1 and (r_t − 1) for t = 1..T−1, for squared gradient norms G2 (float64, length T).
 
-    The scan is compiled once per power-of-two length: the input is padded at the front,
-    which the backward recursion reaches only after every real step.
+    The scan runs over fixed-size chunks from the end, so it is compiled once for every T;
+    the first chunk is padded at the front, which the backward recursion reaches only after
+    every real step.
     """
     T = G2.shape[0]
     if T == 1:
         return float(G2[0]), np.zeros(0)
-    size = max(_MIN_BUCKET, 1 << (T - 1).bit_length())
-    padded = np.ones(size)
-    padded[size - T:] = G2
+    n = T - 1                                        # steps t = 1..T−1
+    chunks = -(-n // _CHUNK)
+    padded = np.ones(chunks * _CHUNK)
+    padded[padded.size - n:] = G2[:-1]
+    out = np.empty_like(padded)
     with jax.enable_x64(True):
-        _, r_minus_1 = _recursion(padded)
-        r_minus_1 = np.asarray(r_minus_1)[size - T:]
+        J = jnp.asarray(G2[-1], jnp.float64)
+        for c in range(chunks - 1, -1, -1):
+            part = slice(c * _CHUNK, (c + 1) * _CHUNK)
+            J, r_minus_1 = _recursion(J, padded[part])
+            out[part] = np.asarray(r_minus_1)
+    r_minus_1 = out[out.size - n:]
     # The scan's own J went on through the padding; J_1 = 2 G_1² (r_1 − 1).
     return float(2.0 * G2[0] * r_minus_1[0]), r_minus_1
 
