@@ -1,0 +1,511 @@
+r"""``method="newton"``: bound (C) under linear constraints by a path-following barrier method.
+
+**Coordinates.** Let W be the warm-up length, n = T − W the number of free steps, and
+``x_i = S_{W+i} = η_{W+i:T}`` the tail sums of the free part (THEORY §4.3; ``x_{n+1} = 0``).
+Bound (C) is a sum of quadratic-over-linear terms ``½ g e²/y``:
+
+* for i < n, ``½ G_{W+i}² (x_i − x_{i+1})²/x_{i+1}`` (e = η_{W+i}, y = x_{i+1});
+* ``½ G_T² x_n``, linear;
+* the *head*: ``D²/(2S_1)`` and the warm-up terms t ≤ W. A fixed prefix p only shifts the tail
+  sums, ``S_{t+1} = x_1 + p_{t+1:W}``; a linear ramp η_t = t/(W+1)·η_{W+1} gives
+  ``e = t/(W+1)·η_{W+1}`` and ``S_{t+1} = x_1 + (W−t)(W+t+1)/(2(W+1))·η_{W+1}``. Every head
+  term is affine in (η_{W+1}, x_1) = (x_1 − x_2, x_1).
+
+The constraints ``η_{W+i} ≤ max_lr`` and, with ``monotone``, ``η_{W+i} ≥ η_{W+i+1}`` are linear
+in x. ``η ≥ 0`` needs no constraint: ∂(C)/∂η_t < 0 wherever η_t ≤ 0, so the optimum over the
+larger domain {every denominator y > 0} is the same and has η > 0.
+
+**Barrier.** Each term is the rotated second-order cone ``u·y ≥ e²`` with objective ½ g u;
+minimising ``τ·½ g u − log(u y − e²)`` over u gives ``τ·½ g e²/y − log y + const``. The
+function minimised for a barrier parameter τ is therefore
+
+.. math:: F_τ(x) = τ f(x) − \sum_{\text{terms}} \log y − \sum_j \log s_j(x),
+
+with s_j the slacks of the linear constraints. It is the partial minimum of a
+ν-self-concordant barrier problem with a linear objective, ν = 2K + m (K terms, m slacks),
+so F_τ is self-concordant and damped Newton on it converges from any start.
+
+**Newton system.** Each term's Hessian is rank one, ``(g/y)·v vᵀ`` with v = (1, −(1+e/y)) on
+(x_i, x_{i+1}); a slack's Hessian is ``a aᵀ/s²`` with a = e_i − e_{i+1} (cap) or
+e_i − 2e_{i+1} + e_{i+2} (monotone). The Hessian of F_τ is tridiagonal, pentadiagonal with
+``monotone``, and positive definite (the −log y terms), so a Newton step is one O(T) banded
+Cholesky solve (LAPACK ``pbsv``).
+
+**Certificate.** If the Newton decrement λ = ‖∇F_τ(x)‖*_x is ≤ β < 1, then for the linear
+lifted objective ``c·w − c* ≤ (ν + (β + √ν)β/(1−β))/τ`` (Nesterov, *Introductory Lectures on
+Convex Optimization*, Thm 4.2.7). At the partial minimum ``c·w = f(x) + K/τ``, hence
+
+.. math:: f(x) − f^* ≤ \bigl(K + m + (β + \sqrt{ν})β/(1−β)\bigr)/τ,
+
+the ``gap`` reported (plus any increase of the bound from the final rounding to an exactly
+feasible schedule). It holds in exact arithmetic; the computation keeps the slacks of active
+constraints as variables of their own so that they are never formed by cancellation.
+
+**Path.** Centre (λ ≤ 1/4) with Newton steps and a backtracking line search on F_τ whose
+differences are computed term by term (no cancellation in τ·f even at τ ~ 10²⁰), then
+multiply τ by up to ``_GROWTH`` until the certificate is below ``tol·f(x)``. The problem is
+first rescaled to D = 1, ΣG² = 1 so that no value over- or underflows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+from scipy import linalg
+
+from schedopt._result import ScheduleResult
+
+_CENTRED = 0.25        # Newton decrement at which a point counts as centred
+_GROWTH = (10.0, 300.0, 1e6)   # least, first and largest factor on τ between centrings
+_START_SHARE = 1e-3    # ν/τ as a fraction of f at the start
+_ARMIJO = 0.1          # sufficient-decrease fraction of the line search
+_BOUNDARY = 0.99       # fraction of the step to the boundary of the domain
+_MAX_ITER = 300
+
+
+@dataclasses.dataclass(frozen=True)
+class _Head:
+    """Terms ½ g e²/y with e = e0 + e1·η₁ and y = y0 + x₁ + y1·η₁ (η₁ = x₁ − x₂)."""
+    g: np.ndarray
+    e0: np.ndarray
+    e1: np.ndarray
+    y0: np.ndarray
+    y1: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Model:
+    """The rescaled problem: D = 1, Σ G² = 1, η = σ·η̂ and bound (C) = (D²/σ)·f̂."""
+    n: int
+    g: np.ndarray                  # G² of the free steps, rescaled
+    head: _Head
+    cap: float | None              # max_lr / σ
+    monotone: bool
+    sigma: float
+    value_scale: float             # D²/σ
+    rows: _Rows | None             # the linear constraints, None when there are none
+
+    @property
+    def terms(self) -> int:
+        return self.n - 1 + self.head.g.size
+
+    @property
+    def slacks(self) -> int:
+        return 0 if self.rows is None else self.rows.coef.shape[0]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Rows:
+    """Linear constraints s_j = Σ_k coef[j,k]·x[cols[j,k]] + const_j ≥ 0 and their places in
+    the interleaved augmented system (each multiplier next to the x it constrains)."""
+    cols: np.ndarray               # (m, 3) x indices (padding has coef 0)
+    coef: np.ndarray               # (m, 3)
+    pos_x: np.ndarray              # (n,) position of x_i in the augmented unknowns
+    pos_p: np.ndarray              # (m,) position of multiplier j
+    width: int                     # half-bandwidth of the augmented matrix
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _State:
+    eta: np.ndarray                # free η̂, length n
+    x: np.ndarray                  # tail sums of eta
+    slack: np.ndarray              # s_j, moved with the steps (see _advance)
+    dual: np.ndarray               # z_j, the slacks' multipliers (centred: s_j z_j = 1)
+
+
+def _model(problem) -> _Model:
+    W, T = problem.warmup_length, problem.steps
+    sigma = problem.D / np.sqrt(np.sum(problem.G2))
+    g_all = problem.G2 / np.sum(problem.G2)
+    prefix = problem.prefix / sigma
+    # D²/(2 S_1) is the first head term: g = 1, e = 1 (D rescaled), S_1 = x_1 + warm-up sum.
+    g, e0, e1, y0, y1 = [np.ones(1)], [np.ones(1)], [np.zeros(1)], [np.zeros(1)], [np.zeros(1)]
+    if prefix.size:
+        y0[0] += np.sum(prefix)
+        after = np.append(np.cumsum(prefix[::-1])[::-1][1:], 0.0)     # p_{t+1:W}
+        keep = prefix > 0                                             # 0/0 terms count as 0
+        g.append(g_all[:W][keep]); e0.append(prefix[keep]); e1.append(np.zeros(keep.sum()))
+        y0.append(after[keep]); y1.append(np.zeros(keep.sum()))
+    elif problem.ramp:
+        t = np.arange(1, W + 1, dtype=np.float64)
+        y1[0] += W / 2.0
+        g.append(g_all[:W]); e0.append(np.zeros(W)); e1.append(t / (W + 1))
+        y0.append(np.zeros(W)); y1.append((W - t) * (W + t + 1) / (2.0 * (W + 1)))
+    head = _Head(*(np.concatenate(a) for a in (g, e0, e1, y0, y1)))
+    cap = None if problem.max_lr is None else problem.max_lr / sigma
+    n = T - W
+    return _Model(n=n, g=g_all[W:], head=head, cap=cap, monotone=problem.monotone,
+                  sigma=sigma, value_scale=problem.D ** 2 / sigma,
+                  rows=_rows(n, cap is not None, problem.monotone))
+
+
+def _rows(n: int, capped: bool, monotone: bool) -> _Rows | None:
+    """max_lr − η_i = max_lr − x_i + x_{i+1} (every i, or i = 1 only when monotone) and
+    η_i − η_{i+1} = x_i − 2x_{i+1} + x_{i+2} (monotone), with x_{n+1} = 0."""
+    i = np.arange(n)
+    cols, coef = [], []
+    if capped:
+        k = i[:1] if monotone else i
+        cols.append(np.stack([k, k + 1, k], axis=1))
+        coef.append(np.stack([-np.ones(k.size), np.ones(k.size), np.zeros(k.size)], axis=1))
+    if monotone:
+        k = i[:-1]
+        cols.append(np.stack([k, k + 1, k + 2], axis=1))
+        coef.append(np.tile([1.0, -2.0, 1.0], (k.size, 1)))
+    if not cols:
+        return None
+    cols, coef = np.concatenate(cols), np.concatenate(coef)
+    coef[cols >= n] = 0.0                          # x_{n+1} = 0
+    cols = np.minimum(cols, n - 1)
+    # Interleave: x_i, then the constraint that starts at i; a monotone cap goes first.
+    first = int(capped and monotone)
+    pos_x = first + 2 * i
+    pos_p = pos_x[cols[:, 0]] + 1
+    if first:
+        pos_p[0] = 0
+    used = coef != 0
+    width = int(max(2, np.max(np.abs(pos_p[:, None] - pos_x[cols])[used])))
+    return _Rows(cols=cols, coef=coef, pos_x=pos_x, pos_p=pos_p, width=width)
+
+
+def _state(model: _Model, eta: np.ndarray) -> _State:
+    x = np.cumsum(eta[::-1])[::-1]
+    if model.rows is None:
+        return _State(eta=eta, x=x, slack=np.zeros(0), dual=np.zeros(0))
+    # From η rather than x, so that no slack starts as a difference of tail sums.
+    rows = model.rows
+    k = rows.cols[:, 0]
+    is_cap = rows.coef[:, 0] == -1.0
+    slack = np.where(is_cap, model.cap if model.cap is not None else 0.0, 0.0) - eta[k]
+    drop = eta[k[~is_cap]] - eta[k[~is_cap] + 1]
+    slack[~is_cap] = drop
+    return _State(eta=eta, x=x, slack=slack, dual=1.0 / slack)
+
+
+def _start(model: _Model) -> _State:
+    """Linear decay over the free steps from the variational peak (D/G)/√T (σ = 1 here), below the cap."""
+    n = model.n
+    shape = np.arange(n, 0, -1, dtype=np.float64) / n
+    peak = 1.0
+    if model.cap is not None:
+        peak = min(peak, 0.5 * model.cap)
+    return _state(model, peak * shape)
+
+
+def _head_parts(head: _Head, state: _State):
+    e = head.e0 + head.e1 * state.eta[0]
+    y = head.y0 + state.x[0] + head.y1 * state.eta[0]
+    return e, y
+
+
+def _objective(model: _Model, state: _State) -> float:
+    """f̂(x), bound (C) of the rescaled problem."""
+    eta, x, g = state.eta, state.x, model.g
+    e, y = _head_parts(model.head, state)
+    return float(0.5 * np.sum(g[:-1] * eta[:-1] * (eta[:-1] / x[1:]))
+                 + 0.5 * g[-1] * x[-1] + 0.5 * np.sum(model.head.g * e * (e / y)))
+
+
+def _add_head(model: _Model, state: _State, gf, hf, gb, hb):
+    """Gradient and Hessian of the head terms, in (η₁, x₁) and then in (x₁, x₂)."""
+    h = model.head
+    e, y = _head_parts(h, state)
+    rho = e / y
+    # ½ g e²/y: ∂e = gρ, ∂y = −½gρ²; Hessian (g/y)·w wᵀ with w = (∂e, ∂y)-direction (1, −ρ).
+    f_grad = np.array([np.sum(h.g * rho * h.e1 - 0.5 * h.g * rho**2 * h.y1),
+                       np.sum(-0.5 * h.g * rho**2)])
+    w = np.stack([h.e1 - rho * h.y1, -rho])
+    f_hess = (w * (h.g / y)) @ w.T
+    v = np.stack([h.y1, np.ones_like(h.y1)])
+    b_grad = -np.sum(v / y, axis=1)
+    b_hess = (v / y**2) @ v.T
+    for grad, band, g2, h2 in ((gf, hf, f_grad, f_hess), (gb, hb, b_grad, b_hess)):
+        # (η₁, x₁) = (x₁ − x₂, x₁): pull back by J = [[1, −1], [1, 0]].
+        grad[0] += g2[0] + g2[1]
+        band[0, 0] += h2[0, 0] + 2.0 * h2[0, 1] + h2[1, 1]
+        if model.n > 1:
+            grad[1] -= g2[0]
+            band[1, 0] -= h2[0, 0] + h2[0, 1]
+            band[0, 1] += h2[0, 0]
+
+
+def _add_slacks(model: _Model, state: _State, gb):
+    """Gradient of −Σ log s_j; its Hessian Σ a_j a_jᵀ/s_j² is kept out of the band (_direction)."""
+    rows = model.rows
+    gb -= np.bincount(rows.cols.ravel(), weights=(rows.coef / state.slack[:, None]).ravel(),
+                      minlength=model.n)
+
+
+def _assemble(model: _Model, state: _State):
+    """∇f, ∇²f and the barrier's ∇Φ, ∇²Φ at x (Hessians as lower bands, row k = k-th diagonal)."""
+    n, g = model.n, model.g
+    gf, gb = np.zeros(n), np.zeros(n)
+    hf, hb = np.zeros((2, n)), np.zeros((2, n))
+    # Terms i < n, ½ g_i η_i²/x_{i+1}: ∂x_i = gρ, ∂x_{i+1} = −g(ρ + ρ²/2), Hessian (g/y) v vᵀ
+    # with v = (1, −(1+ρ)); the cone barrier −log x_{i+1} adds 1/x_{i+1}² on the diagonal.
+    inv_y = 1.0 / state.x[1:]
+    rho = state.eta[:-1] * inv_y
+    w = g[:-1] * inv_y
+    grho = g[:-1] * rho
+    gf[:-1] = grho
+    gf[1:] -= grho * (1.0 + 0.5 * rho)
+    gf[-1] += 0.5 * g[-1]
+    rho += 1.0                                  # now 1 + ρ
+    w_rho = w * rho
+    hf[0, :-1] = w
+    hf[0, 1:] += w_rho * rho
+    hf[1, :-1] = -w_rho
+    gb[1:] = -inv_y
+    hb[0, 1:] = inv_y * inv_y
+    _add_head(model, state, gf, hf, gb, hb)
+    if model.rows is not None:
+        _add_slacks(model, state, gb)
+    return gf, hf, gb, hb
+
+
+def _solve_band(band, rhs):
+    """Solve with a symmetric positive definite band matrix (lower form)."""
+    if rhs.size == 1:
+        if not band[0, 0] > 0:
+            raise linalg.LinAlgError("the 1x1 Newton system is not positive definite")
+        return rhs / band[0, 0]
+    return linalg.solveh_banded(band, rhs, lower=True, check_finite=False)
+
+
+def _direction(model: _Model, state: _State, system, tau):
+    """The step Δx, λ² = −∇F_τ·Δx and the slacks' and multipliers' steps Δs, Δz.
+
+    Without linear constraints the Hessian is tridiagonal: one Cholesky solve. With them the
+    slacks get primal–dual treatment (multipliers z, centred at s·z = 1), so that an active
+    slack can shrink by the same factor as 1/τ in one step, and the step solves the
+    augmented system
+
+        [ H₀    Aᵀ  ] [Δx]   [−∇F_τ]
+        [ A   −S/Z  ] [ p] = [  0  ],   Δs = A Δx = (S/Z) p,   Δz = (1 − s z)/s − p,
+
+    banded once each multiplier sits next to its x (LAPACK gbsv, with pivoting). Forming
+    H₀ + Aᵀ(Z/S)A instead would lose everything below the rounding of its largest weight
+    (an active constraint, or the 1/δ² of second differences, ~T⁴ times the tail sums').
+    """
+    gf, hf, gb, hb = system
+    grad = tau * gf
+    grad += gb
+    band = tau * hf
+    band += hb
+    rows = model.rows
+    if rows is None:
+        dx = _solve_band(band, -grad)
+        return dx, float(-grad @ dx), np.zeros(0), np.zeros(0)
+    k = rows.width
+    size = rows.pos_p.size + model.n
+    ab = np.zeros((2 * k + 1, size))
+    px = rows.pos_x
+    ab[k, px] = band[0]
+    if model.n > 1:
+        ab[k + px[1] - px[0], px[:-1]] = band[1, :-1]     # below the diagonal
+        ab[k - px[1] + px[0], px[1:]] = band[1, :-1]      # above
+    used = rows.coef != 0
+    r = np.broadcast_to(rows.pos_p[:, None], used.shape)[used]
+    c = px[rows.cols][used]
+    ab[k + r - c, c] = rows.coef[used]
+    ab[k + c - r, r] = rows.coef[used]
+    s, z = state.slack, state.dual
+    ab[k, rows.pos_p] = -s / z
+    rhs = np.zeros(size)
+    rhs[px] = -grad
+    sol = linalg.solve_banded((k, k), ab, rhs, check_finite=False)
+    dx, p = sol[px], sol[rows.pos_p]
+    return dx, float(-grad @ dx), (s / z) * p, (1.0 - s * z) / s - p
+
+
+def _differences(model: _Model, state: _State, dx: np.ndarray):
+    """dη and the head terms' (y, dy) along the step dx."""
+    d_eta = np.append(dx[:-1] - dx[1:], dx[-1])
+    h = model.head
+    head_y = h.y0 + state.x[0] + h.y1 * state.eta[0]
+    head_dy = dx[0] + h.y1 * d_eta[0]
+    return d_eta, head_y, head_dy
+
+
+def _max_step(state: _State, dx, d_slack, head_y, head_dy) -> float:
+    """Largest α keeping every denominator and slack positive."""
+    limit = np.inf
+    for s, ds in ((state.x[1:], dx[1:]), (head_y, head_dy), (state.slack, d_slack)):
+        shrinking = ds < 0
+        if np.any(shrinking):
+            limit = min(limit, float(np.min(-s[shrinking] / ds[shrinking])))
+    return limit
+
+
+def _change(model, state, tau, alpha, dx, d_slack, d_eta, head_y, head_dy) -> float:
+    """F_τ(x + αΔx) − F_τ(x), term by term so that τ·f's size does not swamp the difference."""
+    def quad(g, e, de, y, dy):
+        # ½g[(e+α de)²/(y+α dy) − e²/y] over a common denominator.
+        return 0.5 * np.sum(g * alpha * (e * (2.0 * de * y - e * dy) + alpha * de * de * y)
+                            / (y * (y + alpha * dy)))
+
+    h = model.head
+    head_e = h.e0 + h.e1 * state.eta[0]
+    df = (quad(model.g[:-1], state.eta[:-1], d_eta[:-1], state.x[1:], dx[1:])
+          + 0.5 * model.g[-1] * alpha * dx[-1]
+          + quad(h.g, head_e, h.e1 * d_eta[0], head_y, head_dy))
+    dphi = -(np.sum(np.log1p(alpha * dx[1:] / state.x[1:]))
+             + np.sum(np.log1p(alpha * head_dy / head_y))
+             + np.sum(np.log1p(alpha * d_slack / state.slack)))
+    return float(tau * df + dphi)
+
+
+def _advance(model, state: _State, alpha, d_eta, d_slack, beta, d_dual) -> _State:
+    # Slacks move with the step (Δs = (S/Z)p) rather than being recomputed from η, so an
+    # active constraint's slack (~1/τ) is never a difference of two nearly equal numbers;
+    # η is then rebuilt from them so that the two never drift apart.
+    eta, slack = _reconcile(model, state.eta + alpha * d_eta, state.slack + alpha * d_slack)
+    return _State(eta=eta, x=np.cumsum(eta[::-1])[::-1], slack=slack,
+                  dual=state.dual + beta * d_dual)
+
+
+def _reconcile(model: _Model, eta: np.ndarray, slack: np.ndarray):
+    """η consistent with the slacks, each value taken from whichever side is more accurate."""
+    if model.rows is None:
+        return eta, slack
+    cap = model.cap
+    if not model.monotone:                      # slack_i = max_lr − η_i
+        near = slack < 0.5 * cap
+        eta = np.where(near, cap - slack, eta)
+        return eta, np.where(near, slack, cap - eta)
+    drops = slack[-(model.n - 1):] if model.n > 1 else slack[:0]
+    if cap is not None and slack[0] < 0.5 * cap:  # from the cap down: η_i = max_lr − c − δ_{1:i−1}
+        eta = (cap - slack[0]) - np.append(0.0, np.cumsum(drops))
+    else:                                       # from the last step up: η_i = η_n + δ_{i:n−1}
+        eta = eta[-1] + np.append(np.cumsum(drops[::-1])[::-1], 0.0)
+        if cap is not None:
+            slack = slack.copy()
+            slack[0] = cap - eta[0]
+    return eta, slack
+
+
+def _dual_step(state: _State, d_dual) -> float:
+    shrinking = d_dual < 0
+    if not np.any(shrinking):
+        return 1.0
+    return min(1.0, _BOUNDARY * float(np.min(-state.dual[shrinking] / d_dual[shrinking])))
+
+
+def _certificate(model: _Model, tau: float, lam: float) -> float:
+    """Upper bound on f̂(x) − f̂* at a point with Newton decrement lam < 1 (module docstring)."""
+    nu = 2.0 * model.terms + model.slacks
+    return (model.terms + model.slacks
+            + (lam + np.sqrt(nu)) * lam / (1.0 - lam)) / tau
+
+
+def _initial_tau(model: _Model, state: _State) -> float:
+    """τ at which the barrier's share ν/τ is ``_START_SHARE`` of the bound at the start.
+
+    The start (linear decay at the variational scale) is within a few per cent of optimal,
+    so it lies near the central path only where the barrier perturbs f by less than that.
+    """
+    nu = 2.0 * model.terms + model.slacks
+    return nu / (_START_SHARE * _objective(model, state))
+
+
+def _schedule(problem, model: _Model, state: _State) -> np.ndarray:
+    """The full schedule (warm-up included), made exactly feasible."""
+    free = model.sigma * state.eta
+    if model.monotone:
+        free = np.minimum.accumulate(free)
+    free = np.maximum(free, 0.0)
+    if problem.max_lr is not None:
+        free = np.minimum(free, problem.max_lr)
+    if problem.prefix.size:
+        head = problem.prefix
+    else:
+        W = problem.ramp
+        head = np.arange(1, W + 1, dtype=np.float64) / (W + 1) * free[0]
+    return np.concatenate([head, free])
+
+
+def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
+    """Minimise bound (C) under ``problem``'s constraints; ``gap`` is the certificate above."""
+    start = time.perf_counter()
+    max_iter = _MAX_ITER if max_iter is None else max_iter
+    model = _model(problem)
+    state = _start(model)
+    tau = _initial_tau(model, state)
+    best = None                        # (state, certificate) at the last centred point
+    message = None
+    least, growth, most = _GROWTH
+    steps_since_centred = 0
+    for iteration in range(1, max_iter + 1):
+        steps_since_centred += 1
+        system = _assemble(model, state)
+        try:
+            dx, lam2, d_slack, d_dual = _direction(model, state, system, tau)
+        except (linalg.LinAlgError, ValueError):
+            message = "the Newton system became singular to rounding"
+            break
+        if not (np.isfinite(lam2) and np.all(np.isfinite(dx))):
+            message = "the Newton step was not finite"
+            break
+        # λ in the metric of H₀ + Aᵀ(Z/S)A; the primal Hessian H₀ + AᵀS⁻²A is at least
+        # min(1, 1/max s·z) times it, which bounds the true decrement (module docstring).
+        lam = np.sqrt(max(lam2, 0.0) * max(1.0, float(np.max(state.slack * state.dual, initial=1.0))))
+        d_eta, head_y, head_dy = _differences(model, state, dx)
+        alpha_max = _max_step(state, dx, d_slack, head_y, head_dy)
+        if lam <= _CENTRED:
+            cert = _certificate(model, tau, lam)
+            best = (state, cert)
+            value = _objective(model, state)
+            if cert <= tol * value:
+                message = (f"certified within tol = {tol:g} (relative) after {iteration} Newton "
+                           f"steps, barrier parameter {tau:.3g}")
+                return _result(problem, model, state, cert, True, iteration, start, message)
+            alpha = min(1.0, _BOUNDARY * alpha_max)
+            # Grow τ faster while centring is cheap; never past where the certificate meets tol.
+            if steps_since_centred <= 2:
+                growth = min(most, 10.0 * growth)
+            elif steps_since_centred > 5:
+                growth = max(least, growth / 10.0)
+            steps_since_centred = 0
+            tau = min(growth * tau, max(1.5 * tau, 1.1 * tau * cert / (tol * value)))
+        else:
+            alpha = min(1.0, _BOUNDARY * alpha_max)
+            while (_change(model, state, tau, alpha, dx, d_slack, d_eta, head_y, head_dy)
+                   > -_ARMIJO * alpha * lam2) and alpha > 1e-12:
+                alpha *= 0.5
+            if alpha <= 1e-12:
+                message = "the line search stalled at rounding level"
+                break
+        state = _advance(model, state, alpha, d_eta, d_slack, _dual_step(state, d_dual), d_dual)
+    else:
+        message = f"reached max_iter = {max_iter} Newton steps before the certificate met tol"
+    iterations = iteration
+    if best is None:
+        return _result(problem, model, state, None, False, iterations, start, message)
+    state, cert = best
+    return _result(problem, model, state, cert, False, iterations, start,
+                   message + "; returning the last centred point")
+
+
+def _bound(problem, eta: np.ndarray) -> float:
+    """Bound (C) at eta (THEORY §2) in numpy float64; equals ``problem.bound(eta)`` without
+    the JAX dispatch, which compiles anew for every schedule length."""
+    S = np.cumsum(eta[::-1])[::-1]
+    if not eta[-1] > 0:
+        return float("inf")
+    G2 = problem.G2
+    terms = 0.5 * np.sum(G2[:-1] * eta[:-1] * (eta[:-1] / S[1:]))
+    return float(0.5 * problem.D**2 / S[0] + terms + 0.5 * G2[-1] * eta[-1])
+
+
+def _result(problem, model, state, cert, converged, iterations, start, message) -> ScheduleResult:
+    eta = _schedule(problem, model, state)
+    bound = _bound(problem, eta)
+    gap = None
+    if cert is not None:
+        internal = model.value_scale * _objective(model, state)
+        gap = model.value_scale * cert + max(0.0, bound - internal)
+    return ScheduleResult(eta=eta, bound=bound, method="newton", converged=converged,
+                          iterations=iterations, seconds=time.perf_counter() - start,
+                          message=message, gap=gap)
