@@ -295,6 +295,58 @@ def plot_nn(result, summary, steps, path: Path) -> None:
 
 # ---------------------------------------------------------------------------------------
 
+def _grad_norm_drop(nn, summary) -> dict:
+    """First over last value of run 1's filtered ‖g_t‖ profile, over the seeds at each peak LR."""
+    out = {}
+    for lr in {lr for lr, _ in nn["configs"]}:
+        rows = [nn["profiles"][i] for i, (l, _) in enumerate(nn["configs"]) if l == lr]
+        drops = [row[0] / row[-1] for row in rows if np.all(np.isfinite(row))]
+        if drops:
+            out[str(lr)] = {"min": float(np.min(drops)), "max": float(np.max(drops))}
+    return out
+
+
+def _ratio_cell(r: float) -> str:
+    if not np.isfinite(r):
+        return "+∞"
+    return f"{r:.5f}" if r - 1 >= 1e-3 else f"1 + {r - 1:.1e}"
+
+
+def markdown(payload) -> str:
+    """The tables of benchmarks/README.md's Refine section, from the JSON payload."""
+    lines = []
+    synthetic = payload["synthetic"]
+    for T in sorted({row["T"] for row in synthetic}):
+        rows = [row for row in synthetic if row["T"] == T]
+        lines += [f"T = {T}", "", "| schedule (scored on the true G_t) | "
+                  + " | ".join(row["profile"] for row in rows) + " |",
+                  "|---|" + "---|" * len(rows),
+                  "| exact optimum, bound (C) | "
+                  + " | ".join(f"{row['optimum']:.6g}" for row in rows) + " |"]
+        for name in rows[0]["ratios"]:
+            lines.append(f"| {name} | "
+                         + " | ".join(_ratio_cell(row["ratios"][name]) for row in rows) + " |")
+        lines.append("")
+    keys = [k for k in payload["timings"][0] if k != "T"]
+    lines += ["| T | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
+    for row in payload["timings"]:
+        lines.append(f"| {row['T']} | " + " | ".join(f"{row[k]:.2g} s" for k in keys) + " |")
+    summary = payload["nn"]["summary"]
+    lines += ["", "| schedule | best peak LR | final training loss | test accuracy |",
+              "|---|---|---|---|"]
+    for name, s in summary.items():
+        lines.append(f"| {name} | {s['best_peak_lr']:g} | {s['loss_mean']:.4g} ± "
+                     f"{s['loss_std']:.2g} | {s['acc_mean']:.4f} ± {s['acc_std']:.4f} |")
+    lrs = list(next(iter(summary.values()))["grid"])
+    lines += ["", "| schedule | " + " | ".join(map(str, lrs)) + " |",
+              "|---|" + "---|" * len(lrs)]
+    for name, s in summary.items():
+        lines.append(f"| {name} | " + " | ".join(
+            ("diverged" if s["grid"][lr]["diverged"] else f"{s['grid'][lr]['loss_mean']:.3g}")
+            for lr in lrs) + " |")
+    return "\n".join(lines)
+
+
 def _fmt_ratio(r: float) -> str:
     """A ratio to the optimum as its excess in percent (the optimum itself is +0%)."""
     return "+∞" if not np.isfinite(r) else f"+{100 * (r - 1):.2g}%"
@@ -354,12 +406,14 @@ def main(argv=None) -> int:
         "nn": {**nn_settings, "optimizer": "optax SGD, momentum 0.9",
                "model": "the training benchmark's MLP (64-64-10 ReLU, float32)",
                "diverged_run1_fallbacks": nn["fallbacks"],
+               "grad_norm_drop": _grad_norm_drop(nn, summary),
                "data": "sklearn digits, 75/25 stratified split (random_state 0)",
                "summary": {k: {**v, "grid": {str(lr): g for lr, g in v["grid"].items()}}
                            for k, v in summary.items()}},
     }
     out = RESULTS / f"refine{suffix}.json"
     out.write_text(json.dumps(payload, indent=1, default=float) + "\n")
+    (RESULTS / f"refine{suffix}.md").write_text(markdown(json.loads(out.read_text())) + "\n")
     print(f"\nwrote {out.relative_to(HERE.parent)} and benchmarks/figures/refine_*{suffix}.png "
           f"in {elapsed:.0f} s")
     return 0
