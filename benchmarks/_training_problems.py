@@ -226,12 +226,15 @@ def digits() -> Digits:
     return Digits(X_train, y_train.astype(np.int32), X_test, y_test.astype(np.int32))
 
 
-def mlp_init(key, d_in, hidden, d_out):
-    k1, k2 = jax.random.split(key)
-    return {"W1": jax.random.normal(k1, (d_in, hidden), jnp.float32) * np.sqrt(2.0 / d_in),
-            "b1": jnp.zeros(hidden, jnp.float32),
-            "W2": jax.random.normal(k2, (hidden, d_out), jnp.float32) * np.sqrt(1.0 / hidden),
-            "b2": jnp.zeros(d_out, jnp.float32)}
+def mlp_init(seed, d_in, hidden, d_out):
+    """He-normal first layer, LeCun-normal second, zero biases, from ``numpy``'s generator
+    seeded with ``seed`` (an int or a sequence of them): no PRNG to compile (threefry under
+    ``vmap`` takes XLA seconds to compile on a CPU)."""
+    rng = np.random.default_rng(seed)
+    return {"W1": (rng.standard_normal((d_in, hidden)) * np.sqrt(2.0 / d_in)).astype(np.float32),
+            "b1": np.zeros(hidden, np.float32),
+            "W2": (rng.standard_normal((hidden, d_out)) * np.sqrt(1.0 / hidden)).astype(np.float32),
+            "b2": np.zeros(d_out, np.float32)}
 
 
 def mlp_logits(params, X):
@@ -247,7 +250,10 @@ def mlp_chunk_runner(data: Digits, etas, make_optimizer, chunk: int, batch: int)
     """Like ``convex_chunk_runner`` for the MLP: minibatches of ``batch`` drawn with
     replacement; each chunk reports the mean minibatch loss over its steps (the loss curve).
 
-    ``make_optimizer(schedule)`` builds the optax optimizer from a schedule.
+    ``make_optimizer(schedule)`` builds the optax optimizer from a schedule. ``init(index,
+    key)`` takes concrete arrays, one entry per run: run i starts from ``mlp_init`` seeded
+    with the words of ``key[i]`` (so runs that share a key share their initial weights and
+    their minibatches) and uses schedule ``etas[index[i]]``.
     """
     pick = stacked_schedule(etas)
     X, y = jnp.asarray(data.X_train), jnp.asarray(data.y_train)
@@ -256,10 +262,16 @@ def mlp_chunk_runner(data: Digits, etas, make_optimizer, chunk: int, batch: int)
     def optimizer(index):
         return make_optimizer(lambda count: pick(count, index))
 
+    def init_state(params, index, key):
+        return params, optimizer(index).init(params), index, key, jnp.int32(0)
+
+    init_state = jax.jit(jax.vmap(init_state))
+
     def init(index, key):
-        init_key, data_key = jax.random.split(key)
-        params = mlp_init(init_key, X.shape[1], data.hidden, 10)
-        return params, optimizer(index).init(params), index, data_key, jnp.int32(0)
+        words = _key_words(key)
+        start = [mlp_init(w.tolist(), X.shape[1], data.hidden, 10) for w in words]
+        params = jax.tree.map(lambda *leaves: np.stack(leaves), *start)
+        return init_state(params, index, key)
 
     def advance_one(carry):
         def step(c, _):
@@ -278,4 +290,12 @@ def mlp_chunk_runner(data: Digits, etas, make_optimizer, chunk: int, batch: int)
                         == jnp.asarray(data.y_test))
         return train, test
 
-    return jax.jit(jax.vmap(init)), jax.jit(jax.vmap(advance_one)), jax.jit(jax.vmap(evaluate))
+    return init, jax.jit(jax.vmap(advance_one)), jax.jit(jax.vmap(evaluate))
+
+
+def _key_words(key) -> np.ndarray:
+    """The uint32 words of a batch of concrete PRNG keys (raw or typed), one row per key."""
+    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        key = jax.random.key_data(key)
+    words = np.asarray(key, dtype=np.uint32)
+    return words.reshape(words.shape[0], -1)

@@ -164,7 +164,7 @@ def _mlp_optimizer(data, name, settings, bar):
                                                          T // chunks, settings["mlp_batch"])
     index = jnp.repeat(jnp.arange(len(etas)), seeds)
     keys = jnp.tile(jax.random.split(jax.random.PRNGKey(1), seeds), (len(etas), 1))
-    carry = init(index, keys)
+    carry = init(index, keys)     # seed s: the same weights and minibatches for every schedule
     curve = []
     for _ in range(chunks):
         carry, loss = advance(carry)
