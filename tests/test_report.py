@@ -110,3 +110,42 @@ def test_cli_report_writes_and_says_where(tmp_path, capsys, monkeypatch):
     assert status == 0, err
     assert str(tmp_path / "r" / "report.html") in out
     assert (tmp_path / "r" / "report.md").is_file()
+
+
+def test_training_tables_render_the_benchmarks_results():
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "training_quick.json"
+    if not path.is_file():
+        pytest.skip("benchmarks/results/training_quick.json has not been written")
+    results = json.loads(path.read_text())
+    tables = report.training_tables(results)
+    assert len(tables) == len(results["convex"]) + len(results["mlp"]["optimizers"])
+    first = results["convex"][0]["horizons"][0]["schedules"][0]
+    assert tables[0].rows[0][1] == first["schedule"]
+    assert tables[0].rows[0][3] == report._fmt(first["bound"])
+    html = report.render_html("t", "i", [report.Section("Training", tables)])
+    assert html.count("<table>") == len(tables)
+
+
+def test_cli_demo_says_where_the_report_is(tmp_path, capsys, monkeypatch):
+    from schedopt import cli
+
+    monkeypatch.setattr(report.ReportConfig, "default", classmethod(lambda cls, quick: SMALL))
+    status = cli.main(["demo", "--out", str(tmp_path / "d")])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert f"The report is in {tmp_path / 'd'}/" in out
+    assert (tmp_path / "d" / "report.html").is_file()
+
+
+@pytest.mark.slow
+def test_full_report_with_the_training_benchmark(tmp_path):
+    paths = report.write_report(tmp_path, progress=False)
+    names = {p.stem for p in paths["figures"]}
+    assert {"optimal_vs_linear", "scaling", "per_step", "solvers"} <= names
+    text = paths["md"].read_text()
+    if report._training_module() is not None:
+        assert "Training benchmark (quick mode)" in text and "BOUND VIOLATED" not in text
+        assert any(n.startswith("training_") for n in names)
