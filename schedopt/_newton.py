@@ -187,11 +187,12 @@ def _state(model: _Model, eta: np.ndarray) -> _State:
 def _start(model: _Model) -> _State:
     """Linear decay over the free steps from the variational peak (D/G)/√T (σ = 1 here), below the cap."""
     n = model.n
-    shape = np.arange(n, 0, -1, dtype=np.float64) / n
-    peak = 1.0
+    eta = np.arange(n, 0, -1, dtype=np.float64) / n
     if model.cap is not None:
-        peak = min(peak, 0.5 * model.cap)
-    return _state(model, peak * shape)
+        # Squash under the cap, smoothly so that η stays strictly decreasing.
+        top = 0.9 * model.cap
+        eta = top * np.tanh(eta / top)
+    return _state(model, eta)
 
 
 def _head_parts(head: _Head, state: _State):
@@ -437,6 +438,7 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
     message = None
     least, growth, most = _GROWTH
     steps_since_centred = 0
+    rescale = 1.0
     for iteration in range(1, max_iter + 1):
         steps_since_centred += 1
         system = _assemble(model, state)
@@ -457,10 +459,10 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
             cert = _certificate(model, tau, lam)
             best = (state, cert)
             value = _objective(model, state)
-            if cert <= tol * value:
+            if cert <= 0.5 * tol * value:      # half: room for the final rounding to feasible
                 message = (f"certified within tol = {tol:g} (relative) after {iteration} Newton "
                            f"steps, barrier parameter {tau:.3g}")
-                return _result(problem, model, state, cert, True, iteration, start, message)
+                return _result(problem, model, state, cert, True, iteration, start, message, tol)
             alpha = min(1.0, _BOUNDARY * alpha_max)
             # Grow τ faster while centring is cheap; never past where the certificate meets tol.
             if steps_since_centred <= 2:
@@ -468,7 +470,8 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
             elif steps_since_centred > 5:
                 growth = max(least, growth / 10.0)
             steps_since_centred = 0
-            tau = min(growth * tau, max(1.5 * tau, 1.1 * tau * cert / (tol * value)))
+            new_tau = min(growth * tau, max(1.5 * tau, 2.2 * tau * cert / (tol * value)))
+            rescale, tau = new_tau / tau, new_tau
         else:
             alpha = min(1.0, _BOUNDARY * alpha_max)
             while (_change(model, state, tau, alpha, dx, d_slack, d_eta, head_y, head_dy)
@@ -478,14 +481,19 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
                 message = "the line search stalled at rounding level"
                 break
         state = _advance(model, state, alpha, d_eta, d_slack, _dual_step(state, d_dual), d_dual)
+        if rescale != 1.0:
+            # z is the multiplier of the τ-scaled problem: moving it with τ keeps the true
+            # multiplier z/τ, so an active slack can shrink by the same factor in one step.
+            state = dataclasses.replace(state, dual=state.dual * rescale)
+            rescale = 1.0
     else:
         message = f"reached max_iter = {max_iter} Newton steps before the certificate met tol"
     iterations = iteration
     if best is None:
-        return _result(problem, model, state, None, False, iterations, start, message)
+        return _result(problem, model, state, None, False, iterations, start, message, tol)
     state, cert = best
     return _result(problem, model, state, cert, False, iterations, start,
-                   message + "; returning the last centred point")
+                   message + "; returning the last centred point", tol)
 
 
 def _bound(problem, eta: np.ndarray) -> float:
@@ -499,13 +507,17 @@ def _bound(problem, eta: np.ndarray) -> float:
     return float(0.5 * problem.D**2 / S[0] + terms + 0.5 * G2[-1] * eta[-1])
 
 
-def _result(problem, model, state, cert, converged, iterations, start, message) -> ScheduleResult:
+def _result(problem, model, state, cert, converged, iterations, start, message,
+            tol) -> ScheduleResult:
     eta = _schedule(problem, model, state)
     bound = _bound(problem, eta)
     gap = None
     if cert is not None:
         internal = model.value_scale * _objective(model, state)
         gap = model.value_scale * cert + max(0.0, bound - internal)
+    if converged and not gap <= tol * bound:
+        converged = False
+        message = f"the certificate {gap:.3g} exceeds tol·bound after rounding to a feasible schedule"
     return ScheduleResult(eta=eta, bound=bound, method="newton", converged=converged,
                           iterations=iterations, seconds=time.perf_counter() - start,
                           message=message, gap=gap)
