@@ -52,8 +52,8 @@ from schedopt._optax import resample
 # Refined schedules from gradient-norm logs (THEORY §3, per-step G)
 from schedopt._gradlogs import GradNormLog
 from schedopt._gradlogs import grad_norm_log
-from schedopt._gradlogs import log_grad_norms
-from schedopt._gradlogs import logged_grad_norms
+from schedopt._gradlog_optax import log_grad_norms
+from schedopt._gradlog_optax import logged_grad_norms
 from schedopt._gradlogs import read_grad_norms
 from schedopt._refine import continuous_schedule
 from schedopt._refine import defazio_schedule
