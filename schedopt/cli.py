@@ -93,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     _flag_warmup(p)
     _flag_peak_lr(p)
     _flag_out(p)
+    p.add_argument("--tol", type=_number, default=1e-12, metavar="X",
+                   help="relative tolerance on the bound for the iterative methods "
+                        "(default 1e-12)")
+    p.add_argument("--max-iter", dest="max_iter", type=_positive_int, default=None, metavar="N",
+                   help="iteration limit of the iterative methods (default: the method's)")
     p.set_defaults(run=_cmd_optimize)
 
     p = command("refine", "the optimal schedule for the gradient norms of a previous run",
@@ -221,7 +226,8 @@ def _cmd_optimize(args) -> int:
     else:
         G = 1.0 if args.G is None else args.G
     result = optimal_schedule(args.steps, args.D, G, method=args.method,
-                              monotone=args.monotone, max_lr=args.max_lr, warmup=args.warmup)
+                              monotone=args.monotone, max_lr=args.max_lr, warmup=args.warmup,
+                              tol=args.tol, max_iter=args.max_iter)
     result = _rescale_to_peak(result, args.peak_lr, args.D, G)
     _io.write_schedule(out, result, D=args.D, G=G, peak_lr=args.peak_lr)
     _print_summary(result, out, args.D, G, args.peak_lr)
@@ -259,7 +265,7 @@ def _rescale_to_peak(result, peak_lr, D, G):
     """The same shape with max η = peak_lr; bound recomputed, gap carried over honestly.
 
     If ``result`` is within ``gap`` of the optimum, the rescaled schedule is within
-    ``bound(rescaled) − result.bound + gap`` of it.
+    ``max(bound(rescaled) − result.bound, 0) + gap`` of it (as ``refine`` reports it).
     """
     if peak_lr is None:
         return result
@@ -271,7 +277,7 @@ def _rescale_to_peak(result, peak_lr, D, G):
 
     eta = result.eta * (peak_lr / float(np.max(result.eta)))
     bound = float(last_iterate_bound(eta, D, G))
-    gap = None if result.gap is None else bound - result.bound + result.gap
+    gap = None if result.gap is None else max(bound - result.bound, 0.0) + result.gap
     return dataclasses.replace(result, eta=eta, bound=bound, gap=gap,
                                message=result.message + f"; rescaled to peak_lr = {peak_lr!r}")
 
@@ -292,9 +298,9 @@ def _print_summary(result, out, D, G, peak_lr) -> None:
         + (f" (rescaled to peak_lr = {peak_lr:g})" if peak_lr is not None else ""),
         f"wrote {out}",
     ]
-    if not result.converged:
-        lines.insert(1, f"warning: {result.message}")
     print("\n".join(lines))
+    if not result.converged:
+        print(f"schedopt: warning: the solver stopped short: {result.message}", file=sys.stderr)
 
 
 def _cmd_refine(args) -> int:

@@ -108,6 +108,17 @@ def test_optimize_grad_norms_uses_the_resampled_log(tmp_path, capsys, grad_log):
     np.testing.assert_array_equal(np.array(record["eta"]), optimal_schedule(300, 1.0, G).eta)
 
 
+def test_optimize_that_stops_short_says_so(tmp_path, capsys):
+    out = tmp_path / "eta.json"
+    status, _, err = run(capsys, "optimize", "--steps", 300, "--method", "lbfgsb",
+                         "--max-iter", 1, "--out", out)
+    api = optimal_schedule(300, method="lbfgsb", max_iter=1)
+    assert status == 0 and not api.converged
+    record = json.loads(out.read_text())
+    assert record["converged"] is False and record["eta"] == api.eta.tolist()
+    assert "warning: the solver stopped short" in err
+
+
 # --- refine --------------------------------------------------------------------------------
 
 def test_refine_matches_the_api(tmp_path, capsys, grad_log):
@@ -231,6 +242,10 @@ BAD = [
      "warmup must leave at least one free step"),
     (["optimize", "--steps", "10", "--method", "exact", "--monotone", "--out", "{d}/e.json"],
      "method='exact' solves the unconstrained problem only"),
+    (["optimize", "--steps", "10", "--max-iter", "0", "--out", "{d}/e.json"],
+     "max_iter must be a positive integer, got 0"),
+    (["optimize", "--steps", "10", "--tol", "-1", "--out", "{d}/e.json"],
+     "tol must be a positive finite number"),
     (["optimize", "--steps", "10", "--peak-lr", "0", "--out", "{d}/e.json"],
      "peak_lr must be a positive finite number"),
     (["optimize", "--steps", "10", "--peak-lr", "1", "--max-lr", "1", "--out", "{d}/e.json"],
@@ -368,7 +383,12 @@ def test_flags_have_the_apis_names():
     parser = cli.build_parser()
     args = parser.parse_args(["optimize", "--steps", "5", "--max-lr", "1", "--out", "x.json"])
     assert {"steps", "D", "G", "grad_norms", "method", "monotone", "max_lr", "warmup",
-            "peak_lr", "out"} <= set(vars(args))
+            "peak_lr", "out", "tol", "max_iter"} <= set(vars(args))
+    import inspect
+
+    api = set(inspect.signature(optimal_schedule).parameters)
+    assert {"steps", "D", "G", "method", "monotone", "max_lr", "warmup", "tol",
+            "max_iter"} <= api
 
 
 def test_python_dash_m_and_the_script_agree(tmp_path):
