@@ -14,7 +14,8 @@ b. Beyond the theory: an MLP on digits with optax SGD + momentum and Adam, every
 Run ``python benchmarks/training.py`` (full, a few minutes on 2 cores) or ``--quick`` (well
 under a minute, used by the test suite). ``run(quick)`` returns the results dict, also
 written as JSON to ``benchmarks/results/training.json`` (``training_quick.json`` in quick
-mode); ``markdown(results)`` renders the tables; figures go to ``benchmarks/figures/``.
+mode); ``markdown(results)`` renders the tables (also written next to the JSON as ``.md``);
+figures go to ``benchmarks/figures/`` (``_training_figures``).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 
 FULL = dict(convex_horizons=(100, 1000, 10000), convex_seeds=100, convex_chunks=50,
             mlp_steps=1000, mlp_seeds=5, mlp_chunks=50, mlp_batch=64,
-            mlp_peak_lrs={"sgd_momentum": (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0),
+            mlp_peak_lrs={"sgd_momentum": (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0),
                           "adam": (1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2, 0.5)})
 QUICK = dict(convex_horizons=(200,), convex_seeds=30, convex_chunks=10,
              mlp_steps=60, mlp_seeds=2, mlp_chunks=6, mlp_batch=32,
@@ -280,6 +281,7 @@ def main(argv=None):
     out = args.out or HERE / "results" / ("training_quick.json" if args.quick else "training.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1))
+    out.with_suffix(".md").write_text(markdown(results) + "\n")
     print(markdown(results))
     print(f"{results['mode']} run: {results['seconds']:.1f} s; JSON in {out}")
     if not args.no_figures:

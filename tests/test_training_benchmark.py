@@ -67,3 +67,17 @@ def test_quick_results_are_complete_and_finite(results, training):
             assert h["schedules"][0]["schedule"] == "optimal"
             assert h["schedules"][0]["bound"] <= best * (1 + 1e-12)
     assert "| optimal |" in training.markdown(results)
+
+
+def test_each_run_reads_its_own_schedule_exactly(training):
+    """The benchmark's one-table schedule gives run i exactly η_i[k] (through as_optax)."""
+    import jax
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(3)
+    etas = [rng.uniform(0.0, 1.0, 17) for _ in range(5)]
+    pick = training.problems.stacked_schedule(etas)
+    counts, index = np.meshgrid(np.arange(17), np.arange(5))
+    with jax.enable_x64(True):
+        got = jax.jit(jax.vmap(pick))(jnp.asarray(counts.ravel()), jnp.asarray(index.ravel()))
+    np.testing.assert_array_equal(np.asarray(got).reshape(5, 17), np.stack(etas))
