@@ -105,6 +105,7 @@ class _Rows:
     pos_x: np.ndarray              # (n,) position of x_i in the augmented unknowns
     pos_p: np.ndarray              # (m,) position of multiplier j
     width: int                     # half-bandwidth of the augmented matrix
+    template: np.ndarray           # its constant entries (the coefficients), in LAPACK gbsv layout
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -167,11 +168,37 @@ def _rows(n: int, capped: bool, monotone: bool) -> _Rows | None:
         pos_p[0] = 0
     used = coef != 0
     width = int(max(2, np.max(np.abs(pos_p[:, None] - pos_x[cols])[used])))
-    return _Rows(cols=cols, coef=coef, pos_x=pos_x, pos_p=pos_p, width=width)
+    # gbsv stores A[r, c] at ab[2k + r − c, c] (k extra rows on top for the LU's fill).
+    template = np.zeros((3 * width + 1, n + coef.shape[0]))
+    r = np.broadcast_to(pos_p[:, None], used.shape)[used]
+    c = pos_x[cols][used]
+    template[2 * width + r - c, c] = coef[used]
+    template[2 * width + c - r, r] = coef[used]
+    return _Rows(cols=cols, coef=coef, pos_x=pos_x, pos_p=pos_p, width=width,
+                 template=template)
+
+
+def _running_sums(v: np.ndarray, block: int = 1024) -> np.ndarray:
+    """v_1, v_1 + v_2, …. np.cumsum's rounding grows like n·ε (1e-11 at T = 10⁶); summing
+    within blocks and then over block totals keeps it near (block + n/block)·ε."""
+    n = v.size
+    if n <= block:
+        return np.cumsum(v)
+    rows = -(-n // block)
+    padded = np.zeros(rows * block)
+    padded[:n] = v
+    within = np.cumsum(padded.reshape(rows, block), axis=1)
+    within[1:] += np.cumsum(within[:-1, -1])[:, None]
+    return within.ravel()[:n]
+
+
+def _tail_sums(eta: np.ndarray) -> np.ndarray:
+    """x_i = η_{i:n}, the tail-sum coordinates (THEORY §4.3)."""
+    return _running_sums(eta[::-1])[::-1]
 
 
 def _state(model: _Model, eta: np.ndarray) -> _State:
-    x = np.cumsum(eta[::-1])[::-1]
+    x = _tail_sums(eta)
     if model.rows is None:
         return _State(eta=eta, x=x, slack=np.zeros(0), dual=np.zeros(0))
     # From η rather than x, so that no slack starts as a difference of tail sums.
@@ -300,23 +327,19 @@ def _direction(model: _Model, state: _State, system, tau):
         dx = _solve_band(band, -grad)
         return dx, float(-grad @ dx), np.zeros(0), np.zeros(0)
     k = rows.width
-    size = rows.pos_p.size + model.n
-    ab = np.zeros((2 * k + 1, size))
-    px = rows.pos_x
-    ab[k, px] = band[0]
+    ab = rows.template.copy()
+    px = slice(rows.pos_x[0], None, 2)              # x_i sits at every other place
+    ab[2 * k, px] = band[0]
     if model.n > 1:
-        ab[k + px[1] - px[0], px[:-1]] = band[1, :-1]     # below the diagonal
-        ab[k - px[1] + px[0], px[1:]] = band[1, :-1]      # above
-    used = rows.coef != 0
-    r = np.broadcast_to(rows.pos_p[:, None], used.shape)[used]
-    c = px[rows.cols][used]
-    ab[k + r - c, c] = rows.coef[used]
-    ab[k + c - r, r] = rows.coef[used]
+        ab[2 * k + 2, rows.pos_x[:-1]] = band[1, :-1]  # below the diagonal
+        ab[2 * k - 2, rows.pos_x[1:]] = band[1, :-1]   # above
     s, z = state.slack, state.dual
-    ab[k, rows.pos_p] = -s / z
-    rhs = np.zeros(size)
+    ab[2 * k, rows.pos_p] = -s / z
+    rhs = np.zeros(ab.shape[1])
     rhs[px] = -grad
-    sol = linalg.solve_banded((k, k), ab, rhs, check_finite=False)
+    _, _, sol, info = linalg.lapack.dgbsv(k, k, ab, rhs, overwrite_ab=True, overwrite_b=True)
+    if info != 0:
+        raise linalg.LinAlgError(f"the augmented Newton system is singular (gbsv info {info})")
     dx, p = sol[px], sol[rows.pos_p]
     return dx, float(-grad @ dx), (s / z) * p, (1.0 - s * z) / s - p
 
@@ -363,7 +386,7 @@ def _advance(model, state: _State, alpha, d_eta, d_slack, beta, d_dual) -> _Stat
     # active constraint's slack (~1/τ) is never a difference of two nearly equal numbers;
     # η is then rebuilt from them so that the two never drift apart.
     eta, slack = _reconcile(model, state.eta + alpha * d_eta, state.slack + alpha * d_slack)
-    return _State(eta=eta, x=np.cumsum(eta[::-1])[::-1], slack=slack,
+    return _State(eta=eta, x=_tail_sums(eta), slack=slack,
                   dual=state.dual + beta * d_dual)
 
 
@@ -378,9 +401,9 @@ def _reconcile(model: _Model, eta: np.ndarray, slack: np.ndarray):
         return eta, np.where(near, slack, cap - eta)
     drops = slack[-(model.n - 1):] if model.n > 1 else slack[:0]
     if cap is not None and slack[0] < 0.5 * cap:  # from the cap down: η_i = max_lr − c − δ_{1:i−1}
-        eta = (cap - slack[0]) - np.append(0.0, np.cumsum(drops))
+        eta = (cap - slack[0]) - np.append(0.0, _running_sums(drops))
     else:                                       # from the last step up: η_i = η_n + δ_{i:n−1}
-        eta = eta[-1] + np.append(np.cumsum(drops[::-1])[::-1], 0.0)
+        eta = eta[-1] + np.append(_tail_sums(drops), 0.0)
         if cap is not None:
             slack = slack.copy()
             slack[0] = cap - eta[0]
@@ -499,7 +522,7 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
 def _bound(problem, eta: np.ndarray) -> float:
     """Bound (C) at eta (THEORY §2) in numpy float64; equals ``problem.bound(eta)`` without
     the JAX dispatch, which compiles anew for every schedule length."""
-    S = np.cumsum(eta[::-1])[::-1]
+    S = _tail_sums(eta)
     if not eta[-1] > 0:
         return float("inf")
     G2 = problem.G2
