@@ -3,8 +3,8 @@
 optax calls a schedule with the update count k = 0, 1, …, and its first update uses
 ``schedule(0)``; so a schedule η_1..η_T of THEORY §1 becomes ``k ↦ η_{k+1}``.
 
-Precision. The table is kept as a float64 numpy array. When the schedule is called (or
-traced) it looks at the widest float JAX allows at that moment:
+Precision. The table is kept as a float64 numpy array. With the default ``dtype=None``, when
+the schedule is called (or traced) it looks at the widest float JAX allows at that moment:
 
 - under ``jax_enable_x64`` (the global flag or the ``jax.enable_x64(True)`` context) it
   indexes the float64 table and returns ``η_{k+1}`` in float64, bit for bit;
