@@ -13,9 +13,11 @@ leave bound (C) unchanged, and a problem that has converged stops moving while t
 on. ``solve_batch`` runs a list of problems in one compiled call (on a GPU when JAX has one);
 ``solve`` is a batch of one. The gradient is ``jax.grad`` of ``last_iterate_bound``.
 
-It stops when the best value has improved by less than ``tol`` (relative) over the last
-``_WINDOW`` iterations and the squared projected gradient (scaled coordinates, bound in
-units of its starting value) is below ``tol``; it cannot certify a gap, so ``gap`` is None.
+The loop stops when the best value has improved by less than ``tol`` (relative) over the
+last ``_WINDOW`` iterations and the squared projected gradient (scaled coordinates, bound in
+units of its starting value) is below ``tol``; ``converged`` then needs the scale-free KKT
+residual of ``_firstorder.kkt_residual`` below ``tol``. It cannot certify a gap: ``gap`` is
+None.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numpy as np
 
 from schedopt import _validation
 from schedopt._firstorder import bucket
+from schedopt._firstorder import kkt_residual
 from schedopt._firstorder import objective
 from schedopt._firstorder import on_floor
 from schedopt._firstorder import refuse_monotone_cap
@@ -48,7 +51,7 @@ _RUNNING, _CONVERGED, _STALLED = 0, 1, 2
 
 def _spg(z0, lower, upper, base, ramp, scale, mask, first, monotone, G2, D, f0, tol, max_iter):
     """One problem's spectral projected gradient loop (jnp; vmap over every argument but the
-    last two). Returns (z, value, iterations, status)."""
+    last two). Returns (z, gradient, value, iterations, status)."""
     fun = functools.partial(objective, base=base, ramp=ramp, scale=scale, mask=mask,
                             first=first, monotone=monotone, G2=G2, D=D, f0=f0)
     value_and_grad = jax.value_and_grad(lambda z: fun(z))
@@ -117,7 +120,7 @@ def _spg(z0, lower, upper, base, ramp, scale, mask, first, monotone, G2, D, f0, 
                  recent=jnp.full(_WINDOW, value), history=jnp.full(_WINDOW, value), best=value,
                  k=jnp.asarray(0), status=jnp.where(max_iter > 0, _RUNNING, _STALLED))
     state = jax.lax.while_loop(running, iterate, state)
-    return state["z"], state["value"], state["k"], state["status"]
+    return state["z"], state["grad"], state["value"], state["k"], state["status"]
 
 
 _batched = jax.jit(jax.vmap(_spg, in_axes=(0,) * 12 + (None, None)))
@@ -141,24 +144,29 @@ def solve_batch(problems, tol: float, max_iter: int | None) -> list[ScheduleResu
     with jax.enable_x64(True):
         columns = [jnp.asarray(np.stack([np.asarray(getattr(s, f)) for s in lay]))
                    for f in fields]
-        z, _, iterations, status = _batched(*columns, jnp.asarray(tol, jnp.float64),
-                                            jnp.asarray(max_iter))
-        z, iterations, status = (np.asarray(a) for a in (z, iterations, status))
+        out = _batched(*columns, jnp.asarray(tol, jnp.float64), jnp.asarray(max_iter))
+        z, grad, value, iterations, status = (np.asarray(a) for a in out)
     seconds = time.perf_counter() - start
     results = []
-    for problem, s, zi, k, code in zip(problems, lay, z, iterations, status):
+    for i, (problem, s) in enumerate(zip(problems, lay)):
+        zi, k, code = z[i], int(iterations[i]), int(status[i])
         eta = s.eta(zi)
         if problem.max_lr is not None:
             eta = np.minimum(eta, problem.max_lr)   # rounding of d·z aside, the box holds
         bound = problem.bound(eta)
-        converged = bool(code == _CONVERGED) and bool(np.isfinite(bound))
+        # The scale-free KKT residual decides, as for "lbfgsb": the loop's own test could
+        # pass short of the optimum on a badly scaled problem.
+        residual = kkt_residual(zi, grad[i], value[i], s.lower, s.upper, s.z0)
+        converged = bool(np.isfinite(bound)) and residual <= tol
         if code == _CONVERGED:
             message = (f"the best bound improved by less than tol = {tol:g} (relative) over "
                        f"the last {_WINDOW} iterations, with a projected gradient below it")
         elif k >= max_iter:
-            message = f"stopped at the iteration limit max_iter = {max_iter} before converging"
+            message = f"stopped at the iteration limit max_iter = {max_iter}"
         else:
-            message = "the line search could not lower the bound further; stopped short"
+            message = "the line search could not lower the bound further"
+        message += f"; KKT residual {residual:.3g}"
+        message += " <= tol" if converged else " > tol: stopped short of the optimum"
         if on_floor(s, zi):
             converged = False
             message += ("; η_T ended on its safeguard lower bound (bound (C) is infinite at "
