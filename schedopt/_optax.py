@@ -96,13 +96,18 @@ def as_optax(eta, *, after="hold", dtype=None):
     wide = table64 if dtype is None else table64.astype(dtype)      # one rounding, by numpy
     narrow = table64.astype(np.float32) if wide.dtype == np.float64 else wide
     last = table64.shape[0] - 1
+    on_device = {}       # one transfer per precision, not one per call (eager optax loops)
 
     def schedule(count):
         count = jnp.asarray(count)
         if not jnp.issubdtype(count.dtype, jnp.integer):
             raise TypeError(f"the schedule's count must be an integer step count, got dtype "
                             f"{count.dtype}")
-        table = jnp.asarray(wide if _x64_enabled() else narrow)
+        x64 = _x64_enabled()
+        if x64 not in on_device:
+            with jax.ensure_compile_time_eval():      # a concrete array even inside a trace
+                on_device[x64] = jnp.asarray(wide if x64 else narrow)
+        table = on_device[x64]
         value = table[jnp.clip(count, 0, last)]
         if after == "zero":
             value = jnp.where(count > last, jnp.zeros((), table.dtype), value)

@@ -64,6 +64,16 @@ def test_schedule_under_jit_and_vmap(x64):
         assert _bits(got) == _bits(want)
 
 
+def test_first_call_inside_jit_leaks_no_tracer():
+    eta = _random_eta(6, seed=13)
+    schedule = as_optax(eta)
+    with jax.enable_x64(True):
+        inside = jax.jit(schedule)(3)          # the device table is made during this trace
+        outside = schedule(4)
+        again = jax.jit(lambda k: schedule(k) * 1.0)(5)
+    assert [np.asarray(v) for v in (inside, outside, again)] == [eta[3], eta[4], eta[5]]
+
+
 def test_past_the_horizon():
     eta = _random_eta(10, seed=2)
     counts = jnp.array([10, 11, 1000, np.iinfo(np.int32).max], dtype=jnp.int32)
