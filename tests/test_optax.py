@@ -154,6 +154,21 @@ def test_inject_hyperparams_without_dtype_keeps_float64():
             assert np.asarray(state.hyperparams["learning_rate"]) == eta[k]
 
 
+def test_inject_hyperparams_keeps_a_float64_schedule_as_documented():
+    """Without dtype=, inject_hyperparams leaves the float64 value alone (it casts only weak
+    types): float32 parameters then see η in float64 in the state and get float32 back."""
+    eta = _random_eta(4, seed=14)
+    with jax.enable_x64(True):
+        opt = optax.inject_hyperparams(optax.sgd)(learning_rate=as_optax(eta))
+        params = jnp.zeros(2, jnp.float32)
+        state = opt.init(params)
+        updates, state = opt.update(-jnp.ones(2, jnp.float32), state, params)
+        new = optax.apply_updates(params, updates)
+    assert np.asarray(state.hyperparams["learning_rate"]).dtype == np.float64
+    assert np.asarray(state.hyperparams["learning_rate"]) == eta[0]
+    assert new.dtype == jnp.float32 and np.all(np.asarray(new) == np.float32(eta[0]))
+
+
 def test_adam_and_chain_scale_by_exactly_eta():
     """optax.adam(as_optax(η)) = scale_by_adam followed by a hand multiplication by −η_k."""
     eta = _random_eta(20, seed=6)
