@@ -424,15 +424,16 @@ def _cmd_scaling(args) -> int:
 
 def _cmd_report(args) -> int:
     paths = _write_report(args.out, quick=args.quick, progress=args.progress)
-    print(f"report: {paths['html']}")
-    print(f"        {paths['md']} (figures beside it)")
+    print(f"report: {paths['html'].resolve()}")
+    print(f"        {paths['md'].resolve()} (figures beside it)")
     return 0
 
 
 def _cmd_demo(args) -> int:
     paths = _write_report(args.out, quick=False, progress=True)
-    print(f"The report is in {paths['html'].parent}/ ({paths['seconds']:.0f} s): open "
-          f"{paths['html']} in a browser, or read {paths['md']}.")
+    html, md = paths["html"].resolve(), paths["md"].resolve()
+    print(f"The report is in {html.parent}/ ({paths['seconds']:.0f} s): open {html} in a "
+          f"browser, or read {md}.")
     return 0
 
 

@@ -25,6 +25,7 @@ import html
 import importlib.util
 import io
 import platform
+import re
 import sys
 import time
 from pathlib import Path
@@ -120,13 +121,25 @@ h2 { font-size: 1.35rem; margin-top: 2.2rem; border-bottom: 1px solid #eee; }
 table { border-collapse: collapse; margin: .6rem 0 1.2rem; font-size: .92rem; }
 th, td { border: 1px solid #ccc; padding: .25rem .6rem; text-align: right; }
 th { background: #f3f3f6; }
-td:first-child, th:first-child { text-align: left; }
+td.t, th.t { text-align: left; }
 caption { caption-side: top; text-align: left; font-style: italic; padding-bottom: .3rem; }
 figure { margin: 1rem 0 1.6rem; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-style: italic; color: #444; }
 p.meta { color: #666; font-size: .9rem; }
 """
+
+
+_NUMBER = re.compile(r"^\s*[+\-−]?(\d|\.\d|∞|inf|nan|n/a$|–$)")
+
+
+def _numeric(cell) -> bool:
+    """Whether a table cell reads as a number (right-aligned) rather than text (left)."""
+    return isinstance(cell, (int, float, np.number)) or bool(_NUMBER.match(str(cell)))
+
+
+def _text_class(is_text: bool) -> str:
+    return ' class="t"' if is_text else ""
 
 
 def render_html(title: str, intro: str, sections: Sequence[Section]) -> str:
@@ -143,10 +156,15 @@ def render_html(title: str, intro: str, sections: Sequence[Section]) -> str:
                 out.append("<table>")
                 if item.caption:
                     out.append(f"<caption>{e(item.caption)}</caption>")
-                out.append("<tr>" + "".join(f"<th>{e(str(h))}</th>" for h in item.headers)
-                           + "</tr>")
+                text_columns = {i for i, c in enumerate(item.rows[0]) if not _numeric(c)} \
+                    if item.rows else set()
+                out.append("<tr>" + "".join(
+                    f"<th{_text_class(i in text_columns)}>{e(str(h))}</th>"
+                    for i, h in enumerate(item.headers)) + "</tr>")
                 for row in item.rows:
-                    out.append("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>")
+                    out.append("<tr>" + "".join(
+                        f"<td{_text_class(not _numeric(c))}>{e(str(c))}</td>" for c in row)
+                        + "</tr>")
                 out.append("</table>")
             elif isinstance(item, Figure):
                 data = base64.b64encode(item.png).decode("ascii")

@@ -116,9 +116,9 @@ def test_training_tables_render_the_benchmarks_results():
     import json
     from pathlib import Path
 
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "training_quick.json"
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "training.json"
     if not path.is_file():
-        pytest.skip("benchmarks/results/training_quick.json has not been written")
+        pytest.skip("benchmarks/results/training.json has not been written")
     results = json.loads(path.read_text())
     tables = report.training_tables(results)
     assert len(tables) == len(results["convex"]) + len(results["mlp"]["optimizers"])
