@@ -275,3 +275,24 @@ def test_iterations_do_not_grow_with_T():
     counts = [optimal_schedule(T, method="newton", monotone=True, max_lr=0.5 / np.sqrt(T))
               .iterations for T in (100, 10_000)]
     assert max(counts) <= 80
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("T", [100_000, 1_000_000])
+@pytest.mark.parametrize("kind", ["scalar", "spike"])
+def test_large_T_matches_exact(T, kind):
+    G = profiles(T)[kind]
+    exact = optimal_schedule(T, 1.0, G, method="exact")
+    newton = optimal_schedule(T, 1.0, G, method="newton")
+    assert newton.converged and newton.iterations <= 40
+    assert abs(newton.bound - exact.bound) <= 1e-12 * exact.bound
+
+
+@pytest.mark.slow
+def test_large_T_constrained_is_certified():
+    T = 100_000
+    kwargs = {"monotone": True, "max_lr": 0.5 / np.sqrt(T), "warmup": 1000}
+    r = optimal_schedule(T, 1.0, profiles(T)["drift"], method="newton", **kwargs)
+    assert r.converged, r.message
+    check_feasible(r.eta, T, kwargs)
+    assert r.gap <= 1e-12 * r.bound
