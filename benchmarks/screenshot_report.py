@@ -5,8 +5,8 @@ Usage: ``python benchmarks/screenshot_report.py [--report DIR] [--out DIR] [--ma
 ``--make`` first writes a quick report (``schedopt report --quick``) into ``--report``. The
 page is opened from the file system with networking disabled, so a screenshot that shows the
 figures proves they are embedded in the HTML. Writes ``<out>/report_top.png`` (the first
-screen) and ``<out>/report_full.png`` (a tall window that holds the whole page), and prints
-the PNG sizes. Needs Debian's ``chromium`` package (``apt-get install -y chromium``). Not part
+screen) and ``<out>/report_full.png`` (a tall window that holds the whole page; ``<out>`` is
+the report's folder unless given), and prints the PNG sizes. Needs Debian's ``chromium`` package (``apt-get install -y chromium``). Not part
 of ``make test``.
 """
 
@@ -54,8 +54,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", type=Path, default=ROOT / "report",
                         help="folder holding report.html (default ./report)")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "figures",
-                        help="where the screenshots go (default benchmarks/figures)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where the screenshots go (default: the report's folder)")
     parser.add_argument("--make", action="store_true", help="write a quick report first")
     args = parser.parse_args(argv)
     if args.make:
@@ -64,6 +64,7 @@ def main(argv=None) -> int:
     html = args.report / "report.html"
     if not html.is_file():
         sys.exit(f"no report at {html}: run `schedopt report --out {args.report}` or pass --make")
+    args.out = args.report if args.out is None else args.out
     args.out.mkdir(parents=True, exist_ok=True)
     shots = {"report_top.png": (1280, 900), "report_full.png": (1280, page_height(html))}
     for name, (width, height) in shots.items():
