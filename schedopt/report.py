@@ -18,161 +18,26 @@ written atomically (``schedopt._io``).
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime
-import html
 import importlib.util
-import io
 import platform
-import re
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from schedopt import _io
+from schedopt._render import Figure
+from schedopt._render import Section
+from schedopt._render import Table
+from schedopt._render import format_number
+from schedopt._render import render_html
+from schedopt._render import render_markdown
+from schedopt._render import rendered_figure
 
 SOLVER_METHODS = ("exact", "newton", "lbfgsb", "pgd")
-
-
-# ---------------------------------------------------------------------------------------
-# The report's content: sections of paragraphs, tables and figures
-# ---------------------------------------------------------------------------------------
-
-@dataclasses.dataclass
-class Table:
-    headers: Sequence[str]
-    rows: Sequence[Sequence[str]]
-    caption: str = ""
-
-
-@dataclasses.dataclass
-class Figure:
-    name: str                       # file stem of the PNG
-    png: bytes
-    caption: str
-
-
-@dataclasses.dataclass
-class Section:
-    title: str
-    items: list = dataclasses.field(default_factory=list)   # str (a paragraph), Table, Figure
-
-
-def _fmt(x, digits: int = 4) -> str:
-    """A number for a table: significant digits, '–' for None, '∞' for infinity."""
-    if x is None:
-        return "–"
-    if isinstance(x, (bool, np.bool_)):
-        return "yes" if x else "no"
-    if isinstance(x, (int, np.integer)):
-        return str(int(x))
-    x = float(x)
-    if np.isnan(x):
-        return "nan"
-    if np.isinf(x):
-        return "∞" if x > 0 else "−∞"
-    return f"{x:.{digits}g}"
-
-
-def _figure(name: str, fig, caption: str) -> Figure:
-    """A matplotlib figure rendered to PNG bytes (Agg, no pyplot state is touched)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    return Figure(name=name, png=buf.getvalue(), caption=caption)
-
-
-# ---------------------------------------------------------------------------------------
-# Rendering
-# ---------------------------------------------------------------------------------------
-
-def _md_cell(text) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def render_markdown(title: str, intro: str, sections: Sequence[Section]) -> str:
-    out = [f"# {title}", "", intro, ""]
-    for section in sections:
-        out += [f"## {section.title}", ""]
-        for item in section.items:
-            if isinstance(item, str):
-                out += [item, ""]
-            elif isinstance(item, Table):
-                if item.caption:
-                    out += [f"*{item.caption}*", ""]
-                out.append("| " + " | ".join(_md_cell(h) for h in item.headers) + " |")
-                out.append("|" + "|".join("---" for _ in item.headers) + "|")
-                out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in item.rows]
-                out.append("")
-            elif isinstance(item, Figure):
-                out += [f"![{_md_cell(item.caption)}]({item.name}.png)", "",
-                        f"*Figure: {item.caption}*", ""]
-    return "\n".join(out).rstrip() + "\n"
-
-
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 70rem;
-       margin: 2rem auto; padding: 0 1.5rem; color: #1d1d1f; line-height: 1.45; }
-h1 { font-size: 1.9rem; border-bottom: 2px solid #ddd; padding-bottom: .3rem; }
-h2 { font-size: 1.35rem; margin-top: 2.2rem; border-bottom: 1px solid #eee; }
-table { border-collapse: collapse; margin: .6rem 0 1.2rem; font-size: .92rem; }
-th, td { border: 1px solid #ccc; padding: .25rem .6rem; text-align: right; }
-th { background: #f3f3f6; }
-td.t, th.t { text-align: left; }
-caption { caption-side: top; text-align: left; font-style: italic; padding-bottom: .3rem; }
-figure { margin: 1rem 0 1.6rem; }
-figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
-figcaption { font-style: italic; color: #444; }
-p.meta { color: #666; font-size: .9rem; }
-"""
-
-
-_NUMBER = re.compile(r"^\s*[+\-−]?(\d|\.\d|∞|inf|nan|n/a$|–$)")
-
-
-def _numeric(cell) -> bool:
-    """Whether a table cell reads as a number (right-aligned) rather than text (left)."""
-    return isinstance(cell, (int, float, np.number)) or bool(_NUMBER.match(str(cell)))
-
-
-def _text_class(is_text: bool) -> str:
-    return ' class="t"' if is_text else ""
-
-
-def render_html(title: str, intro: str, sections: Sequence[Section]) -> str:
-    e = html.escape
-    out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-           f"<title>{e(title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
-           f"<h1>{e(title)}</h1>", f'<p class="meta">{e(intro)}</p>']
-    for section in sections:
-        out.append(f"<h2>{e(section.title)}</h2>")
-        for item in section.items:
-            if isinstance(item, str):
-                out.append(f"<p>{e(item)}</p>")
-            elif isinstance(item, Table):
-                out.append("<table>")
-                if item.caption:
-                    out.append(f"<caption>{e(item.caption)}</caption>")
-                text_columns = {i for i, c in enumerate(item.rows[0]) if not _numeric(c)} \
-                    if item.rows else set()
-                out.append("<tr>" + "".join(
-                    f"<th{_text_class(i in text_columns)}>{e(str(h))}</th>"
-                    for i, h in enumerate(item.headers)) + "</tr>")
-                for row in item.rows:
-                    out.append("<tr>" + "".join(
-                        f"<td{_text_class(not _numeric(c))}>{e(str(c))}</td>" for c in row)
-                        + "</tr>")
-                out.append("</table>")
-            elif isinstance(item, Figure):
-                data = base64.b64encode(item.png).decode("ascii")
-                out.append(f'<figure><img alt="{e(item.caption)}" '
-                           f'src="data:image/png;base64,{data}">'
-                           f"<figcaption>Figure: {e(item.caption)}</figcaption></figure>")
-    out += ["</body>", "</html>"]
-    return "\n".join(out) + "\n"
 
 
 # ---------------------------------------------------------------------------------------
@@ -222,16 +87,16 @@ def _solver_section(rows) -> Section:
     table = Table(
         headers=["T", "method", "first call (s)", "warm call (s)", "bound (C)",
                  "bound / optimum − 1", "converged", "iterations"],
-        rows=[[r["steps"], r["method"], _fmt(r["first_seconds"], 3), _fmt(r["seconds"], 3),
-               _fmt(r["bound"], 12), _fmt(r["rel_gap"], 2), r["note"] or _fmt(r["converged"]),
-               _fmt(r["iterations"])] for r in rows],
+        rows=[[r["steps"], r["method"], format_number(r["first_seconds"], 3), format_number(r["seconds"], 3),
+               format_number(r["bound"], 12), format_number(r["rel_gap"], 2), r["note"] or format_number(r["converged"]),
+               format_number(r["iterations"])] for r in rows],
         caption="Every method of optimal_schedule on the unconstrained problem, D = G = 1.")
     text = ("Wall-clock seconds of one call on the machine that wrote this report: the first "
             "call at each T includes JAX compilation, the warm call is a repeat. Other work on "
             "the machine inflates them; benchmarks/solvers.py measures warm times up to "
             "T = 10⁶ with a baseline. The relative gap is taken against the exact O(T) "
             "recursion of THEORY §4.4 (negative: below it by rounding).")
-    return Section("Solver benchmark", [text, table, _figure(
+    return Section("Solver benchmark", [text, table, rendered_figure(
         "solvers", _solver_figure(rows), "warm solve time against T for each method")])
 
 
@@ -268,7 +133,7 @@ def _comparison_section(steps: int) -> Section:
     linear = next(r for r in table.rows if r.name == "linear_decay")
     families = Table(
         headers=[h for h in table.header],
-        rows=[[f"{row[0]}"] + [_fmt(x, 6) if x is not None else "n/a" for x in row[1:-1]]
+        rows=[[f"{row[0]}"] + [format_number(x, 6) if x is not None else "n/a" for x in row[1:-1]]
               + [_fmt_excess(row[-1])] for row in table.as_rows()],
         caption=f"Every family at its best multiplier under each bound, T = {steps}, "
                 f"D = G = 1 (n/a: the bound needs a non-increasing schedule).")
@@ -281,7 +146,7 @@ def _comparison_section(steps: int) -> Section:
             f"peak η_1 is {comparison.peak_ratio:.6f} of the predicted (D/G)/√T. The optimum "
             f"ends with a bump η_T/η_(T−1) = {comparison.bump:.6f} (1 + √2, THEORY §4.5).")
     return Section(f"The optimum against linear decay and the variational prediction (T = {steps})",
-                   [text, families, theory, _figure(
+                   [text, families, theory, rendered_figure(
                        "optimal_vs_linear", figure_optimal_vs_linear(steps),
                        f"the optimum of bound (C), linear decay and the variational schedule, "
                        f"T = {steps}, with the last 5% of the steps enlarged")])
@@ -313,7 +178,7 @@ def _scaling_section(grid) -> Section:
     return Section("Scaling: bound*(T) ≈ c·T^(−p)", [
         text, Table(headers=table.header, rows=rows, caption="Fitted power laws (± one standard "
                     "error); worst |residual| is the largest relative misfit."),
-        _figure("scaling", figure_scaling(table),
+        rendered_figure("scaling", figure_scaling(table),
                 "√T · bound against T for the optimum and each family, with the fitted lines "
                 "and the 2DG and 2√2·DG reference levels")])
 
@@ -334,7 +199,7 @@ def _per_step_section(steps: int) -> Section:
         text, Table(headers=["quantity", "value"], rows=comparison.as_rows(),
                     caption=f"The optimum for the profile against the closed forms, "
                             f"T = {steps}."),
-        _figure("per_step", figure_per_step(G),
+        rendered_figure("per_step", figure_per_step(G),
                 "a gradient-norm profile, the optimum of bound (C) for it and the two closed "
                 "forms")])
 
@@ -372,9 +237,9 @@ def training_tables(results) -> list:
         rows = []
         for h in p["horizons"]:
             for r in h["schedules"]:
-                rows.append([h["steps"], r["schedule"], _fmt(r["peak_lr"]), _fmt(r["bound"]),
+                rows.append([h["steps"], r["schedule"], format_number(r["peak_lr"]), format_number(r["bound"]),
                              f"{r['gap_mean']:.4g} ± {r['gap_ci95']:.2g}",
-                             _fmt(r["gap_mean"] / r["bound"], 3), _fmt(r["bound_holds"])])
+                             format_number(r["gap_mean"] / r["bound"], 3), format_number(r["bound_holds"])])
             rows.append([h["steps"], "Spearman ρ (gap rank vs bound rank)", "", "", "",
                          f"{h['spearman_rho']:.3f} (p = {h['spearman_pvalue']:.2g})", ""])
         items.append(Table(
@@ -389,7 +254,7 @@ def training_tables(results) -> list:
         items.append(Table(
             headers=["schedule", "best peak LR", "final training loss (mean ± std)",
                      "test accuracy (mean ± std)"],
-            rows=[[r["schedule"], _fmt(r["best_peak_lr"]),
+            rows=[[r["schedule"], format_number(r["best_peak_lr"]),
                    f"{r['train_loss_mean']:.4g} ± {r['train_loss_std']:.2g}",
                    f"{r['test_accuracy_mean']:.4f} ± {r['test_accuracy_std']:.4f}"]
                   for r in opt["schedules"]],

@@ -124,7 +124,7 @@ def test_training_tables_render_the_benchmarks_results():
     assert len(tables) == len(results["convex"]) + len(results["mlp"]["optimizers"])
     first = results["convex"][0]["horizons"][0]["schedules"][0]
     assert tables[0].rows[0][1] == first["schedule"]
-    assert tables[0].rows[0][3] == report._fmt(first["bound"])
+    assert tables[0].rows[0][3] == report.format_number(first["bound"])
     html = report.render_html("t", "i", [report.Section("Training", tables)])
     assert html.count("<table>") == len(tables)
 
