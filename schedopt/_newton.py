@@ -175,7 +175,7 @@ def _rows(n: int, capped: bool, monotone: bool) -> _Rows | None:
         k = i[:-1]
         cols.append(np.stack([k, k + 1, k + 2], axis=1))
         coef.append(np.tile([1.0, -2.0, 1.0], (k.size, 1)))
-    if not cols:
+    if not cols or sum(c.shape[0] for c in cols) == 0:
         return None
     cols, coef = np.concatenate(cols), np.concatenate(coef)
     coef[cols >= n] = 0.0                          # x_{n+1} = 0
@@ -236,9 +236,7 @@ def _start(model: _Model) -> _State:
     n = model.n
     eta = np.arange(n, 0, -1, dtype=np.float64) / n
     if model.cap is not None:
-        # Squash under the cap, smoothly so that η stays strictly decreasing.
-        top = 0.9 * model.cap
-        eta = top * np.tanh(eta / top)
+        eta *= min(1.0, 0.9 * model.cap)       # strictly inside every constraint
     return _state(model, eta)
 
 
@@ -261,7 +259,8 @@ def _add_head(model: _Model, state: _State, gf, hf, gb, hb):
     h = model.head
     e, y = _head_parts(h, state)
     rho = e / y
-    # ½ g e²/y: ∂e = gρ, ∂y = −½gρ²; Hessian (g/y)·w wᵀ with w = (∂e, ∂y)-direction (1, −ρ).
+    # ½ g e²/y: ∂e = gρ, ∂y = −½gρ²; Hessian (g/y)·w wᵀ, w = (1, −ρ) in (e, y) pulled back
+    # to (η₁, x₁) through e = e0 + e1·η₁, y = y0 + x₁ + y1·η₁.
     f_grad = np.array([np.sum(h.g * rho * h.e1 - 0.5 * h.g * rho**2 * h.y1),
                        np.sum(-0.5 * h.g * rho**2)])
     w = np.stack([h.e1 - rho * h.y1, -rho])
@@ -482,8 +481,12 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
     least, growth, most = _GROWTH
     steps_since_centred = 0
     rescale = 1.0
+    damped = False                     # line search given up on until the next centring
     for iteration in range(1, max_iter + 1):
         steps_since_centred += 1
+        if damped:
+            # The primal Newton step (z = 1/s), for which the damped step is safe.
+            state = dataclasses.replace(state, dual=1.0 / state.slack)
         system = _assemble(model, state)
         try:
             dx, lam2, d_slack, d_dual = _direction(model, state, system, tau)
@@ -514,20 +517,22 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
             elif steps_since_centred > 5:
                 growth = max(least, growth / 10.0)
             steps_since_centred = 0
+            damped = False
             new_tau = min(growth * tau, max(1.5 * tau, 2.2 * tau * cert / (tol * value)))
             rescale, tau = new_tau / tau, new_tau
+        elif damped:
+            # F_τ's differences no longer resolve the decrease (τ·f and the slacks' barrier
+            # cancel); the damped Newton step 1/(1+λ) decreases a self-concordant function
+            # without looking (Nesterov, Introductory Lectures, Thm 4.1.12).
+            alpha = min(1.0 / (1.0 + lam), _BOUNDARY * alpha_max)
         else:
             alpha = min(1.0, _BOUNDARY * alpha_max)
             while (_change(model, state, tau, alpha, dx, d_slack, d_eta, head_y, head_dy)
                    > -_ARMIJO * alpha * lam2) and alpha > 1e-12:
                 alpha *= 0.5
             if alpha <= 1e-12:
-                if lam >= 1.0:
-                    message = "the line search stalled at rounding level"
-                    break
-                # F_τ no longer resolves the decrease; the damped step 1/(1+λ) decreases a
-                # self-concordant function in exact arithmetic (Nesterov, Thm 4.1.12).
-                alpha = min(1.0 / (1.0 + lam), _BOUNDARY * alpha_max)
+                damped = True
+                continue
         state = _advance(model, state, alpha, d_eta, d_slack, _dual_step(state, d_dual), d_dual)
         if rescale != 1.0:
             # z is the multiplier of the τ-scaled problem: moving it with τ keeps the true

@@ -240,6 +240,23 @@ def test_scaling_d_scales_the_optimum(T, scale, seed, monotone, capped):
     np.testing.assert_allclose(b.eta, scale * a.eta, rtol=1e-5, atol=1e-9 * scale * a.eta.max())
 
 
+@pytest.mark.parametrize("T", [1, 2, 3, 4, 7])
+@pytest.mark.parametrize("monotone", [False, True])
+@pytest.mark.parametrize("cap", [None, 1e-3, 0.3, 10.0])
+@pytest.mark.parametrize("warmup", [None, "ramp", "prefix"])
+def test_tiny_problems_every_constraint(T, monotone, cap, warmup):
+    """Edge cases: one free step, a cap that binds everywhere or nowhere, G rising or falling."""
+    if warmup is not None and T == 1:
+        return
+    warm = {None: None, "ramp": T - 1, "prefix": np.full(T - 1, min(0.2, cap or 0.2))}[warmup]
+    kwargs = {"monotone": monotone, "max_lr": cap, "warmup": warm}
+    for G in (1.0, np.linspace(3.0, 0.1, T), np.linspace(0.1, 3.0, T)):
+        r = optimal_schedule(T, 1.0, G, method="newton", **kwargs)
+        assert r.converged, r.message
+        check_feasible(r.eta, T, {k: v for k, v in kwargs.items() if v is not None})
+        assert r.bound >= optimal_schedule(T, 1.0, G, method="exact").bound * (1 - 1e-14)
+
+
 # ---------------------------------------------------------------------------------------
 # Honesty and determinism
 # ---------------------------------------------------------------------------------------
