@@ -460,9 +460,9 @@ def main(argv=None) -> int:
     except SystemExit as exit_:            # --help (0) or a usage error (2, already printed)
         return int(exit_.code or 0)
     if args.version:
-        from importlib.metadata import version
+        from schedopt import __version__
 
-        print(f"schedopt {version('schedopt')}")
+        print(f"schedopt {__version__}")
         return 0
     if args.command is None:
         print(f"schedopt: error: give a command: optimize, refine, compare, scaling, report or "

@@ -374,6 +374,13 @@ def test_top_level_help_lists_every_command(capsys):
         assert command in out
 
 
+def test_version(capsys):
+    import schedopt
+
+    status, out, _ = run(capsys, "--version")
+    assert status == 0 and out == f"schedopt {schedopt.__version__}\n"
+
+
 def test_help_lists_the_solvers_methods():
     assert cli._METHODS == METHODS
 
