@@ -1,0 +1,231 @@
+"""Benchmark for ``optimal_schedule``'s methods (issue 3 §4): time and gap to the exact optimum.
+
+For T = 10², 10³, 10⁴, 10⁵, 10⁶ (D = G = 1): every method (exact, newton, lbfgsb, pgd) with
+its time on the first call in this process (JAX compilation included) and on a second call
+(warm), its iterations and its relative gap ``(bound − optimum)/optimum`` to the exact
+optimum of THEORY §4.4. Then newton with ``monotone=True`` and ``max_lr`` at half the
+unconstrained peak (no exact reference: its own certified gap, relative). Then the baseline,
+measured in the same run: plain L-BFGS-B on η from a constant start with bounds η ≥ 1e-8, as
+Defazio et al.'s published ``find_schedule`` does, with the same exact JAX gradient (it needs
+about T iterations, so it runs only up to ``--baseline-max-T``). Last, pgd's batch: 1024
+problems of T = 10⁴ with random G profiles in one vmapped call when JAX has a GPU, and a
+CPU-sized batch (64 × 10³) otherwise.
+
+Usage: ``python benchmarks/solvers.py [--quick] [--max-T N] [--baseline-max-T N] [--out PATH]``.
+``--quick``: T = 10² only (a smoke test). Writes ``benchmarks/results/solvers.json``
+(``solvers_quick.json`` with ``--quick``) and prints the table in markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy
+import scipy.optimize
+
+import schedopt
+from schedopt import last_iterate_bound
+from schedopt import optimal_schedule
+from schedopt import optimal_schedule_batch
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+METHODS = ("exact", "newton", "lbfgsb", "pgd")
+TARGETS = {  # issue 3 §4, seconds on this kind of machine
+    ("exact", 10**6): "≤ 0.2 s",
+    ("newton", 10**6): "≤ 3 s",
+    ("newton monotone+max_lr", 10**6): "≤ 10 s",
+    ("lbfgsb", 10**4): "≤ 1 s to 1e-9",
+    ("lbfgsb", 10**6): "≤ 15 s to 1e-9",
+    ("pgd batch 1024×10⁴ (GPU)", 10**4): "≤ 1 s to 1e-9",
+}
+
+
+def _has_newton() -> bool:
+    try:
+        import schedopt._newton  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def method_row(method: str, T: int, best: float | None, **constraints) -> tuple[dict, object]:
+    """First and warm call of one method at one T (best None: the method is the reference)."""
+    first, first_s = _timed(lambda: optimal_schedule(T, method=method, **constraints))
+    warm, warm_s = _timed(lambda: optimal_schedule(T, method=method, **constraints))
+    if warm.eta.tobytes() != first.eta.tobytes():
+        raise RuntimeError(f"{method} at T={T} gave different schedules on two calls")
+    best = warm.bound if best is None else best
+    row = dict(method=method, T=T, first_s=first_s, warm_s=warm_s,
+               iterations=int(warm.iterations), converged=bool(warm.converged),
+               bound=float(warm.bound), rel_gap=(warm.bound - best) / best, message=warm.message,
+               certified_gap=None if warm.gap is None else float(warm.gap))
+    return row, warm
+
+
+def baseline(T: int, best: float) -> dict:
+    """Defazio et al.'s ``find_schedule`` recipe: L-BFGS-B on η, constant start, η ≥ 1e-8."""
+    with jax.enable_x64(True):
+        value_and_grad = jax.jit(jax.value_and_grad(lambda eta: last_iterate_bound(eta)))
+
+    def fun(eta):
+        with jax.enable_x64(True):
+            value, grad = value_and_grad(jnp.asarray(eta))
+        return float(value), np.asarray(grad)
+
+    start = time.perf_counter()
+    found = scipy.optimize.minimize(fun, np.full(T, 1.0 / np.sqrt(T)), jac=True,
+                                    method="L-BFGS-B", bounds=[(1e-8, None)] * T,
+                                    options={"maxiter": 100 * T, "maxfun": 200 * T})
+    seconds = time.perf_counter() - start
+    bound = float(last_iterate_bound(found.x))
+    return dict(method="baseline: L-BFGS-B on η (Defazio et al.)", T=T, first_s=seconds,
+                warm_s=None, iterations=int(found.nit), converged=bool(found.success),
+                bound=bound, rel_gap=(bound - best) / best, message=str(found.message),
+                certified_gap=None)
+
+
+def batch_row(count: int, T: int) -> dict:
+    """pgd's vmapped batch: ``count`` random G profiles of length T, one call."""
+    rng = np.random.default_rng(0)
+    rows = rng.uniform(0.5, 2.0, (count, T))
+    first, first_s = _timed(lambda: optimal_schedule_batch(T, G=rows))
+    results, warm_s = _timed(lambda: optimal_schedule_batch(T, G=rows))
+    gaps = []
+    for G, r in zip(rows, results):
+        best = optimal_schedule(T, 1.0, G, method="exact").bound
+        gaps.append((r.bound - best) / best)
+    device = jax.devices()[0].device_kind
+    return dict(method=f"pgd batch {count}×{T} ({jax.default_backend()}: {device})", T=T,
+                first_s=first_s, warm_s=warm_s,
+                iterations=int(max(r.iterations for r in results)),
+                converged=bool(all(r.converged for r in results)), bound=None,
+                rel_gap=float(max(gaps)), message="max over the batch", certified_gap=None)
+
+
+def skipped(method: str, T: int, reason: str) -> dict:
+    return dict(method=method, T=T, skipped=reason)
+
+
+def run(sizes, baseline_max_T: int, gpu_batch: bool) -> list[dict]:
+    rows = []
+    newton = _has_newton()
+    for T in sizes:
+        row, exact = method_row("exact", T, None)     # the reference of every gap
+        rows.append(row)
+        _print_row(row)
+        for method in METHODS[1:]:
+            if method == "newton" and not newton:
+                rows.append(skipped(method, T, "schedopt._newton is not importable yet"))
+                continue
+            rows.append(method_row(method, T, exact.bound)[0])
+            _print_row(rows[-1])
+        if newton:
+            cap = 0.5 * float(np.max(exact.eta))
+            row, _ = method_row("newton", T, exact.bound, monotone=True, max_lr=cap)
+            row.update(method="newton monotone+max_lr", max_lr=cap, rel_gap=None,
+                       rel_certified_gap=None if row["certified_gap"] is None
+                       else row["certified_gap"] / row["bound"])
+            rows.append(row)
+            _print_row(row)
+        if T <= baseline_max_T:
+            rows.append(baseline(T, exact.bound))
+        else:
+            rows.append(skipped("baseline: L-BFGS-B on η (Defazio et al.)", T,
+                                f"not run above T = {baseline_max_T}: it needs about T "
+                                f"iterations (time ~T²; about 65 s at T = 10⁴ per issue 3)"))
+        _print_row(rows[-1])
+    if gpu_batch and jax.default_backend() == "gpu":
+        rows.append(batch_row(1024, 10**4))
+    else:
+        rows.append(skipped("pgd batch 1024×10⁴ (GPU)", 10**4,
+                            "not measured: no GPU in this run" if gpu_batch else
+                            "not run in --quick mode"))
+        if gpu_batch:
+            rows.append(batch_row(64, 1000))
+    _print_row(rows[-1])
+    return rows
+
+
+def _fmt_s(x):
+    return "–" if x is None else f"{x:.3g}"
+
+
+def _fmt_gap(row):
+    if row.get("rel_gap") is not None:
+        return f"{row['rel_gap']:.1e}"
+    if row.get("rel_certified_gap") is not None:
+        return f"≤ {row['rel_certified_gap']:.1e} (certified)"
+    return "–"
+
+
+def _print_row(row):
+    print(" ", row["method"], row["T"], "skipped" if "skipped" in row
+          else f"{_fmt_s(row['warm_s'] or row['first_s'])} s", file=sys.stderr, flush=True)
+
+
+def markdown(rows) -> str:
+    lines = ["| method | T | first call (s) | warm (s) | iterations | rel. gap to exact | "
+             "converged | target |",
+             "|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        target = TARGETS.get((row["method"], row["T"]), "")
+        if row["method"].startswith("pgd batch 1024"):
+            target = TARGETS[("pgd batch 1024×10⁴ (GPU)", 10**4)]
+        if "skipped" in row:
+            lines.append(f"| {row['method']} | {row['T']:.0e} | – | – | – | – | "
+                         f"{row['skipped']} | {target} |")
+            continue
+        lines.append(f"| {row['method']} | {row['T']:.0e} | {_fmt_s(row['first_s'])} | "
+                     f"{_fmt_s(row['warm_s'])} | {row['iterations']} | {_fmt_gap(row)} | "
+                     f"{'yes' if row['converged'] else 'NO'} | {target} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="T = 10² only (smoke test)")
+    parser.add_argument("--max-T", type=int, default=10**6, help="largest T (default 10⁶)")
+    parser.add_argument("--baseline-max-T", type=int, default=10**4,
+                        help="largest T for the plain L-BFGS-B baseline (default 10⁴)")
+    parser.add_argument("--out", type=Path, default=None, help="JSON path")
+    args = parser.parse_args(argv)
+    sizes = [10**k for k in range(2, 7) if 10**k <= args.max_T]
+    if args.quick:
+        sizes = [100]
+    out = args.out or RESULTS / ("solvers_quick.json" if args.quick else "solvers.json")
+    started = time.perf_counter()
+    rows = run(sizes, min(args.baseline_max_T, max(sizes)), gpu_batch=not args.quick)
+    table = markdown(rows)
+    print(table)
+    meta = dict(schedopt=schedopt.__version__, jax=jax.__version__, scipy=scipy.__version__,
+                numpy=np.__version__, python=platform.python_version(),
+                machine=f"{platform.machine()}, {os.cpu_count()} CPU cores",
+                backend=jax.default_backend(), quick=args.quick,
+                total_s=time.perf_counter() - started,
+                note="first call includes JAX compilation; timings on a shared machine")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(json.dumps(dict(meta=meta, rows=rows, table=table), indent=1) + "\n")
+    tmp.replace(out)
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
