@@ -258,6 +258,10 @@ BAD = [
     (["refine", "--grad-norms", "{d}/words.csv", "--out", "{d}/e.json"], "has no numeric column"),
     (["refine", "--grad-norms", "{d}/nan.csv", "--out", "{d}/e.json"], "non-finite gradient norm"),
     (["refine", "--grad-norms", "{d}/empty.csv", "--out", "{d}/e.json"], "is empty"),
+    (["refine", "--grad-norms", "{d}/binary.csv", "--out", "{d}/e.json"], "is not a text file"),
+    (["refine", "--grad-norms", "{d}", "--out", "{d}/e.json"], "grad_norms: no such file"),
+    (["optimize", "--steps", "10", "--grad-norms", "{d}/nan.csv", "--out", "{d}/e.json"],
+     "non-finite gradient norm"),
     (["refine", "--grad-norms", "{d}/log.csv", "--out", "{d}/e.yaml"], "out must end in"),
     (["refine", "--grad-norms", "{d}/log.csv", "--steps", "0", "--out", "{d}/e.json"],
      "steps must be a positive integer"),
@@ -287,6 +291,7 @@ def bad_files(tmp_path):
     (tmp_path / "words.csv").write_text("step,grad_norm\nabc,def\n")
     (tmp_path / "nan.csv").write_text("step,grad_norm\n1,1.0\n2,nan\n")
     (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "binary.csv").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00\x01")
     return tmp_path
 
 
