@@ -34,54 +34,130 @@ from schedopt import _validation
 _INF = float("inf")
 
 
-def _prepare(eta, D, G):
-    """Validated float64 (eta, D², G²) with G² broadcast to the schedule's length."""
+def _prepare(eta, D, G, broadcast=True):
+    """Validated float64 (eta, D², G²) with G² broadcast to the schedule's length (or, with
+    ``broadcast=False``, left a scalar when G is one)."""
     eta = _validation.schedule(eta)
     D = _validation.scale(D, "D")
     G = _validation.gradient_norms(G, eta.shape[0])
     eta = jnp.asarray(eta, jnp.float64)
-    G2 = jnp.broadcast_to(jnp.square(jnp.asarray(G, jnp.float64)), eta.shape)
+    G2 = jnp.square(jnp.asarray(G, jnp.float64))
+    if broadcast:
+        G2 = jnp.broadcast_to(G2, eta.shape)
     return eta, jnp.square(jnp.asarray(D, jnp.float64)), G2
 
 
-def _tail_sums(eta):
-    """S_t = η_{t:T} for t = 1..T, summed from the end so that no digit is cancelled."""
-    return jax.lax.cumsum(eta, reverse=True)
+# ---------------------------------------------------------------------------------------
+# Tail and prefix sums in O(T), blocked for XLA on the CPU
+#
+# A plain cumsum of 10⁶ doubles costs XLA:CPU several milliseconds (it lowers to a
+# log-depth scan of many passes). Here the schedule is viewed as rows of _BLOCK
+# consecutive steps: sums inside a row are _BLOCK selects that fuse into the elementwise
+# pass that consumes them, and only the row totals (1/_BLOCK of the data) go through the
+# recursive, matrix-product form below. Every partial sum adds non-negative numbers
+# (schedule entries, or squared ratios), so no digit is lost to cancellation; nothing is
+# ever computed as a total minus a prefix.
+# ---------------------------------------------------------------------------------------
+
+_BLOCK = 8      # steps per row
+_SMALL = 128    # up to this length, exclusive sums are one product with a triangular 0/1 matrix
+
+
+def _triangle(n, reverse, dtype):
+    """M[k, j] = 1 when x_k enters the exclusive sum at j (k > j reversed, k < j forward)."""
+    k = jax.lax.broadcasted_iota(jnp.int32, (n, n), 0)
+    j = jax.lax.broadcasted_iota(jnp.int32, (n, n), 1)
+    return ((k > j) if reverse else (k < j)).astype(dtype)
+
+
+def _row_sums(X):
+    # A matrix-vector product: XLA:CPU reduces short rows several times slower with reduce().
+    return X @ jnp.ones(X.shape[-1], X.dtype)
+
+
+def _exclusive_sums(x, reverse):
+    """Σ_{s>t} x_s (reverse) or Σ_{s<t} x_s of a 1-D x ≥ 0, recursively by rows of _BLOCK."""
+    n = x.shape[0]
+    if n <= _SMALL:
+        return x @ _triangle(n, reverse, x.dtype)
+    X, _ = _rows(x)
+    offsets = _exclusive_sums(_row_sums(X), reverse)       # what the other rows contribute
+    # One product does the row's own sums and adds the offset (the last row of M): the
+    # result is materialised, so the caller indexes a plain array, not this recursion.
+    M = jnp.concatenate([_triangle(_BLOCK, reverse, x.dtype), jnp.ones((1, _BLOCK), x.dtype)])
+    return (jnp.concatenate([X, offsets[:, None]], axis=1) @ M).reshape(-1)[:n]
+
+
+def _rows(v):
+    """v as rows of _BLOCK steps, zero-padded at the end, and the number of real steps."""
+    n = v.shape[0]
+    return jnp.pad(v, (0, -n % _BLOCK)).reshape(-1, _BLOCK), n
+
+
+def _within_rows(X, reverse):
+    """Exclusive sums inside each row, as selects that XLA fuses into their consumer."""
+    j = jax.lax.broadcasted_iota(jnp.int32, X.shape, X.ndim - 1)
+    out = jnp.zeros_like(X)
+    for k in range(_BLOCK):
+        out = out + jnp.where((j < k) if reverse else (j > k), X[:, k:k + 1], 0.0)
+    return out
+
+
+def _is_step(X, t):
+    """Mask of 0-based step t in the row layout."""
+    i = jax.lax.broadcasted_iota(jnp.int32, X.shape, 0)
+    j = jax.lax.broadcasted_iota(jnp.int32, X.shape, 1)
+    return (i == t // _BLOCK) & (j == t % _BLOCK)
 
 
 # ---------------------------------------------------------------------------------------
 # Bound (C): D²/(2η_{1:T}) + ½ Σ_t G_t² η_t² / η_{min(t+1,T):T}
 # ---------------------------------------------------------------------------------------
 
-def _last_parts(eta, D2, G2):
-    S = _tail_sums(eta)
-    finite = eta[-1] > 0
-    # For t < T the denominator S_{t+1} >= η_T > 0 whenever the bound is finite; the guard
-    # only keeps the discarded branch of the where() free of 0/0.
-    denom = jnp.where(finite, jnp.append(S[1:], 1.0), 1.0)
-    ratio = eta / denom                                   # η_t / S_{t+1}, t < T
-    ratio = ratio.at[-1].set(0.5)                         # t = T term is linear: ½ G_T² η_T
-    S1 = jnp.where(finite, S[0], 1.0)
-    return S, finite, denom, ratio, S1
+def _last_value(eta, D2, G2):
+    """Bound (C) through _last_core, on whole rows of _BLOCK steps.
+
+    Steps with η = 0 put in front change neither the value (their terms are 0, the tail
+    sums are unchanged) nor the other steps' gradients, and the padding is then done once,
+    outside the custom rule (jax.grad slices the padded gradient back).
+    """
+    pad = -eta.shape[0] % _BLOCK
+    if jnp.ndim(G2):
+        G2 = jnp.pad(G2, (pad, 0))
+    return _last_core(jnp.concatenate([jnp.zeros(pad, eta.dtype), eta]), D2, G2)
+
+
+def _last_parts(eta):
+    """Rows X of η (length a multiple of _BLOCK), the ratios r_t = η_t / η_{min(t+1,T):T}
+    (so r_T = 1) and S_1 = η_{1:T}.
+
+    A finite bound needs η_T > 0, and then every η_{t+1:T} ≥ η_T > 0 for t < T; the guard
+    only keeps the discarded branch (bound +∞) free of 0/0.
+    """
+    X = eta.reshape(-1, _BLOCK)
+    totals = _row_sums(X)
+    offsets = _exclusive_sums(totals, True)
+    later = _within_rows(X, True) + offsets[:, None]          # η_{t+1:T}
+    r = jnp.where(_is_step(X, eta.shape[0] - 1), 1.0, X / jnp.where(later > 0, later, 1.0))
+    return X, r, offsets[0] + totals[0]
+
+
+def _rows_like(G2, X):
+    return G2.reshape(X.shape) if jnp.ndim(G2) else G2
 
 
 @jax.custom_vjp
 def _last_core(eta, D2, G2):
-    _, finite, _, ratio, S1 = _last_parts(eta, D2, G2)
-    value = 0.5 * D2 / S1 + jnp.sum(G2 * eta * jnp.where(finite, ratio, 0.0) * _half_except_last(eta))
-    return jnp.where(finite, value, _INF)
-
-
-def _half_except_last(eta):
-    # Terms t < T are ½ G_t² η_t · (η_t/S_{t+1}); the last ratio already carries its ½.
-    return jnp.full(eta.shape, 0.5).at[-1].set(1.0)
+    return _last_fwd(eta, D2, G2)[0]
 
 
 def _last_fwd(eta, D2, G2):
-    S, finite, denom, ratio, S1 = _last_parts(eta, D2, G2)
-    u = G2 * eta * ratio * _half_except_last(eta)         # the T summands
-    value = jnp.where(finite, 0.5 * D2 / S1 + jnp.sum(u), _INF)
-    return value, (eta, D2, G2, finite, denom, ratio, S1)
+    X, r, S1 = _last_parts(eta)
+    finite = eta[-1] > 0
+    S1 = jnp.where(finite, S1, 1.0)
+    # ½ G_t² η_t · r_t: the t < T terms η_t²/η_{t+1:T}, and ½ G_T² η_T for t = T.
+    value = 0.5 * D2 / S1 + 0.5 * jnp.sum(_rows_like(G2, X) * X * r)
+    return jnp.where(finite, value, _INF), (eta, D2, G2, r, S1)
 
 
 def _last_bwd(res, g):
@@ -92,22 +168,19 @@ def _last_bwd(res, g):
 
 
 def _last_bwd_x64(res, g):
-    eta, D2, G2, finite, denom, ratio, S1 = res
+    eta, D2, G2, r, S1 = res
+    finite = eta[-1] > 0
+    G2r = _rows_like(G2, r)
     # ∂/∂η_k: −D²/(2S_1²) + G_k² η_k/S_{k+1} − Σ_{t<k} ½ G_t² η_t²/S_{t+1}²  (k < T),
-    # and ½ G_T² − Σ_{t<T} ½ G_t² η_t²/S_{t+1}² for k = T.
-    sq = 0.5 * G2 * jnp.square(ratio)
-    sq = sq.at[-1].set(0.0)
-    before = jnp.cumsum(sq) - sq                           # Σ_{t<k}, exclusive prefix
-    own = G2 * ratio
-    own = own.at[-1].set(0.5 * G2[-1])
-    d_eta = own - before - 0.5 * D2 / jnp.square(S1)
-    d_G2 = eta * ratio * _half_except_last(eta)
-    d_D2 = 0.5 / S1
-    zero = jnp.zeros_like(eta)
+    # and ½ G_T² − Σ_{t<T} ½ G_t² η_t²/S_{t+1}² for k = T.  (η_t/S_{t+1} = r_t.)
+    q = 0.5 * G2r * r * r
+    before = _within_rows(q, False) + _exclusive_sums(_row_sums(q), False)[:, None]
+    own = G2r * r * jnp.where(_is_step(r, eta.shape[0] - 1), 0.5, 1.0)
     scale = jnp.where(finite, g, 0.0)
-    return (jnp.where(finite, d_eta, zero) * scale,
-            d_D2 * scale,
-            jnp.where(finite, d_G2, zero) * scale)
+    d_eta = jnp.where(finite, own - before - 0.5 * D2 / jnp.square(S1), 0.0) * scale
+    d_G2 = jnp.where(finite, 0.5 * eta.reshape(r.shape) * r, 0.0) * scale
+    d_G2 = d_G2.reshape(eta.shape) if jnp.ndim(G2) else jnp.sum(d_G2)
+    return d_eta.reshape(eta.shape), 0.5 / S1 * scale, d_G2
 
 
 _last_core.defvjp(_last_fwd, _last_bwd)
@@ -131,8 +204,8 @@ def last_iterate_bound(eta, D=1.0, G=1.0):
       ``jax.grad``, ``jax.jit`` and ``jax.vmap``.
     """
     with jax.enable_x64(True):
-        eta, D2, G2 = _prepare(eta, D, G)
-        return _last_core(eta, D2, G2)
+        eta, D2, G2 = _prepare(eta, D, G, broadcast=False)
+        return _last_value(eta, D2, G2)
 
 
 # ---------------------------------------------------------------------------------------

@@ -263,6 +263,101 @@ def test_single_step():
 
 
 # ----------------------------------------------------------------------------------------
+# Long schedules: the blocked tail and prefix sums (rows of 8, recursion past 128 rows)
+# ----------------------------------------------------------------------------------------
+
+def _exact_tails(values):
+    """[Σ_{s>t} v_s] and [Σ_{s<t} v_s] in exact rational arithmetic, O(T)."""
+    v = _fr(values)
+    after, before, acc = [Fraction(0)] * len(v), [Fraction(0)] * len(v), Fraction(0)
+    for t in range(len(v) - 1, -1, -1):
+        after[t], acc = acc, acc + v[t]
+    acc = Fraction(0)
+    for t in range(len(v)):
+        before[t], acc = acc, acc + v[t]
+    return after, before
+
+
+def exact_C_and_gradient(eta, D, G):
+    """Bound (C) and its gradient in η from the tail-sum form, in exact arithmetic, O(T)."""
+    e, G2, D2 = _fr(eta), _per_step(G, len(eta)), Fraction(float(D)) ** 2
+    T = len(e)
+    later, _ = _exact_tails(eta)                           # η_{t+1:T}
+    S1 = later[0] + e[0]
+    terms = [G2[t] * e[t] ** 2 / later[t] for t in range(T - 1)] + [G2[-1] * e[-1]]
+    value = D2 / (2 * S1) + sum(terms) / 2
+    grad, acc = [], Fraction(0)
+    for k in range(T):
+        own = G2[k] * e[k] / later[k] if k < T - 1 else G2[-1] / 2
+        grad.append(own - acc - D2 / (2 * S1 ** 2))
+        if k < T - 1:
+            acc += G2[k] * e[k] ** 2 / (2 * later[k] ** 2)
+    return float(value), np.array([float(g) for g in grad])
+
+
+@pytest.mark.parametrize("T", [1, 7, 8, 9, 127, 1024, 1025, 1031, 9000, 20011])
+def test_blocked_exclusive_sums_are_exact_to_rounding(T):
+    from schedopt._bounds import _exclusive_sums
+    rng = np.random.default_rng(T)
+    # zeros, and a range of magnitudes that a total-minus-prefix would wipe out
+    x = rng.uniform(0, 1, T) * 10.0 ** rng.integers(-12, 4, T) * (rng.uniform(size=T) > 0.1)
+    after, before = _exact_tails(x)
+    with jax.enable_x64(True):
+        ours_after = np.asarray(_exclusive_sums(jnp.asarray(x), True))
+        ours_before = np.asarray(_exclusive_sums(jnp.asarray(x), False))
+    for ours, exact in ((ours_after, after), (ours_before, before)):
+        exact = np.array([float(v) for v in exact])
+        assert ours.shape == (T,)
+        assert np.all(np.abs(ours - exact) <= 1e-13 * exact)   # exact zeros stay exactly 0
+
+
+@pytest.mark.parametrize("T", [9, 1001, 1031])
+def test_long_and_ragged_schedules_match_exact_value_and_gradient(T):
+    # T not a multiple of 8 exercises the padding, T > 1024 the recursion over row totals
+    rng = np.random.default_rng(T)
+    eta = rng.uniform(0, 1, T) * (rng.uniform(size=T) > 0.2)
+    eta[-5:] = 1e-9 * rng.uniform(0.5, 1.0, 5)            # a tiny tail next to a large head
+    G = rng.uniform(0.5, 2.0, T)
+    with jax.enable_x64(True):
+        for G_ in (G, 1.7):
+            ref_value, ref_grad = exact_C_and_gradient(eta, 1.3, G_)
+            ours, ours_grad = jax.jit(jax.value_and_grad(last_iterate_bound))(eta, 1.3, G_)
+            assert close(ours, ref_value)
+            # the gradient is a difference of terms: compare on the scale of those terms
+            size = np.abs(ref_grad).max()
+            np.testing.assert_allclose(np.asarray(ours_grad), ref_grad, rtol=1e-12, atol=1e-12 * size)
+
+
+def test_gradient_in_per_step_G_and_D_for_ragged_length():
+    T = 1001
+    rng = np.random.default_rng(3)
+    eta = rng.uniform(0.1, 1.0, T)
+    G = rng.uniform(0.5, 2.0, T)
+    with jax.enable_x64(True):
+        dD, dG = jax.grad(last_iterate_bound, argnums=(1, 2))(eta, 1.3, G)
+        ref_dD, ref_dG = jax.grad(naive_C, argnums=(1, 2))(jnp.asarray(eta), 1.3, jnp.asarray(G))
+        dG_scalar = jax.grad(last_iterate_bound, argnums=2)(eta, 1.3, 1.1)
+        ref_scalar = jax.grad(naive_C, argnums=2)(jnp.asarray(eta), 1.3, 1.1)
+    assert float(dD) == pytest.approx(float(ref_dD), rel=1e-13)
+    np.testing.assert_allclose(np.asarray(dG), np.asarray(ref_dG), rtol=1e-12)
+    assert float(dG_scalar) == pytest.approx(float(ref_scalar), rel=1e-12)
+
+
+def test_vmap_of_long_ragged_schedules_agrees_with_eager():
+    rng = np.random.default_rng(4)
+    batch = rng.uniform(0.1, 1.0, (3, 1301))
+    batch[1, -1] = 0.0                                      # one infinite member
+    with jax.enable_x64(True):
+        values, grads = jax.jit(jax.vmap(jax.value_and_grad(last_iterate_bound)))(batch)
+        for e, v, g in zip(batch, np.asarray(values), np.asarray(grads)):
+            ev, eg = jax.value_and_grad(last_iterate_bound)(e)
+            assert v == float(ev) or (v == np.inf and float(ev) == np.inf)
+            np.testing.assert_allclose(g, np.asarray(eg), rtol=1e-13, atol=0)
+        values, grads = np.asarray(values), np.asarray(grads)
+    assert values[1] == np.inf and np.all(grads[1] == 0)
+
+
+# ----------------------------------------------------------------------------------------
 # The best multiplier (THEORY §4.1)
 # ----------------------------------------------------------------------------------------
 
