@@ -185,8 +185,8 @@ def _jacobi_scale(eta, G2, D, F, monotone):
     linear term has the rank-one Hessian (G_t²/S_{t+1})·u_tu_tᵀ with
     u_t = e_t − r_t·1_{(t,T]}, r_t = η_t/S_{t+1}; the first term adds (D²/S_1³)·11ᵀ. J is the
     identity on the free values, or the tail-sum map when monotone; fixed warm-up terms add to
-    the D² term's weight, and the ramp's coupling is
-    left out (it is a preconditioner, not a derivative).
+    the D² term's weight, and the ramp's coupling is left out (it is a preconditioner, not a
+    derivative).
     """
     S = np.cumsum(eta[::-1])[::-1]
     nxt = np.append(S[1:], np.inf)
