@@ -61,7 +61,7 @@ blocked running sums, whose rounding stays ~10⁻¹³ relative at T = 10⁶.
 **Path.** Start from linear decay at the variational peak (squashed under the cap) with
 τ such that ν/τ is 10⁻³ of the bound; centre (λ ≤ 1/4) with Newton steps and a backtracking
 line search on F_τ whose differences are computed term by term (no cancellation in τ·f even
-at τ ~ 10²⁰); multiply τ by 10…10⁶ (faster while centring takes one or two steps) until the
+at τ ~ 10²⁰); multiply τ by 10²…10⁶ (faster while centring takes one or two steps) until the
 certificate is below tol/2 · f(x). The problem is first rescaled to D = 1, ΣG² = 1 so that no
 value over- or underflows. Typically 15 Newton steps unconstrained and 25–55 with
 constraints, whatever T.
@@ -78,11 +78,12 @@ from scipy import linalg
 from schedopt._result import ScheduleResult
 
 _CENTRED = 0.25        # Newton decrement at which a point counts as centred
-_GROWTH = (10.0, 300.0, 1e6)   # least, first and largest factor on τ between centrings
+_GROWTH = (100.0, 1000.0, 1e6)  # least, first and largest factor on τ between centrings
 _START_SHARE = 1e-3    # ν/τ as a fraction of f at the start
 _ARMIJO = 0.1          # sufficient-decrease fraction of the line search
 _BOUNDARY = 0.99       # fraction of the step to the boundary of the domain
 _MAX_ITER = 300
+_REFINE = 2            # steps of iterative refinement of the augmented solve
 
 
 @dataclasses.dataclass(frozen=True)
@@ -268,6 +269,7 @@ def _add_head(model: _Model, state: _State, gf, hf, gb, hb):
     v = np.stack([h.y1, np.ones_like(h.y1)])
     b_grad = -np.sum(v / y, axis=1)
     b_hess = (v / y**2) @ v.T
+    pieces = (f_hess, b_hess)
     for grad, band, g2, h2 in ((gf, hf, f_grad, f_hess), (gb, hb, b_grad, b_hess)):
         # (η₁, x₁) = (x₁ − x₂, x₁): pull back by J = [[1, −1], [1, 0]].
         grad[0] += g2[0] + g2[1]
@@ -276,6 +278,7 @@ def _add_head(model: _Model, state: _State, gf, hf, gb, hb):
             grad[1] -= g2[0]
             band[1, 0] -= h2[0, 0] + h2[0, 1]
             band[0, 1] += h2[0, 0]
+    return pieces
 
 
 def _add_slacks(model: _Model, state: _State, gb):
@@ -306,10 +309,10 @@ def _assemble(model: _Model, state: _State):
     hf[1, :-1] = -w_rho
     gb[1:] = -inv_y
     hb[0, 1:] = inv_y * inv_y
-    _add_head(model, state, gf, hf, gb, hb)
+    head = _add_head(model, state, gf, hf, gb, hb)
     if model.rows is not None:
         _add_slacks(model, state, gb)
-    return gf, hf, gb, hb
+    return gf, hf, gb, hb, (w, rho, inv_y, head)
 
 
 def _solve_band(band, rhs):
@@ -336,7 +339,7 @@ def _direction(model: _Model, state: _State, system, tau):
     H₀ + Aᵀ(Z/S)A instead would lose everything below the rounding of its largest weight
     (an active constraint, or the 1/δ² of second differences, ~T⁴ times the tail sums').
     """
-    gf, hf, gb, hb = system
+    gf, hf, gb, hb, pieces = system
     grad = tau * gf
     grad += gb
     band = tau * hf
@@ -344,7 +347,8 @@ def _direction(model: _Model, state: _State, system, tau):
     rows = model.rows
     if rows is None:
         dx = _solve_band(band, -grad)
-        return dx, float(-grad @ dx), np.zeros(0), np.zeros(0)
+        return dx, _checked(float(-grad @ dx), _curvature(pieces, tau, dx)), \
+            np.zeros(0), np.zeros(0)
     k = rows.width
     ab = rows.template.copy()
     px = slice(rows.pos_x[0], None, 2)              # x_i sits at every other place
@@ -354,13 +358,68 @@ def _direction(model: _Model, state: _State, system, tau):
         ab[2 * k - 2, rows.pos_x[1:]] = band[1, :-1]   # above
     s, z = state.slack, state.dual
     ab[2 * k, rows.pos_p] = -s / z
-    rhs = np.zeros(ab.shape[1])
+    # Equilibrate symmetrically (x by 1/√H₀ᵢᵢ, each multiplier by the inverse of its largest
+    # scaled coefficient): partial pivoting then compares like with like, although H₀ spans
+    # ~10²⁰ and S/Z goes down to ~10⁻³⁰ near the end.
+    size = ab.shape[1]
+    d = np.empty(size)
+    d[px] = 1.0 / np.sqrt(band[0])
+    d[rows.pos_p] = 1.0 / np.max(np.abs(rows.coef) * d[rows.pos_x[rows.cols]], axis=1)
+    for offset in range(-k, k + 1):                 # ab[2k + r − c, c] holds A[r, c]
+        lo, hi = max(0, -offset), size - max(0, offset)
+        ab[2 * k + offset, lo:hi] *= d[lo + offset:hi + offset] * d[lo:hi]
+    rhs = np.zeros(size)
     rhs[px] = -grad
-    _, _, sol, info = linalg.lapack.dgbsv(k, k, ab, rhs, overwrite_ab=True, overwrite_b=True)
+    rhs *= d
+    matrix = ab[k:].copy()
+    lu, piv, info = linalg.lapack.dgbtrf(ab, k, k, overwrite_ab=True)
     if info != 0:
-        raise linalg.LinAlgError(f"the augmented Newton system is singular (gbsv info {info})")
+        raise linalg.LinAlgError(f"the augmented Newton system is singular (gbtrf info {info})")
+    sol, _ = linalg.lapack.dgbtrs(lu, k, k, rhs, piv)
+    for _ in range(_REFINE):                        # iterative refinement on the residual
+        residual = rhs - _band_product(matrix, k, sol)
+        sol += linalg.lapack.dgbtrs(lu, k, k, residual, piv)[0]
+    sol *= d
     dx, p = sol[px], sol[rows.pos_p]
-    return dx, float(-grad @ dx), (s / z) * p, (1.0 - s * z) / s - p
+    d_slack = (s / z) * p
+    # λ² two ways: −∇F·Δx, and Δxᵀ(H₀ + Aᵀ(Z/S)A)Δx as a sum of squares. They agree for an
+    # accurate solve; a disagreement means rounding has taken over, and no centring is claimed.
+    curvature = _curvature(pieces, tau, dx) + float(np.sum(d_slack * p))
+    return dx, _checked(float(-grad @ dx), curvature), d_slack, (1.0 - s * z) / s - p
+
+
+def _checked(lam2: float, curvature: float) -> float:
+    """λ² from −∇F·Δx and from ΔxᵀHΔx (a sum of squares), which agree for an accurate solve.
+
+    Returns the larger plus their difference, so that the centring test (λ² ≤ 1/16) errs on
+    the safe side, or NaN when they disagree by more than that test could absorb: rounding
+    has then taken over the step.
+    """
+    spread = abs(lam2 - curvature)
+    if max(lam2, curvature) > 1.0 or spread <= 0.01 * max(lam2, curvature) + 0.01:
+        return max(lam2, curvature) + spread        # far from centred, or close agreement
+    return float("nan")
+
+
+def _band_product(matrix, k, v):
+    """A v for A in general band storage (matrix[k + r − c, c] = A[r, c])."""
+    out = np.zeros_like(v)
+    size = v.size
+    for offset in range(-k, k + 1):
+        lo, hi = max(0, -offset), size - max(0, offset)
+        out[lo + offset:hi + offset] += matrix[k + offset, lo:hi] * v[lo:hi]
+    return out
+
+
+def _curvature(pieces, tau, dx) -> float:
+    """Δxᵀ H₀ Δx as the sum of squares it is: τ·(g/y)(Δx_i − (1+ρ)Δx_{i+1})², the cone
+    barriers' (Δx_{i+1}/x_{i+1})² and the head's 2×2 forms (H₀ itself has x as a near-null
+    direction, so H₀Δx would cancel)."""
+    w, one_rho, inv_y, (f_head, b_head) = pieces
+    main = tau * np.sum(w * np.square(dx[:-1] - one_rho * dx[1:]))
+    cones = np.sum(np.square(dx[1:] * inv_y))
+    v = np.array([dx[0] - (dx[1] if dx.size > 1 else 0.0), dx[0]])     # (Δη₁, Δx₁)
+    return float(main + cones + tau * (v @ f_head @ v) + v @ b_head @ v)
 
 
 def _differences(model: _Model, state: _State, dx: np.ndarray):
@@ -494,7 +553,7 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
             message = "the Newton system became singular to rounding"
             break
         if not (np.isfinite(lam2) and np.all(np.isfinite(dx))):
-            message = "the Newton step was not finite"
+            message = "the Newton step lost its accuracy to rounding"
             break
         # λ in the metric of H₀ + Aᵀ(Z/S)A; the primal Hessian H₀ + AᵀS⁻²A is at least
         # min(1, 1/max s·z) times it, which bounds the true decrement (module docstring).
