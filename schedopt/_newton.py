@@ -40,8 +40,10 @@ s·z = 1), and the step solves the augmented system
     \begin{pmatrix} Δx \\ p \end{pmatrix} = \begin{pmatrix} -∇F_τ \\ 0 \end{pmatrix},
     \quad Δs = (S/Z)\,p,\quad Δz = (1 − s z)/s − p,
 
-banded (half-width 2 or 3) once every multiplier sits next to its x, by LAPACK ``gbsv`` with
-partial pivoting. Δs comes from p, not from differences of Δx, and η is rebuilt from the slacks
+banded (half-width 2 or 3) once every multiplier sits next to its x, by LAPACK ``gbtrf``/
+``gbtrs`` with partial pivoting after symmetric equilibration, plus two steps of iterative
+refinement (without them the solve can lose all accuracy late on the path). A centring is
+only claimed when λ² = −∇F·Δx agrees with ΔxᵀHΔx summed as squares. Δs comes from p, not from differences of Δx, and η is rebuilt from the slacks
 after each step (``_reconcile``), so an active constraint's slack (~1/τ) is never the
 difference of two nearly equal numbers. When τ grows, z grows with it (the true multiplier z/τ
 stays put), which lets an active slack shrink by the same factor in one step.
