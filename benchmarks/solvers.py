@@ -174,6 +174,11 @@ def run(sizes, baseline_max_T: int, gpu_batch: bool) -> list[dict]:
     return rows
 
 
+def _fmt_T(T: int) -> str:
+    k = len(str(T)) - 1
+    return f"10{'⁰¹²³⁴⁵⁶⁷⁸⁹'[k]}" if T == 10**k and k < 10 else str(T)
+
+
 def _fmt_s(x):
     return "–" if x is None else f"{x:.3g}"
 
@@ -200,10 +205,10 @@ def markdown(rows) -> str:
         if row["method"].startswith("pgd batch 1024"):
             target = TARGETS[("pgd batch 1024×10⁴ (GPU)", 10**4)]
         if "skipped" in row:
-            lines.append(f"| {row['method']} | {row['T']:.0e} | – | – | – | – | "
+            lines.append(f"| {row['method']} | {_fmt_T(row['T'])} | – | – | – | – | "
                          f"{row['skipped']} | {target} |")
             continue
-        lines.append(f"| {row['method']} | {row['T']:.0e} | {_fmt_s(row['first_s'])} | "
+        lines.append(f"| {row['method']} | {_fmt_T(row['T'])} | {_fmt_s(row['first_s'])} | "
                      f"{_fmt_s(row['warm_s'])} | {row['iterations']} | {_fmt_gap(row)} | "
                      f"{'yes' if row['converged'] else 'NO'} | {target} |")
     return "\n".join(lines)

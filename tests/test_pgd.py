@@ -122,3 +122,28 @@ def test_batch_with_constraints():
 def test_batch_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         optimal_schedule_batch(**kwargs)
+
+
+# ----------------------------------------------------------------------------------------
+# Properties
+# ----------------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=8, deadline=None)
+@given(T=st.integers(2, 200), D=st.floats(0.01, 100.0), seed=st.integers(0, 2**31 - 1),
+       cap_fraction=st.floats(0.3, 0.9))
+def test_capped_problems_agree_with_lbfgsb(T, D, seed, cap_fraction):
+    # Two independent solvers of the same box-constrained problem meet (issue 3 §3: 1e-8),
+    # both within the cap and above the unconstrained optimum.
+    G = np.random.default_rng(seed).uniform(0.5, 2.0, T)
+    exact = optimal_schedule(T, D, G, method="exact")
+    cap = cap_fraction * float(np.max(exact.eta))
+    a = optimal_schedule(T, D, G, method=METHOD, max_lr=cap)
+    b = optimal_schedule(T, D, G, method="lbfgsb", max_lr=cap)
+    assert a.converged and b.converged
+    for r in (a, b):
+        assert np.max(r.eta) <= cap and r.bound >= exact.bound * (1 - 1e-12)
+    assert abs(a.bound - b.bound) <= 1e-8 * exact.bound
