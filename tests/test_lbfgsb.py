@@ -86,3 +86,18 @@ def test_wild_profile_is_never_nan_and_never_claims_too_much():
     assert np.all(np.isfinite(result.eta)) and np.isfinite(result.bound)
     if result.converged:
         assert relative_gap(result, 40, 3.0, G) <= 1e-9
+
+
+def test_fast_driver_follows_scipy_minimize_bit_for_bit(monkeypatch):
+    # _fast_box_lbfgsb drives scipy's private setulb directly (minimize() spends seconds on
+    # 10⁶ bounds); it must give exactly minimize()'s iterates, or not be used at all.
+    from schedopt import _lbfgsb
+    if not _lbfgsb._fast_driver_works():
+        pytest.skip("this scipy's setulb has another interface; minimize() is used")
+    G = G_profiles(300)["random"]
+    results = []
+    for fast in (True, False):
+        monkeypatch.setattr(_lbfgsb, "_FAST_DRIVER", lambda fast=fast: fast)
+        results.append(optimal_schedule(300, 1.0, G, method=METHOD, max_lr=0.03))
+    assert results[0].eta.tobytes() == results[1].eta.tobytes()
+    assert results[0].iterations == results[1].iterations
