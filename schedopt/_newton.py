@@ -363,6 +363,8 @@ def _direction(model: _Model, state: _State, system, tau):
     # Equilibrate symmetrically (x by 1/√H₀ᵢᵢ, each multiplier by the inverse of its largest
     # scaled coefficient): partial pivoting then compares like with like, although H₀ spans
     # ~10²⁰ and S/Z goes down to ~10⁻³⁰ near the end.
+    if not np.all(band[0] > 0):
+        raise linalg.LinAlgError("the Newton system lost positive definiteness to rounding")
     size = ab.shape[1]
     d = np.empty(size)
     d[px] = 1.0 / np.sqrt(band[0])
@@ -481,12 +483,14 @@ def _reconcile(model: _Model, eta: np.ndarray, slack: np.ndarray):
         return eta, np.where(near, slack, cap - eta)
     drops = slack[-(model.n - 1):] if model.n > 1 else slack[:0]
     if cap is not None and slack[0] < 0.5 * cap:  # from the cap down: η_i = max_lr − c − δ_{1:i−1}
-        eta = (cap - slack[0]) - np.append(0.0, _running_sums(drops))
-    else:                                       # from the last step up: η_i = η_n + δ_{i:n−1}
-        eta = eta[-1] + np.append(_tail_sums(drops), 0.0)
-        if cap is not None:
-            slack = slack.copy()
-            slack[0] = cap - eta[0]
+        down = (cap - slack[0]) - np.append(0.0, _running_sums(drops))
+        # Its rounding, ~1e-13·max_lr, must stay far below the last step.
+        if down[-1] > 1e-8 * cap:
+            return down, slack
+    eta = eta[-1] + np.append(_tail_sums(drops), 0.0)   # from the last step up: η_n + δ_{i:n−1}
+    if cap is not None and cap - eta[0] > 0:
+        slack = slack.copy()
+        slack[0] = cap - eta[0]
     return eta, slack
 
 
