@@ -80,6 +80,7 @@ from scipy import linalg
 from schedopt._result import ScheduleResult
 
 _CENTRED = 0.25        # Newton decrement at which a point counts as centred
+_CERTIFIABLE = 0.9     # Newton decrement below which the certificate is evaluated
 _GROWTH = (100.0, 1000.0, 1e6)  # least, first and largest factor on τ between centrings
 _START_SHARE = 1e-3    # ν/τ as a fraction of f at the start
 _ARMIJO = 0.1          # sufficient-decrease fraction of the line search
@@ -541,7 +542,7 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
     model = _model(problem)
     state = _start(model)
     tau = _initial_tau(model, state)
-    best = None                        # (state, certificate) at the last centred point
+    best = None                        # (state, certificate) with the smallest certificate
     message = None
     least, growth, most = _GROWTH
     steps_since_centred = 0
@@ -566,15 +567,18 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
         lam = np.sqrt(max(lam2, 0.0) * max(1.0, float(np.max(state.slack * state.dual, initial=1.0))))
         d_eta, head_y, head_dy = _differences(model, state, dx)
         alpha_max = _max_step(state, dx, d_slack, head_y, head_dy)
-        if lam <= _CENTRED:
+        if lam < _CERTIFIABLE:
+            # The certificate holds for any λ < 1; its λ-term is small beside (K + m)/τ.
             cert = _certificate(model, tau, lam)
-            best = (state, cert)
             value = _objective(model, state)
+            if best is None or cert < best[1]:
+                best = (state, cert)
             if cert <= 0.5 * tol * value:      # half: room for the final rounding to feasible
                 message = (f"certified within tol = {tol:g} (relative) after {iteration} Newton "
                            f"steps, barrier parameter {tau:.3g}")
                 return _result(problem, model, state, cert, iteration, start, tol, message,
                                message)
+        if lam <= _CENTRED:
             alpha = min(1.0, _BOUNDARY * alpha_max)
             # Grow τ faster while centring is cheap; never past where the certificate meets tol.
             if steps_since_centred <= 2:
@@ -611,8 +615,8 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
     state, cert = best
     # The last centred point may still meet tol, if not with the half kept for rounding.
     return _result(problem, model, state, cert, iteration, start, tol,
-                   f"certified within tol = {tol:g} (relative) at the last centred point; "
-                   f"after it, {message}", f"{message}; returning the last centred point")
+                   f"certified within tol = {tol:g} (relative) at the best certified point; "
+                   f"after it, {message}", f"{message}; returning the best certified point")
 
 
 def _bound(problem, eta: np.ndarray) -> float:
