@@ -127,6 +127,12 @@ def _last_value(eta, D2, G2):
     return _last_core(jnp.concatenate([jnp.zeros(pad, eta.dtype), eta]), D2, G2)
 
 
+# One compiled computation per length instead of op-by-op dispatch, which compiles each of
+# the many small operations above for every new T (seconds per new length). Under an outer
+# jax.jit or jax.grad this is inlined.
+_last_value_jit = jax.jit(_last_value)
+
+
 def _last_parts(eta):
     """Rows X of η (length a multiple of _BLOCK), the ratios r_t = η_t / η_{min(t+1,T):T}
     (so r_T = 1) and S_1 = η_{1:T}.
@@ -205,7 +211,7 @@ def last_iterate_bound(eta, D=1.0, G=1.0):
     """
     with jax.enable_x64(True):
         eta, D2, G2 = _prepare(eta, D, G, broadcast=False)
-        return _last_value(eta, D2, G2)
+        return _last_value_jit(eta, D2, G2)
 
 
 # ---------------------------------------------------------------------------------------
