@@ -341,20 +341,29 @@ def _cmd_compare(args) -> int:
             f"G = {args.G:g}; the optimum of bound (C) is {table.optimum:.10g}.\n\n"
             f"{table.to_markdown()}\n\nThe optimum against the theory of THEORY §3:\n\n"
             f"{comparison.to_markdown()}\n")
-    print(text, end="")
-    if out is not None:
-        suffix = out.suffix.lower()
-        if suffix == ".json":
-            _io.write_json(out, {"family_table": table.to_dict(),
-                                 "comparison": comparison_record(comparison)})
-        elif suffix == ".md":
-            _io.write_text(out, text)
-        else:
-            columns = list(zip(*table.as_rows()))
-            _io.write_csv(out, {name: [_csv_value(x) for x in column]
-                                for name, column in zip(_csv_header(table.header), columns)})
-        print(f"wrote {out}")
+    _print_and_write_table(text, table, out, {"family_table": table.to_dict(),
+                                              "comparison": comparison_record(comparison)})
     return 0
+
+
+def _print_and_write_table(text, table, out, record) -> None:
+    """Print a command's text, then write it by out's extension: the JSON record, the
+    Markdown text, or the table's rows as CSV."""
+    from schedopt import _io
+
+    print(text, end="")
+    if out is None:
+        return
+    suffix = out.suffix.lower()
+    if suffix == ".json":
+        _io.write_json(out, record)
+    elif suffix == ".md":
+        _io.write_text(out, text)
+    else:
+        columns = list(zip(*table.as_rows()))
+        _io.write_csv(out, {name: [_csv_value(x) for x in column]
+                            for name, column in zip(_csv_header(table.header), columns)})
+    print(f"wrote {out}")
 
 
 def comparison_record(comparison) -> dict:
@@ -407,18 +416,7 @@ def _cmd_scaling(args) -> int:
             f"under bound (C)).\n\n{table.to_markdown()}\n\n"
             f"optimum: p = {optimum.p:.5f} ± {optimum.p_se:.1e}, c = {optimum.c:.5f} ± "
             f"{optimum.c_se:.1e} (theory: p = 0.5, c = 2DG = 2)\n")
-    print(text, end="")
-    if out is not None:
-        suffix = out.suffix.lower()
-        if suffix == ".json":
-            _io.write_json(out, table.to_dict())
-        elif suffix == ".md":
-            _io.write_text(out, text)
-        else:
-            columns = list(zip(*table.as_rows()))
-            _io.write_csv(out, {name: [_csv_value(x) for x in column]
-                                for name, column in zip(_csv_header(table.header), columns)})
-        print(f"wrote {out}")
+    _print_and_write_table(text, table, out, table.to_dict())
     return 0
 
 
