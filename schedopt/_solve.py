@@ -28,6 +28,7 @@ class Problem:
     Attributes:
       steps: T.
       D: ‖θ_1 − θ*‖.
+      G: the gradient norms as given: a float, or a float64 array of length T.
       G2: squared gradient norms G_t², float64 array of length T.
       prefix: fixed values η_1..η_W of an array warm-up (length 0 when there is none).
       ramp: W for a linear warm-up η_t = t/(W+1)·η_{W+1}, t ≤ W (0 when there is none).
@@ -37,6 +38,7 @@ class Problem:
 
     steps: int
     D: float
+    G: float | np.ndarray
     G2: np.ndarray
     prefix: np.ndarray
     ramp: int
@@ -52,7 +54,9 @@ class Problem:
         return self.warmup_length > 0 or self.max_lr is not None or self.monotone
 
     def bound(self, eta) -> float:
-        return float(last_iterate_bound(eta, np.sqrt(self.D * self.D), np.sqrt(self.G2)))
+        # The caller's G, scalar or per step, so that the value is bit for bit what
+        # last_iterate_bound(eta, D, G) gives the caller.
+        return float(last_iterate_bound(eta, self.D, self.G))
 
 
 def make_problem(steps, D=1.0, G=1.0, *, monotone=False, max_lr=None, warmup=None) -> Problem:
@@ -83,7 +87,8 @@ def make_problem(steps, D=1.0, G=1.0, *, monotone=False, max_lr=None, warmup=Non
         i = int(np.argmax(prefix))
         raise ValueError(f"warmup must not exceed max_lr = {max_lr!r}, but warmup[{i}] = "
                          f"{prefix[i]!r}; lower the warm-up or raise max_lr")
-    return Problem(steps=T, D=D, G2=G2, prefix=prefix, ramp=ramp, max_lr=max_lr,
+    G = float(G) if G.ndim == 0 else G
+    return Problem(steps=T, D=D, G=G, G2=G2, prefix=prefix, ramp=ramp, max_lr=max_lr,
                    monotone=bool(monotone))
 
 
