@@ -268,6 +268,10 @@ def kkt_residual(z, grad, value, lower, upper, typical) -> float:
     return float(np.dot(c, c)) / float(value) ** 2
 
 
+FLOOR_NOTE = ("; η_T ended on its safeguard lower bound (bound (C) is infinite at η_T = 0), "
+              "so the result may not be optimal")
+
+
 def on_floor(scaled: Scaled, z) -> bool:
     """Whether η_T's safeguard lower bound is active at z (the result is then suspect)."""
     return bool(z[-1] <= scaled.lower[-1] * (1.0 + 1e-9))

@@ -26,6 +26,7 @@ import scipy.optimize
 from schedopt._firstorder import bucket
 from schedopt._firstorder import kkt_residual
 from schedopt._firstorder import objective
+from schedopt._firstorder import FLOOR_NOTE
 from schedopt._firstorder import on_floor
 from schedopt._firstorder import refuse_monotone_cap
 from schedopt._firstorder import scaled_problem
@@ -171,8 +172,7 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
     message += " <= tol" if converged else " > tol: stopped short of the optimum"
     if on_floor(scaled, z):
         converged = False
-        message += ("; η_T ended on its safeguard lower bound (bound (C) is infinite at "
-                    "η_T = 0), so the result may not be optimal")
+        message += FLOOR_NOTE
     return ScheduleResult(eta=eta, bound=bound, method="lbfgsb", converged=converged,
                           iterations=iterations, seconds=time.perf_counter() - start,
                           message=message, gap=None)

@@ -33,6 +33,7 @@ from schedopt import _validation
 from schedopt._firstorder import bucket
 from schedopt._firstorder import kkt_residual
 from schedopt._firstorder import objective
+from schedopt._firstorder import FLOOR_NOTE
 from schedopt._firstorder import on_floor
 from schedopt._firstorder import refuse_monotone_cap
 from schedopt._firstorder import scaled_problem
@@ -169,8 +170,7 @@ def solve_batch(problems, tol: float, max_iter: int | None) -> list[ScheduleResu
         message += " <= tol" if converged else " > tol: stopped short of the optimum"
         if on_floor(s, zi):
             converged = False
-            message += ("; η_T ended on its safeguard lower bound (bound (C) is infinite at "
-                        "η_T = 0), so the result may not be optimal")
+            message += FLOOR_NOTE
         if len(problems) > 1:
             message += f" (solved in a batch of {len(problems)})"
         results.append(ScheduleResult(eta=eta, bound=bound, method="pgd", converged=converged,
