@@ -24,9 +24,13 @@ slow: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m schedopt demo
 
+# Every benchmark (about 6 minutes on 2 idle cores); tables land in benchmarks/results/.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bounds.py
 	$(BIN)/python benchmarks/solvers.py
+	$(BIN)/python benchmarks/theory.py
+	$(BIN)/python benchmarks/training.py
+	$(BIN)/python benchmarks/refine.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
