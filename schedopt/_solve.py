@@ -139,6 +139,9 @@ def optimal_schedule(steps, D=1.0, G=1.0, *, method="auto", monotone=False, max_
     Returns:
       A ``ScheduleResult``. An iterative method that runs out of iterations returns
       ``converged=False`` with a message saying so.
+
+    To solve many problems at once (different T or G profiles, in one ``jax.vmap``ped
+    projected-gradient run), see ``optimal_schedule_batch``.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
