@@ -66,10 +66,15 @@ line search on F_τ whose differences are computed term by term (no cancellation
 at τ ~ 10²⁰); multiply τ by 10²…10⁶ (faster while centring takes one or two steps) until the
 certificate, evaluated whenever λ < 0.9, is below tol/2 · f(x). Where even those differences
 drown in rounding (active slacks at τ ~ 10²²), damped steps 1/(1+λ) on the primal direction
-take over until the next centring. The problem is first rescaled to D = 1, ΣG² = 1 so that
-no value over- or underflows. Measured: 14–17 Newton steps unconstrained for T = 1…10⁶;
-25–60 with constraints up to T = 10⁵, growing beyond (≈120 at 3·10⁵) as the damped phase
-at the last τ lengthens.
+take over until the next centring. Those alone take ~λ steps, and λ after the last increase
+of τ grows with T (~400 at 10⁶), so each is first tried longer (the full step, shortened 4×
+after each failure): progress is then measured by the next Newton decrement, which rounding
+does not swamp, and a trial that does not cut λ² by 10 % is undone in favour of the damped
+step. The certificate needs only the decrement at the point it is claimed for, so it is
+unaffected. The problem is first rescaled to D = 1, ΣG² = 1 so that no value over- or
+underflows. Measured (monotone + max_lr = half the unconstrained peak): 50 Newton steps at
+T = 10⁵, 54 at 3·10⁵, 74 at 10⁶ (without the trials: 54, 117, and 300 without meeting tol);
+14–17 unconstrained for T = 1…10⁶.
 """
 
 from __future__ import annotations
@@ -90,6 +95,7 @@ _ARMIJO = 0.1          # sufficient-decrease fraction of the line search
 _BOUNDARY = 0.99       # fraction of the step to the boundary of the domain
 _MAX_ITER = 300
 _REFINE = 2            # steps of iterative refinement of the augmented solve
+_TRIAL_CUT = 0.9       # factor on λ² that a trial step of the damped phase must achieve
 
 
 @dataclasses.dataclass(frozen=True)
@@ -551,6 +557,8 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
     steps_since_centred = 0
     rescale = 1.0
     damped = False                     # line search given up on until the next centring
+    trial = None                       # (state, λ², safe step) before an unsafe damped-phase step
+    reach = 1.0                        # the damped phase's trial step, a fraction of the full one
     for iteration in range(1, max_iter + 1):
         steps_since_centred += 1
         if damped:
@@ -559,11 +567,25 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
         system = _assemble(model, state)
         try:
             dx, lam2, d_slack, d_dual = _direction(model, state, system, tau)
+            failure = None
         except (linalg.LinAlgError, ValueError):
-            message = "the Newton system became singular to rounding"
-            break
-        if not (np.isfinite(lam2) and np.all(np.isfinite(dx))):
-            message = "the Newton step lost its accuracy to rounding"
+            lam2, failure = float("nan"), "the Newton system became singular to rounding"
+        if failure is None and not (np.isfinite(lam2) and np.all(np.isfinite(dx))):
+            lam2, failure = float("nan"), "the Newton step lost its accuracy to rounding"
+        if trial is not None:
+            # A long step of the damped phase stands only if it cut λ² by _TRIAL_CUT (NaN:
+            # the solve failed); otherwise go back, take the safe step instead, and try a
+            # shorter one next time. A certificate at the trial point would hold regardless:
+            # it needs only that point's decrement.
+            before, before_lam2, safe = trial
+            trial = None
+            if not lam2 <= _TRIAL_CUT * before_lam2:
+                reach *= 0.25
+                state = _advance(model, before, *safe)
+                continue
+            reach = min(1.0, 2.0 * reach)
+        if failure is not None:
+            message = failure
             break
         # λ in the metric of H₀ + Aᵀ(Z/S)A; the primal Hessian H₀ + AᵀS⁻²A is at least
         # min(1, 1/max s·z) times it, which bounds the true decrement (module docstring).
@@ -590,6 +612,7 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
                 growth = max(least, growth / 10.0)
             steps_since_centred = 0
             damped = False
+            reach = 1.0
             new_tau = min(growth * tau, max(1.5 * tau, 2.2 * tau * cert / (tol * value)))
             rescale, tau = new_tau / tau, new_tau
         elif damped:
@@ -597,6 +620,13 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
             # cancel); the damped Newton step 1/(1+λ) decreases a self-concordant function
             # without looking (Nesterov, Introductory Lectures, Thm 4.1.12).
             alpha = min(1.0 / (1.0 + lam), _BOUNDARY * alpha_max)
+            if reach * min(1.0, _BOUNDARY * alpha_max) > 2.0 * alpha:
+                # Try the longest step first, measuring its progress by the next Newton
+                # decrement rather than by F_τ's differences; the safe step is kept for a
+                # failure.
+                d_dual = np.zeros_like(d_dual)
+                trial = (state, lam2, (alpha, d_eta, d_slack, 0.0, d_dual))
+                alpha = reach * min(1.0, _BOUNDARY * alpha_max)
         else:
             alpha = min(1.0, _BOUNDARY * alpha_max)
             while (_change(model, state, tau, alpha, dx, d_slack, d_eta, head_y, head_dy)

@@ -318,3 +318,17 @@ def test_large_T_constrained_is_certified():
     assert r.converged, r.message
     check_feasible(r.eta, T, kwargs)
     assert r.gap <= 1e-12 * r.bound
+
+
+@pytest.mark.slow
+def test_large_T_constrained_final_phase_is_short():
+    # At the last barrier parameter F_τ's differences drown in rounding; the damped phase's
+    # long trial steps (judged by the next Newton decrement) keep it short. Without them this
+    # took 117 Newton steps.
+    T = 300_000
+    peak = optimal_schedule(T, method="exact").eta.max()
+    r = optimal_schedule(T, monotone=True, max_lr=0.5 * peak, method="newton")
+    assert r.converged, r.message
+    assert r.iterations <= 80
+    assert r.gap <= 1e-12 * r.bound
+    check_feasible(r.eta, T, {"monotone": True, "max_lr": 0.5 * peak})
