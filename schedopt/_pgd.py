@@ -29,7 +29,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from schedopt import _validation
 from schedopt._firstorder import bucket
 from schedopt._firstorder import kkt_residual
 from schedopt._firstorder import objective
@@ -38,6 +37,7 @@ from schedopt._firstorder import on_floor
 from schedopt._firstorder import refuse_monotone_cap
 from schedopt._firstorder import scaled_problem
 from schedopt._result import ScheduleResult
+from schedopt._solve import check_tolerances
 from schedopt._solve import make_problem
 
 DEFAULT_MAX_ITER = 10000
@@ -235,9 +235,5 @@ def optimal_schedule_batch(steps, D=1.0, G=1.0, *, monotone=False, max_lr=None, 
     """
     problems = [make_problem(T, d, g, monotone=monotone, max_lr=max_lr, warmup=warmup)
                 for T, d, g in _split(steps, D, G)]
-    tol = float(tol)
-    if not (np.isfinite(tol) and tol > 0):
-        raise ValueError(f"tol must be a positive finite number, got {tol!r}")
-    if max_iter is not None:
-        max_iter = _validation.steps(max_iter, "max_iter")
+    tol, max_iter = check_tolerances(tol, max_iter)
     return solve_batch(problems, tol, max_iter)

@@ -151,9 +151,15 @@ def optimal_schedule(steps, D=1.0, G=1.0, *, method="auto", monotone=False, max_
     if method == "exact" and problem.constrained:
         raise ValueError("method='exact' solves the unconstrained problem only; with monotone, "
                          "max_lr or warmup use method='newton' (or 'lbfgsb', 'pgd', 'auto')")
+    tol, max_iter = check_tolerances(tol, max_iter)
+    return _solver(method)(problem, tol, max_iter)
+
+
+def check_tolerances(tol, max_iter) -> tuple[float, int | None]:
+    """``tol`` as a positive finite float and ``max_iter`` as a positive int (or None)."""
     tol = float(tol)
     if not (np.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a positive finite number, got {tol!r}")
     if max_iter is not None:
         max_iter = _validation.steps(max_iter, "max_iter")
-    return _solver(method)(problem, tol, max_iter)
+    return tol, max_iter
