@@ -39,7 +39,7 @@ def _examples(*lines: str) -> str:
     return "example:\n" + "\n".join("  " + line for line in lines)
 
 
-def _positive_int(text: str) -> int:
+def _whole_number(text: str) -> int:
     try:
         return int(text)
     except ValueError:
@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tol", type=_number, default=1e-12, metavar="X",
                    help="relative tolerance on the bound for the iterative methods "
                         "(default 1e-12)")
-    p.add_argument("--max-iter", dest="max_iter", type=_positive_int, default=None, metavar="N",
+    p.add_argument("--max-iter", dest="max_iter", type=_whole_number, default=None, metavar="N",
                    help="iteration limit of the iterative methods (default: the method's)")
     p.set_defaults(run=_cmd_optimize)
 
@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
                 "Print the table of bound (C) for each schedule family at its best multiplier "
                 "(THEORY §4.1), as a ratio to the optimum, with the variational prediction.",
                 ["schedopt compare --steps 1000", "schedopt compare --steps 1000 --out table.md"])
-    p.add_argument("--steps", type=_positive_int, required=True, metavar="T",
+    p.add_argument("--steps", type=_whole_number, required=True, metavar="T",
                    help="number of steps T")
     p.add_argument("--D", type=_number, default=1.0, metavar="X", help="‖θ_1 − θ*‖ (default 1)")
     p.add_argument("--G", type=_number, default=1.0, metavar="X",
@@ -137,11 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
                 "optimum should give p ≈ 0.5 and c ≈ 2DG (THEORY §3).",
                 ["schedopt scaling", "schedopt scaling --min-steps 100 --max-steps 10000 "
                  "--num 9 --out scaling.json"])
-    p.add_argument("--min-steps", dest="min_steps", type=_positive_int, default=100, metavar="T",
+    p.add_argument("--min-steps", dest="min_steps", type=_whole_number, default=100, metavar="T",
                    help="smallest T of the grid (default 100)")
-    p.add_argument("--max-steps", dest="max_steps", type=_positive_int, default=1_000_000,
+    p.add_argument("--max-steps", dest="max_steps", type=_whole_number, default=1_000_000,
                    metavar="T", help="largest T of the grid (default 10^6)")
-    p.add_argument("--num", type=_positive_int, default=25, metavar="N",
+    p.add_argument("--num", type=_whole_number, default=25, metavar="N",
                    help="number of log-spaced T values (default 25)")
     p.add_argument("--out", metavar="FILE", help="also write the table (.json, .csv or .md)")
     p.set_defaults(run=_cmd_scaling)
@@ -169,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _flag_steps(p, *, required: bool) -> None:
-    p.add_argument("--steps", type=_positive_int, required=required, metavar="T",
+    p.add_argument("--steps", type=_whole_number, required=required, metavar="T",
                    help="number of steps T" + ("" if required else
                                                " (default: the length of the log)"))
 
@@ -191,7 +191,7 @@ def _flag_monotone(p) -> None:
 
 
 def _flag_warmup(p) -> None:
-    p.add_argument("--warmup", type=_positive_int, default=None, metavar="N",
+    p.add_argument("--warmup", type=_whole_number, default=None, metavar="N",
                    help="N steps of linear warm-up up to the first free value")
 
 
