@@ -139,7 +139,7 @@ def _multiplier(problem, shape: np.ndarray, ramp: np.ndarray) -> float:
     guess = optimal_scale(rest, problem.D, np.sqrt(problem.G2[problem.prefix.shape[0]:])).scale
     if problem.prefix.shape[0] == 0:
         return guess
-    G = np.sqrt(problem.G2)
+    G = problem.G
 
     def value(log_lam):
         return float(last_iterate_bound(np.concatenate([problem.prefix, np.exp(log_lam) * rest]),
@@ -243,7 +243,7 @@ def scaled_problem(problem) -> Scaled:
     head = np.zeros(F)
     base = np.concatenate([problem.prefix, np.zeros(W + n)])
     ramp = np.concatenate([np.zeros(P), coeff, np.zeros(n)])
-    f0 = float(last_iterate_bound(eta0, problem.D, np.sqrt(problem.G2)))
+    f0 = float(last_iterate_bound(eta0, problem.D, problem.G))
     return Scaled(steps=T, base=base, ramp=ramp, scale=np.concatenate([head, d]),
                   mask=np.concatenate([head, np.ones(n)]), first=F, monotone=problem.monotone,
                   z0=np.concatenate([head, z]), lower=np.concatenate([head, lower]),

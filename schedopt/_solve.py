@@ -98,7 +98,7 @@ def _solve_exact(problem: Problem, tol, max_iter) -> ScheduleResult:
 
     start = time.perf_counter()
     shape, J1 = exact_shape(problem.G2)
-    scale = optimal_scale(shape, problem.D, np.sqrt(problem.G2))
+    scale = optimal_scale(shape, problem.D, problem.G)
     eta = scale.scale * shape
     return ScheduleResult(eta=eta, bound=problem.D * np.sqrt(J1), method="exact",
                           converged=True, iterations=0, seconds=time.perf_counter() - start,
