@@ -22,7 +22,7 @@ slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow tests
 
 demo: $(STAMP)
-	$(BIN)/python -m schedopt demo
+	$(BIN)/python benchmarks/demo.py --out report
 
 # Every benchmark (about 6 minutes on 2 idle cores); tables land in benchmarks/results/.
 bench: $(STAMP)

@@ -2,7 +2,7 @@
 
 Two kinds of problem, both on data sets that ship with scikit-learn (no download):
 
-- convex, G-Lipschitz, with a known optimum (THEORY §1's assumptions hold): least absolute
+- convex, G-Lipschitz, with a known optimum (docs/math.md §1's assumptions hold): least absolute
   deviation regression on ``load_diabetes`` and hinge-loss classification on
   ``load_breast_cancer`` (its ten "mean" features), features standardised, a bias column
   appended, nothing constrained. θ* comes from scipy's ``linprog`` (both losses are linear
@@ -48,7 +48,7 @@ class ConvexProblem:
       D: ‖θ_1 − θ*‖ with θ_1 = 0.
       G: √(mean_i ‖x_i‖²). With one sample drawn uniformly per step, every stochastic
         subgradient is s·x_i with |s| ≤ 1, so E[‖g_t‖² | θ_t] ≤ mean_i ‖x_i‖² = G²: exactly
-        the assumption of THEORY §1, at every θ.
+        the assumption of docs/math.md §1, at every θ.
       G_max: max_i ‖x_i‖, the bound on every single subgradient (a looser G).
     """
 

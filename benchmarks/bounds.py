@@ -1,6 +1,6 @@
 """Benchmark for ``last_iterate_bound`` (issue 2 §5): value-and-gradient time against a baseline.
 
-Bound (C) of THEORY §2 with its gradient, ``jax.jit(jax.value_and_grad(last_iterate_bound))``,
+Bound (C) of docs/math.md §2 with its gradient, ``jax.jit(jax.value_and_grad(last_iterate_bound))``,
 at T = 10³ … 10⁷ on the CPU, side by side in one run with the baseline: the same jit of
 ``value_and_grad`` of the straightforward cumsum formula (``naive`` below). The two are timed
 in alternation (one call of each per repeat, so that both see the same load) and the table

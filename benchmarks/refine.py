@@ -2,9 +2,9 @@
 
 Part 1, synthetic G_t profiles (warm-up spike, slow decay, noisy plateau, late rise). For each
 profile the true G_t and a noisy log ‖g_t‖ = G_t·ε_t (ε_t log-normal, σ = 0.3). Every schedule
-is scored by bound (C) (THEORY §2) under the true G_t with D = 1, as a ratio to the exact
+is scored by bound (C) (docs/math.md §2) under the true G_t with D = 1, as a ratio to the exact
 optimum: refine from the noisy log (median filter 10 %, or none), the two closed forms of
-THEORY §3 (Defazio et al.'s η_t ∝ G_t⁻² Σ_{p>t} G_p⁻², published with η_T = 0 and so +∞ on
+docs/math.md §3 (Defazio et al.'s η_t ∝ G_t⁻² Σ_{p>t} G_p⁻², published with η_T = 0 and so +∞ on
 bound (C), and its p ≥ t variant; part V's continuous formula at its own scale and at its best
 multiplier), Defazio et al.'s recipe (closed form on the median-filtered log), linear decay and
 cosine at their best multipliers. The time of ``refine`` against the closed form's is measured
@@ -45,7 +45,7 @@ import schedopt  # noqa: E402
 from schedopt import (continuous_schedule, cosine_decay, defazio_schedule, grad_norm_profile,
                       last_iterate_bound, linear_decay, log_grad_norms, logged_grad_norms,
                       optimal_schedule, optimal_scale, refine)
-from schedopt._refine import median_smooth  # noqa: E402
+from schedopt.adapters._refine import median_smooth  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"

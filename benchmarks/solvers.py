@@ -3,7 +3,7 @@
 For T = 10², 10³, 10⁴, 10⁵, 10⁶ (D = G = 1): every method (exact, newton, lbfgsb, pgd) with
 its time on the first call in this process (JAX compilation included) and on a second call
 (warm), its iterations and its relative gap ``(bound − optimum)/optimum`` to the exact
-optimum of THEORY §4.4. Then newton with ``monotone=True`` and ``max_lr`` at half the
+optimum of docs/math.md §4.4. Then newton with ``monotone=True`` and ``max_lr`` at half the
 unconstrained peak (no exact reference: its own certified gap, relative). Then the baseline,
 measured in the same run: plain L-BFGS-B on η from a constant start with bounds η ≥ 1e-8, as
 Defazio et al.'s published ``find_schedule`` does, with the same exact JAX gradient (it needs
@@ -53,7 +53,7 @@ TARGETS = {  # issue 3 §4, seconds on this kind of machine
 
 def _has_newton() -> bool:
     try:
-        import schedopt._newton  # noqa: F401
+        import schedopt.solvers._newton  # noqa: F401
     except ImportError:
         return False
     return True
@@ -147,7 +147,7 @@ def run(sizes, baseline_max_T: int, gpu_batch: bool) -> list[dict]:
         _print_row(row)
         for method in METHODS[1:]:
             if method == "newton" and not newton:
-                rows.append(skipped(method, T, "schedopt._newton is not importable yet"))
+                rows.append(skipped(method, T, "schedopt.solvers._newton is not importable yet"))
                 continue
             rows.append(method_row(method, T, exact.bound)[0])
             _print_row(rows[-1])

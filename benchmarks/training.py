@@ -2,9 +2,9 @@
 
 a. Where the theory's assumptions hold: SGD (one sample per step) on two convex, G-Lipschitz
    problems on scikit-learn data with θ* from ``linprog`` (``_training_problems``). Every
-   schedule runs at its bound-optimal multiplier ``optimal_scale(shape, D, G)`` (THEORY
+   schedule runs at its bound-optimal multiplier ``optimal_scale(shape, D, G)`` (docs/math.md
    §4.1). Bound (C) bounds ``E[L(θ_T)] − L*`` for θ_T, the iterate at which the T-th
-   gradient is taken (after T − 1 updates, THEORY §1–2); the table reports its mean over
+   gradient is taken (after T − 1 updates, docs/math.md §1–2); the table reports its mean over
    the seeds with a 95% t-interval next to the bound, and the Spearman correlation between
    the ranking by measured gap and the ranking by bound. A mean above the bound is a bug.
 b. Beyond the theory: an MLP on digits with optax SGD + momentum and Adam, every schedule
@@ -38,7 +38,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import _training_problems as problems  # noqa: E402
 
 import schedopt  # noqa: E402
-from schedopt import _schedules as families  # noqa: E402
+from schedopt import schedules as families  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 

@@ -22,6 +22,8 @@ class ScheduleResult:
       gap: a certified upper bound on ``bound − optimum`` of the same constrained problem
         (0 for ``"exact"``, the duality gap for ``"newton"``), or None where the method
         cannot certify one.
+      problem: what was solved, JSON-ready: steps, D, G (a number or a summary of the
+        profile) and the constraints (``optimal_schedule`` fills it in).
     """
 
     eta: np.ndarray
@@ -32,6 +34,7 @@ class ScheduleResult:
     seconds: float
     message: str
     gap: float | None = None
+    problem: dict | None = None
 
     def __post_init__(self):
         eta = np.array(self.eta, dtype=np.float64, copy=True)

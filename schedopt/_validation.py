@@ -114,6 +114,10 @@ def scale(D, name: str = "D"):
     return positive_scalar(D, name)
 
 
+class NotNonIncreasingError(ValueError):
+    """A schedule that must be non-increasing rises somewhere (bound (B), (A) non-increasing)."""
+
+
 def nonincreasing(eta, name: str, what: str, rtol: float = 1e-12) -> None:
     """Refuse a concrete schedule that increases by more than rounding anywhere."""
     if is_traced(eta):
@@ -125,5 +129,5 @@ def nonincreasing(eta, name: str, what: str, rtol: float = 1e-12) -> None:
     rises = np.flatnonzero(arr[1:] > arr[:-1] + tol)
     if rises.size:
         i = int(rises[0])
-        raise ValueError(f"{what} needs a non-increasing {name}, but {name}[{i + 1}] = "
+        raise NotNonIncreasingError(f"{what} needs a non-increasing {name}, but {name}[{i + 1}] = "
                          f"{float(arr[i + 1])!r} > {name}[{i}] = {float(arr[i])!r}")

@@ -26,3 +26,27 @@ def test_import_and_cli_help_do_not_load_jax():
             "heavy = [m for m in ('jax', 'optax', 'scipy') if m in sys.modules]\n"
             "assert not heavy, heavy\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_citation_of_the_maths_page_points_to_a_section_that_exists():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    math = (root / "docs" / "math.md").read_text()
+    sections = set(re.findall(r"^#{2,3} (\d+(?:\.\d+)?)\.? ", math, flags=re.M))
+    assert {"1", "2", "3", "4", "4.4", "5"} <= sections
+    cited = {}
+    for path in [*root.glob("schedopt/**/*.py"), *root.glob("docs/*.md"), root / "README.md",
+                 *root.glob("benchmarks/*.py"), *root.glob("notebooks/*.ipynb")]:
+        for number in re.findall(r"docs/math\.md §(\d+(?:\.\d+)?)", path.read_text()):
+            cited.setdefault(number, path.relative_to(root))
+    assert {n: str(p) for n, p in cited.items() if n not in sections} == {}
+
+
+def test_nothing_points_outside_the_repository():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    for path in [*root.glob("schedopt/**/*.py"), *root.glob("docs/*.md"), root / "README.md"]:
+        assert "shared/" not in path.read_text(), path

@@ -8,13 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import schedopt
-from schedopt import _schedules as S
+from schedopt import schedules as S
 
 STEPS = [1, 2, 3, 10, 97, 1000]
 
 
 def optax_values(schedule, T):
-    """η_t = schedule(t − 1) for t = 1..T, evaluated in float64 (THEORY §1)."""
+    """η_t = schedule(t − 1) for t = 1..T, evaluated in float64 (docs/math.md §1)."""
     with jax.enable_x64(True):
         return np.array([float(schedule(np.float64(k))) for k in range(T)])
 
@@ -45,7 +45,7 @@ def test_strictly_decreasing_families(name):
 def test_linear_decay_is_the_seed_form_rescaled():
     T = 37
     t = np.arange(1, T + 1)
-    seed = 1 - t / (T + 1)                                  # THEORY §3
+    seed = 1 - t / (T + 1)                                  # docs/math.md §3
     np.testing.assert_allclose(S.linear_decay(T), seed / seed[0], rtol=0, atol=1e-15)
     assert S.linear_decay(T)[-1] == pytest.approx(1 / T, rel=1e-15)
 

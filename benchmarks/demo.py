@@ -1,0 +1,108 @@
+"""``make demo``: the report on its defaults plus the quick training benchmark.
+
+The package's report never imports from ``benchmarks/``; this script adds the training
+benchmark of ``benchmarks/training.py`` through ``write_report``'s ``sections=`` hook.
+
+    python benchmarks/demo.py [--out report]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import training  # noqa: E402  (benchmarks/training.py)
+from _training_figures import figures  # noqa: E402
+
+from schedopt.report import Figure  # noqa: E402
+from schedopt.report import Section  # noqa: E402
+from schedopt.report import Table  # noqa: E402
+from schedopt.report import format_number  # noqa: E402
+
+CAPTIONS = {
+    "training_gap_vs_bound": "convex problems: measured mean last-iterate gap against bound (C) "
+                             "for each schedule (below the diagonal: the bound holds)",
+    "training_convex_curves": "convex problems: mean gap L(θ_t) − L* along training",
+    "training_mlp_curves": "MLP on digits: mini-batch training loss at each schedule's best "
+                           "peak learning rate",
+    "training_mlp_lr_sweep": "MLP on digits: final training loss against the peak learning rate",
+}
+
+
+def training_tables(results) -> list:
+    """The quick training benchmark's results dict as report tables."""
+    items = []
+    for p in results["convex"]:
+        rows = []
+        for h in p["horizons"]:
+            for r in h["schedules"]:
+                rows.append([h["steps"], r["schedule"], format_number(r["peak_lr"]), format_number(r["bound"]),
+                             f"{r['gap_mean']:.4g} ± {r['gap_ci95']:.2g}",
+                             format_number(r["gap_mean"] / r["bound"], 3), format_number(r["bound_holds"])])
+            rows.append([h["steps"], "Spearman ρ (gap rank vs bound rank)", "", "", "",
+                         f"{h['spearman_rho']:.3f} (p = {h['spearman_pvalue']:.2g})", ""])
+        items.append(Table(
+            headers=["T", "schedule", "peak η (best multiplier)", "bound (C)",
+                     "mean gap L(θ_T) − L* (95% CI)", "gap / bound", "bound holds"],
+            rows=rows,
+            caption=f"{p['problem']} on {p['dataset']} (convex, G-Lipschitz): D = {p['D']:.4g}, "
+                    f"G = {p['G']:.4g}, L* = {p['L_star']:.6g}; each schedule at its "
+                    f"bound-optimal multiplier, {p['horizons'][0]['seeds']} seeds."))
+    m = results["mlp"]
+    for opt in m["optimizers"]:
+        items.append(Table(
+            headers=["schedule", "best peak LR", "final training loss (mean ± std)",
+                     "test accuracy (mean ± std)"],
+            rows=[[r["schedule"], format_number(r["best_peak_lr"]),
+                   f"{r['train_loss_mean']:.4g} ± {r['train_loss_std']:.2g}",
+                   f"{r['test_accuracy_mean']:.4f} ± {r['test_accuracy_std']:.4f}"]
+                  for r in opt["schedules"]],
+            caption=f"{opt['optimizer']} on {m['dataset']}, {m['architecture']}, {m['steps']} "
+                    f"steps of batch {m['batch']}, {m['seeds']} seeds, peak LRs "
+                    f"{', '.join(f'{x:g}' for x in opt['peak_lrs'])} (best: lowest mean "
+                    f"final training loss)."))
+    return items
+
+
+def training_section(progress: bool) -> Section:
+    """The quick training benchmark as a report section (run now, a few minutes)."""
+    results = training.run(quick=True, progress=progress)
+    violations = training.bound_violations(results)
+    text = (f"The quick mode of benchmarks/training.py ({results['seconds']:.0f} s here): SGD "
+            f"through optax on convex problems built on scikit-learn data, where bound (C) "
+            f"must hold, and an MLP on digits with SGD + momentum and Adam, beyond the "
+            f"theory. The full benchmark (python benchmarks/training.py) uses more seeds, "
+            f"horizons and learning rates; its tables are in benchmarks/README.md.")
+    items = [text]
+    if violations:
+        items.append("BOUND VIOLATED (a bug to find): " + "; ".join(violations))
+    items += training_tables(results)
+    with tempfile.TemporaryDirectory() as folder:
+        for path in figures(results, folder):
+            items.append(Figure(name=path.stem, png=path.read_bytes(),
+                                caption=CAPTIONS.get(path.stem, path.stem)))
+    return Section("Training benchmark (quick mode)", items)
+
+
+
+
+def main(argv=None) -> int:
+    from schedopt.cli._report import write
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="report", help="output folder (default ./report)")
+    args = parser.parse_args(argv)
+    paths = write(args.out, quick=False, progress=True,
+                  sections=[("training benchmark", training_section)])
+    html, md = paths["html"].resolve(), paths["md"].resolve()
+    print(f"The report is in {html.parent}/ ({paths['seconds']:.0f} s): open {html} in a "
+          f"browser, or read {md}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,381 @@
+"""Gradient-norm logs: reading them from files or arrays.
+
+Bound (C) of docs/math.md §2 takes one gradient norm G_t per step. A previous training run's log of
+‖g_t‖ supplies them (docs/math.md §3, per-step G): ``refine`` in ``_refine.py`` turns a log into the
+optimal schedule for the next run. This module gets the log in:
+
+- ``read_grad_norms(path)``: a CSV/TSV/whitespace text file, with or without a header, or a
+  ``.npy`` file; ``grad_norm_log(grad_norm, step)``: numpy or JAX arrays. Both return a
+  ``GradNormLog`` whose rows are sorted by step, every norm finite and > 0.
+- recording the norms during an optax run is ``_gradlog_optax.log_grad_norms``.
+
+Clean-up policy (every clean-up is listed in ``GradNormLog.notes`` and issued as one
+``UserWarning``; nothing is dropped silently):
+
+- an empty cell in the value column means "not logged at this step" (experiment trackers
+  export sparse metrics that way): the row is skipped;
+- a NaN, ±inf or ≤ 0 norm raises ``ValueError`` unless ``invalid="drop"``, which drops it;
+- repeated steps raise unless ``duplicates="last"`` (keep the last row, as after a resumed
+  run) or ``"mean"`` (average the norms of that step);
+- rows out of step order are sorted;
+- a step that is empty, NaN, infinite or not a number, a value cell that is not a number, or
+  a file with nothing valid left: ``ValueError`` naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import os
+import warnings
+
+import numpy as np
+
+INVALID = ("raise", "drop")
+DUPLICATES = ("raise", "last", "mean")
+
+# Header names (compared case-insensitively) that mark the step column.
+_STEP_NAMES = ("step", "steps", "_step", "global_step", "trainer/global_step", "iteration",
+               "iter", "it", "update", "updates")
+# Experiment trackers export "<run> - <metric>__MIN"/"__MAX" next to the metric itself.
+_AGGREGATE_SUFFIXES = ("__min", "__max")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class GradNormLog:
+    """A cleaned gradient-norm log.
+
+    Attributes:
+      step: the training steps at which the norms were logged, strictly increasing float64
+        (steps may start at 0 or 1 and need not be contiguous).
+      grad_norm: ‖g_t‖ at those steps, float64, finite and > 0.
+      source: where the log came from (a path, or ``"array"``), for messages.
+      notes: one sentence per clean-up applied (empty when the log was clean).
+    """
+
+    step: np.ndarray
+    grad_norm: np.ndarray
+    source: str = "array"
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        for name in ("step", "grad_norm"):
+            arr = np.array(getattr(self, name), dtype=np.float64, copy=True)
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+        # Built directly (not by read_grad_norms / grad_norm_log), a log must already be clean.
+        step, norm = self.step, self.grad_norm
+        problem = None
+        if step.ndim != 1 or norm.ndim != 1 or step.shape != norm.shape or norm.size == 0:
+            problem = f"step and grad_norm must be non-empty 1-D arrays of one length, got " \
+                      f"shapes {step.shape} and {norm.shape}"
+        elif not (np.all(np.isfinite(norm)) and np.all(norm > 0)):
+            problem = "every gradient norm must be finite and > 0"
+        elif not (np.all(np.isfinite(step)) and np.all(np.diff(step) > 0)):
+            problem = "the steps must be finite and strictly increasing"
+        if problem:
+            raise ValueError(f"GradNormLog: {problem}; build logs with grad_norm_log(...) or "
+                             f"read_grad_norms(...), which clean them")
+
+    def __len__(self) -> int:
+        return int(self.grad_norm.shape[0])
+
+    @property
+    def evenly_spaced(self) -> bool:
+        """Whether the steps form an arithmetic progression (e.g. every k-th step)."""
+        if len(self) < 3:
+            return True
+        gaps = np.diff(self.step)
+        return bool(np.allclose(gaps, gaps[0], rtol=1e-9, atol=0.0))
+
+    def __repr__(self) -> str:
+        span = f"steps {self.step[0]:g}..{self.step[-1]:g}"
+        return (f"GradNormLog({len(self)} rows, {span}, source={self.source!r}, "
+                f"notes={list(self.notes)!r})")
+
+
+def _check_choice(value, name, allowed):
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+
+
+def _where(source, lines, i) -> str:
+    return f"line {lines[i]} of {source}" if lines is not None else f"row {i} of {source}"
+
+
+def _steps_text(steps, limit=5) -> str:
+    shown = ", ".join(f"{s:g}" for s in steps[:limit])
+    return shown + (f", … ({len(steps)} in all)" if len(steps) > limit else "")
+
+
+def _clean(step, value, *, source, lines, invalid, duplicates, notes) -> GradNormLog:
+    """The shared clean-up of file and array logs (see the module docstring)."""
+    _check_choice(invalid, "invalid", INVALID)
+    _check_choice(duplicates, "duplicates", DUPLICATES)
+    notes = list(notes)
+    bad_step = np.flatnonzero(~np.isfinite(step))
+    if bad_step.size:
+        i = int(bad_step[0])
+        raise ValueError(f"grad-norm log: the step at {_where(source, lines, i)} is "
+                         f"{float(step[i])!r}; every step must be a finite number")
+    for test, what in ((lambda v: ~np.isfinite(v), "a non-finite gradient norm (NaN or inf)"),
+                       (lambda v: np.isfinite(v) & (v <= 0), "a gradient norm <= 0")):
+        bad = np.flatnonzero(test(value))
+        if not bad.size:
+            continue
+        if invalid == "raise":
+            i = int(bad[0])
+            more = f" (and {bad.size - 1} more such rows)" if bad.size > 1 else ""
+            raise ValueError(f"grad-norm log: {_where(source, lines, i)} has {what}, "
+                             f"{float(value[i])!r} at step {step[i]:g}{more}; gradient norms must be "
+                             f"finite and > 0 (pass invalid='drop' to drop such rows)")
+        notes.append(f"dropped {bad.size} row(s) with {what} at step(s) {_steps_text(step[bad])}")
+        keep = np.ones(step.shape, bool)
+        keep[bad] = False
+        step, value = step[keep], value[keep]
+        lines = None if lines is None else lines[keep]
+    if step.size == 0:
+        raise ValueError(f"grad-norm log {source} has no valid rows left"
+                         + (f" after the clean-up ({'; '.join(notes)})" if notes else ""))
+    order = np.argsort(step, kind="stable")
+    if np.any(order != np.arange(step.size)):
+        notes.append("sorted the rows by step (they were out of order)")
+        step, value = step[order], value[order]
+        lines = None if lines is None else lines[order]
+    repeated = np.flatnonzero(step[1:] == step[:-1])
+    if repeated.size:
+        dup_steps = np.unique(step[repeated])
+        if duplicates == "raise":
+            i = int(repeated[0]) + 1
+            raise ValueError(f"grad-norm log: step {step[i]:g} appears more than once (again at "
+                             f"{_where(source, lines, i)}; {dup_steps.size} repeated step(s) in "
+                             f"all); pass duplicates='last' or duplicates='mean' to merge them")
+        unique, start, counts = np.unique(step, return_index=True, return_counts=True)
+        if duplicates == "last":
+            value = value[start + counts - 1]
+            how = "kept the last row"
+        else:
+            value = np.add.reduceat(value, start) / counts
+            how = "averaged the norms"
+        step = unique
+        notes.append(f"merged {dup_steps.size} repeated step(s) ({how}): "
+                     f"{_steps_text(dup_steps)}")
+    log = GradNormLog(step=step, grad_norm=value, source=source, notes=tuple(notes))
+    if notes:
+        warnings.warn(f"grad-norm log {source}: " + "; ".join(notes), UserWarning, stacklevel=3)
+    return log
+
+
+def grad_norm_log(grad_norm, step=None, *, invalid="raise", duplicates="raise") -> GradNormLog:
+    """A ``GradNormLog`` from arrays, with the clean-up policy of this module.
+
+    Args:
+      grad_norm: the logged norms, a 1-D array; or a 2-D array with two columns
+        (step, norm) when ``step`` is None.
+      step: the training step of each norm (default 1, 2, …, n).
+      invalid: ``"raise"`` or ``"drop"`` rows whose norm is NaN, ±inf or ≤ 0.
+      duplicates: ``"raise"``, ``"last"`` or ``"mean"`` for repeated steps.
+    """
+    return _from_arrays(grad_norm, step, "array", invalid, duplicates)
+
+
+def _from_arrays(grad_norm, step, source, invalid, duplicates) -> GradNormLog:
+    try:
+        value = np.asarray(grad_norm, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"grad_norm must be an array of numbers, got {type(grad_norm).__name__}"
+                        ) from None
+    if step is None and value.ndim == 2 and value.shape[1] == 2:
+        step, value = value[:, 0], value[:, 1]
+    if value.ndim != 1 or value.size == 0:
+        what = "grad_norm" if source == "array" else f"grad-norm file {source}"
+        raise ValueError(f"{what} must hold a non-empty 1-D array (or n×2 rows of step, norm), "
+                         f"got shape {value.shape}")
+    if step is None:
+        step = np.arange(1, value.size + 1, dtype=np.float64)
+    else:
+        try:
+            step = np.asarray(step, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"step must be an array of numbers, got {type(step).__name__}"
+                            ) from None
+        if step.shape != value.shape:
+            raise ValueError(f"step must have one entry per gradient norm: got shape "
+                             f"{step.shape} for {value.size} norms")
+    return _clean(step, value, source=source, lines=None, invalid=invalid,
+                  duplicates=duplicates, notes=())
+
+
+# ---------------------------------------------------------------------------------------
+# Text files
+# ---------------------------------------------------------------------------------------
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _rows(text: str):
+    """(line number, cells) of every non-blank, non-comment line, with a sniffed delimiter."""
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1)
+             if line.strip() and not line.lstrip().startswith("#")]
+    if not lines:
+        return []
+    first = lines[0][1]
+    delimiter = next((d for d in (",", "\t", ";") if d in first), None)
+    if delimiter is None:
+        return [(n, line.split()) for n, line in lines]
+    reader = csv.reader(io.StringIO("\n".join(line for _, line in lines)), delimiter=delimiter)
+    return [(n, [cell.strip() for cell in cells]) for (n, _), cells in zip(lines, reader)]
+
+
+def _pick_columns(header, width, column, source):
+    """(step column or None, value column) for a file with ``width`` columns."""
+    names = [h.strip().strip('"') for h in header] if header is not None else None
+    lowered = [h.lower() for h in names] if names is not None else None
+    step_col = None
+    if lowered is not None:
+        step_col = next((i for i, h in enumerate(lowered) if h in _STEP_NAMES), None)
+    if column is not None:
+        if isinstance(column, (bool, np.bool_)):
+            raise TypeError(f"column must be a column name or index, got {column!r}")
+        if isinstance(column, (int, np.integer)):
+            if not -width <= column < width:
+                raise ValueError(f"column must be an index below {width} for {source}, "
+                                 f"got {column}")
+            value_col = int(column) % width
+        else:
+            if names is None:
+                raise ValueError(f"column={column!r} names a column, but {source} has no "
+                                 f"header; give a column index instead")
+            matches = [i for i, h in enumerate(names) if h == column]
+            matches = matches or [i for i, h in enumerate(lowered) if h == str(column).lower()]
+            if not matches:
+                raise ValueError(f"column {column!r} is not in {source}; its columns are "
+                                 f"{names!r}")
+            value_col = matches[0]
+        if names is None and width >= 2 and value_col != 0:
+            step_col = 0
+        return (None if step_col == value_col else step_col), value_col
+    if names is not None:
+        grads = [i for i, h in enumerate(lowered)
+                 if "grad" in h and not h.endswith(_AGGREGATE_SUFFIXES) and i != step_col]
+        if len(grads) == 1:
+            return step_col, grads[0]
+        if len(grads) > 1:
+            raise ValueError(f"{source} has several gradient-norm columns "
+                             f"{[names[i] for i in grads]!r}; choose one with column=")
+        others = [i for i in range(width) if i != step_col]
+        if len(others) == 1:
+            return step_col, others[0]
+        raise ValueError(f"cannot tell which column of {source} holds the gradient norms "
+                         f"(columns {names!r}); name it with column=")
+    if width == 1:
+        return None, 0
+    if width == 2:
+        return 0, 1
+    raise ValueError(f"{source} has {width} columns and no header; give the gradient-norm "
+                     f"column's index with column= (column 0 is then taken as the step)")
+
+
+def _parse_text(text, source, column, invalid, duplicates) -> GradNormLog:
+    rows = _rows(text)
+    if not rows:
+        raise ValueError(f"grad-norm file {source} is empty (no data rows)")
+    header = None
+    first_line, first = rows[0]
+    if not all(_is_number(c) for c in first if c != ""):
+        header, rows = first, rows[1:]
+    if not rows:
+        raise ValueError(f"grad-norm file {source} has a header but no data rows")
+    if not any(_is_number(c) for _, cells in rows for c in cells if c != ""):
+        raise ValueError(f"grad-norm file {source} has no numeric column (no cell below the "
+                         f"header is a number)")
+    width = max(max(len(cells) for _, cells in rows), len(header) if header else 0)
+    step_col, value_col = _pick_columns(header, width, column, source)
+    named = header is not None and value_col < len(header)
+    label = f"column {header[value_col]!r}" if named else f"column {value_col}"
+    step, value, lines, skipped = [], [], [], 0
+    for n, cells in rows:
+        cell = cells[value_col] if value_col < len(cells) else ""
+        if cell == "":
+            skipped += 1
+            continue
+        if not _is_number(cell):
+            if not value:
+                raise ValueError(f"grad-norm file {source} has no numeric gradient-norm column: "
+                                 f"{label} holds {cell!r} at line {n}")
+            raise ValueError(f"grad-norm file {source}: {label} holds {cell!r} at line {n}, "
+                             f"which is not a number")
+        value.append(float(cell))
+        lines.append(n)
+        if step_col is None:
+            step.append(float(len(value)))
+            continue
+        scell = cells[step_col] if step_col < len(cells) else ""
+        if not _is_number(scell):
+            raise ValueError(f"grad-norm file {source}: the step at line {n} is {scell!r}, "
+                             f"not a number")
+        step.append(float(scell))
+    if not value:
+        raise ValueError(f"grad-norm file {source} has no numeric gradient-norm values "
+                         f"({label} is empty on every row)")
+    notes = []
+    if skipped:
+        notes.append(f"skipped {skipped} row(s) whose {label} is empty (not logged there)")
+    return _clean(np.array(step), np.array(value), source=source, lines=np.array(lines),
+                  invalid=invalid, duplicates=duplicates, notes=notes)
+
+
+def read_grad_norms(path, *, column=None, invalid="raise", duplicates="raise") -> GradNormLog:
+    """Read a gradient-norm log from a file.
+
+    Formats:
+      - text (CSV, TSV, semicolon- or whitespace-separated; ``#`` comment lines ignored) with
+        a header, e.g. a plain ``step,grad_norm`` file or an experiment tracker's export
+        ``"Step","<run> - gradient_norm","<run> - gradient_norm__MIN",…``. The step column
+        is the one named step/_step/global_step/iteration (any case); the value column is
+        ``column`` or else the one column whose name contains "grad" (``__MIN``/``__MAX``
+        aggregates skipped), or the only other column;
+      - text without a header: one column (norms, steps 1..n) or two (step, norm);
+      - ``.npy``: a 1-D array of norms or an n×2 array of (step, norm) rows.
+
+    Steps may start anywhere (0 or 1) and have gaps. Clean-up: see the module docstring.
+
+    Args:
+      path: the file.
+      column: the value column's header name or 0-based index (default: detected).
+      invalid: ``"raise"`` or ``"drop"`` rows whose norm is NaN, ±inf or ≤ 0.
+      duplicates: ``"raise"``, ``"last"`` or ``"mean"`` for repeated steps.
+
+    Raises:
+      FileNotFoundError: no such file. ValueError: a malformed log (the message names the
+      file and the line).
+    """
+    _check_choice(invalid, "invalid", INVALID)
+    _check_choice(duplicates, "duplicates", DUPLICATES)
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise TypeError(f"path must be a file path, got {type(path).__name__}") from None
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"grad-norm file {path} does not exist (or is not a file)")
+    if path.endswith(".npy"):
+        try:
+            data = np.load(path, allow_pickle=False)
+        except (ValueError, EOFError, OSError) as err:
+            raise ValueError(f"grad-norm file {path} is not a readable .npy array: {err}") from None
+        if data.dtype.kind not in "iuf":
+            raise ValueError(f"grad-norm file {path} holds {data.dtype} data, not numbers")
+        return _from_arrays(data, None, path, invalid, duplicates)
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            text = f.read()
+    except UnicodeDecodeError:
+        raise ValueError(f"grad-norm file {path} is not a text file (expected CSV or .npy)"
+                         ) from None
+    return _parse_text(text, path, column, invalid, duplicates)

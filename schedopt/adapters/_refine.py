@@ -1,0 +1,196 @@
+"""Refined schedules: the optimum of bound (C) for the gradient norms of a previous run.
+
+Bound (C) of docs/math.md §2 takes one G_t per step. Given a log of ‖g_t‖ from run 1, ``refine``
+smooths it, resamples it onto the next run's T steps and solves problem (C) with that G_t
+exactly (docs/math.md §4.4, O(T)) or with constraints (``method="newton"``, docs/math.md §4.3). This is
+the schedule Defazio et al. approximate in closed form, ``η_t ∝ G_t⁻² Σ_{p>t} G_p⁻²``, and
+part V of the series by ``η(t) ≈ D G_t⁻² (Q_T − Q_t)/Q_T^{3/2}`` (docs/math.md §3); the exact
+optimum is never worse than either on the bound.
+
+The pipeline, in order:
+
+1. the log (a path, an array or a ``GradNormLog``) is read and cleaned by ``_gradlogs``;
+2. smoothing (``smoothing="median"``): a running median over the log's entries whose window
+   is ``width`` × (number of entries), rounded to an odd number, at least 1 and at most the
+   log's length. Near the ends the window is truncated to the entries that exist (entry 0
+   takes the median of entries 0..h), so no end value is copied from a single noisy entry,
+   which padding by the edge value (``mode="nearest"``) would do; the price is a lag of up to
+   half a window on a steep trend at the ends. ``smoothing=None`` keeps the raw log;
+3. resampling: the log spans its first to last logged step; the T steps of the new run are
+   placed evenly over that span and G_t is interpolated linearly between logged steps (so a
+   log kept every k steps, one with gaps, one starting at step 0 or 1, or one from a run of a
+   different length all map onto 1..T). Without ``steps``, T is the number of log entries
+   (and G_t is the log itself when its steps are evenly spaced).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import os
+
+import numpy as np
+import scipy.ndimage
+
+from schedopt import _validation
+from schedopt.adapters._gradlogs import GradNormLog
+from schedopt.adapters._peak import rescale_result
+from schedopt.adapters._gradlogs import grad_norm_log
+from schedopt.adapters._gradlogs import read_grad_norms
+from schedopt._result import ScheduleResult
+from schedopt.solvers._solve import optimal_schedule
+
+SMOOTHINGS = ("median", None)
+
+
+# ---------------------------------------------------------------------------------------
+# Smoothing and resampling
+# ---------------------------------------------------------------------------------------
+
+def median_window(length: int, width: float) -> int:
+    """The median filter's window (entries) for a log of ``length`` entries: odd, in [1, length]."""
+    window = max(1, int(round(width * length)))
+    window += 1 - window % 2
+    cap = length if length % 2 else length - 1
+    return min(window, max(cap, 1))
+
+
+def _prefix_medians(x: np.ndarray, half: int) -> np.ndarray:
+    """median(x[0 : i + half + 1]) for i = 0..half−1, by two heaps in O(half·log half)."""
+    low, high, out = [], [], np.empty(half)       # low: max-heap (negated), high: min-heap
+
+    def push(v):
+        if low and v > -low[0]:
+            heapq.heappush(high, v)
+        else:
+            heapq.heappush(low, -v)
+        if len(low) > len(high) + 1:
+            heapq.heappush(high, -heapq.heappop(low))
+        elif len(high) > len(low):
+            heapq.heappush(low, -heapq.heappop(high))
+
+    for v in x[:half + 1]:
+        push(float(v))
+    for i in range(half):
+        if i:
+            push(float(x[i + half]))
+        out[i] = -low[0] if len(low) > len(high) else 0.5 * (high[0] - low[0])
+    return out
+
+
+def median_smooth(values, width: float = 0.1) -> np.ndarray:
+    """Running median of ``values`` with a window of ``width`` × len(values), truncated at the ends.
+
+    Entry i is the median of ``values[max(0, i−h) : i+h+1]`` with ``h = window // 2`` and the
+    window from ``median_window``. In the interior this is ``scipy.ndimage.median_filter``;
+    at the ends the window keeps only entries that exist instead of padding.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    width = _width(width)
+    half = median_window(x.shape[0], width) // 2
+    if half == 0:
+        return x.copy()
+    out = scipy.ndimage.median_filter(x, size=2 * half + 1, mode="nearest")
+    out[:half] = _prefix_medians(x, half)
+    out[-half:] = _prefix_medians(x[::-1], half)[::-1]
+    return out
+
+
+def _width(width) -> float:
+    if isinstance(width, (bool, np.bool_)):
+        raise TypeError(f"width must be a fraction of the log in (0, 1], got {width!r}")
+    try:
+        out = float(width)
+    except (TypeError, ValueError):
+        raise TypeError(f"width must be a fraction of the log in (0, 1], got {width!r}") from None
+    if not (np.isfinite(out) and 0 < out <= 1):
+        raise ValueError(f"width must be a fraction of the log in (0, 1], got {out!r}")
+    return out
+
+
+def _as_log(grad_norms) -> GradNormLog:
+    if isinstance(grad_norms, GradNormLog):
+        return grad_norms
+    if isinstance(grad_norms, (str, os.PathLike)):
+        return read_grad_norms(grad_norms)
+    return grad_norm_log(grad_norms)
+
+
+def resample_grad_norms(log: GradNormLog, steps: int) -> np.ndarray:
+    """G_t for t = 1..steps: the log's step span divided evenly, linear interpolation between."""
+    if len(log) == 1:
+        return np.full(steps, log.grad_norm[0])
+    where = np.linspace(log.step[0], log.step[-1], steps)
+    return np.interp(where, log.step, log.grad_norm)
+
+
+def grad_norm_profile(grad_norms, *, steps=None, smoothing="median", width=0.1) -> np.ndarray:
+    """The per-step G_t that ``refine`` optimises for: the log, smoothed and resampled.
+
+    Args:
+      grad_norms: a ``GradNormLog``, a path for ``read_grad_norms``, or an array for
+        ``grad_norm_log`` (1-D norms, or n×2 rows of step, norm).
+      steps: T of the new run (default: the number of log entries).
+      smoothing: ``"median"`` or None (see the module docstring).
+      width: the median window as a fraction of the log's entries, in (0, 1].
+
+    Returns:
+      float64 array of length T, every entry finite and > 0.
+    """
+    log = _as_log(grad_norms)
+    if smoothing not in SMOOTHINGS:
+        raise ValueError(f"smoothing must be 'median' or None, got {smoothing!r}")
+    width = _width(width)
+    T = len(log) if steps is None else _validation.steps(steps)
+    norms = log.grad_norm if smoothing is None else median_smooth(log.grad_norm, width)
+    return resample_grad_norms(dataclasses.replace(log, grad_norm=norms), T)
+
+
+# ---------------------------------------------------------------------------------------
+# refine
+# ---------------------------------------------------------------------------------------
+
+def refine(grad_norms, *, steps=None, smoothing="median", width=0.1, D=1.0, peak_lr=None,
+           monotone=False, warmup=None, method="auto") -> ScheduleResult:
+    """The schedule minimising bound (C) with G_t from a gradient-norm log (docs/math.md §2, §3).
+
+    ``optimal_schedule(T, D, G=grad_norm_profile(...), ...)``: the exact O(T) optimum
+    (docs/math.md §4.4) when unconstrained, the constrained Newton solve otherwise.
+
+    Args:
+      grad_norms: the log of run 1: a ``GradNormLog`` (``read_grad_norms``,
+        ``grad_norm_log``), a file path, or an array of norms (see ``grad_norm_profile``).
+      steps: T of the new run (default: the number of log entries); the log is resampled
+        onto it, so it may have been kept every k steps or come from a run of another length.
+      smoothing: ``"median"`` (running median, ends truncated) or None.
+      width: the median window as a fraction of the log, in (0, 1] (Defazio et al. use ≈ 0.1).
+      D: ``‖θ_1 − θ*‖`` (> 0); sets the schedule's scale when ``peak_lr`` is None.
+      peak_lr: if given, the schedule is rescaled so that ``max(eta) = peak_lr`` (the usual
+        case: D and G are unknown and a peak learning rate is tuned). Only the shape then
+        comes from the bound.
+      monotone: force a non-increasing schedule after the warm-up (removes the last-step
+        bump of docs/math.md §4.5).
+      warmup: a number W of linear warm-up steps, or an array of fixed values η_1..η_W (an
+        array cannot be combined with ``peak_lr``: rescaling would change the fixed values).
+      method: as in ``optimal_schedule``; ``"auto"``: exact unless constrained.
+
+    Returns:
+      The solver's ``ScheduleResult``. ``bound`` is always bound (C) of the returned ``eta``
+      for the given D and the profile G_t; after a ``peak_lr`` rescaling it is therefore
+      larger than the optimum, and ``gap`` (when the solver certifies one) becomes
+      ``bound − (optimum's bound − solver's gap)``, still a certified distance to the best
+      bound (C) of this problem. ``message`` records the rescaling.
+
+    Raises:
+      ValueError / TypeError: a malformed log or argument (the message says which); see
+      ``read_grad_norms`` for the log's clean-up rules.
+    """
+    G = grad_norm_profile(grad_norms, steps=steps, smoothing=smoothing, width=width)
+    if peak_lr is not None:
+        peak_lr = _validation.positive_scalar(peak_lr, "peak_lr")
+        if warmup is not None and not isinstance(warmup, (int, np.integer)):
+            raise ValueError("warmup as an array of fixed values cannot be combined with "
+                             "peak_lr, which rescales the whole schedule; give warmup as a "
+                             "number of linear warm-up steps, or leave peak_lr out")
+    result = optimal_schedule(G.shape[0], D, G, method=method, monotone=monotone, warmup=warmup)
+    return rescale_result(result, peak_lr, D, G)

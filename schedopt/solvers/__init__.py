@@ -1,0 +1,17 @@
+"""Solvers: the schedule that minimises bound (C) (docs/math.md §4).
+
+``optimal_schedule(steps, ..., method=...)`` is the one entry point, ``optimal_schedule_batch``
+its batched projected-gradient form, and ``METHODS`` the methods with what each supports.
+Every method returns a ``ScheduleResult``. This layer imports the bounds and the foundation.
+"""
+
+from schedopt import _lazy
+
+_EXPORTS = {
+    "METHODS": "schedopt.solvers._solve",
+    "ScheduleResult": "schedopt._result",
+    "optimal_schedule": "schedopt.solvers._solve",
+    "optimal_schedule_batch": "schedopt.solvers._pgd",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = _lazy.exports(globals(), _EXPORTS)

@@ -1,0 +1,239 @@
+"""``method="pgd"``: projected gradient descent on bound (C), batchable under ``jax.vmap``.
+
+The iteration is the spectral projected gradient method (Birgin, Martínez & Raydan, 2000):
+a Barzilai–Borwein step ``α = sᵀs/sᵀy``, the projection onto the box, and a non-monotone
+Armijo backtracking line search against the largest of the last ten values. It runs in the
+diagonally scaled coordinates of ``_firstorder`` (η_t = d_t·z_t, the same change of
+variables as ``"lbfgsb"``), where the box ``0 ≤ η ≤ max_lr`` stays a box and the iteration
+count does not grow with T (docs/math.md §4.3).
+
+The whole loop is one ``jax.lax.while_loop`` over fixed-shape arrays, so ``jax.vmap`` turns
+it into a batch solver: problems of different T are padded at the front with zeros, which
+leave bound (C) unchanged, and a problem that has converged stops moving while the others go
+on. ``solve_batch`` runs a list of problems in one compiled call (on a GPU when JAX has one);
+``solve`` is a batch of one. The gradient is ``jax.grad`` of ``last_iterate_bound``.
+
+The loop stops when the best value has improved by less than ``tol`` (relative) over the
+last ``_WINDOW`` iterations and the squared projected gradient (scaled coordinates, bound in
+units of its starting value) is below ``tol``; ``converged`` then needs the scale-free KKT
+residual of ``_firstorder.kkt_residual`` below ``tol``. It cannot certify a gap: ``gap`` is
+None.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from schedopt.solvers._firstorder import bucket
+from schedopt.solvers._firstorder import kkt_residual
+from schedopt.solvers._firstorder import objective
+from schedopt.solvers._firstorder import FLOOR_NOTE
+from schedopt.solvers._firstorder import on_floor
+from schedopt.solvers._firstorder import refuse_monotone_cap
+from schedopt.solvers._firstorder import scaled_problem
+from schedopt._result import ScheduleResult
+from schedopt.solvers._problem import check_tolerances
+from schedopt.solvers._problem import make_problem
+
+DEFAULT_MAX_ITER = 10000
+_WINDOW = 10              # non-monotone memory, and the stagnation window of the stopping rule
+_ARMIJO = 1e-4
+_MAX_HALVINGS = 40
+_ALPHA_RANGE = (1e-12, 1e12)
+
+# Status codes of one problem in a batch.
+_RUNNING, _CONVERGED, _STALLED = 0, 1, 2
+
+
+def _spg(z0, lower, upper, base, ramp, scale, mask, first, monotone, G2, D, f0, tol, max_iter):
+    """One problem's spectral projected gradient loop (jnp; vmap over every argument but the
+    last two). Returns (z, gradient, value, iterations, status)."""
+    fun = functools.partial(objective, base=base, ramp=ramp, scale=scale, mask=mask,
+                            first=first, monotone=monotone, G2=G2, D=D, f0=f0)
+    value_and_grad = jax.value_and_grad(lambda z: fun(z))
+
+    def project(z):
+        return jnp.clip(z, lower, upper)
+
+    def line_search(z, direction, slope, reference):
+        """Halve the step until the non-monotone Armijo condition holds."""
+        # Rounding allowance: near the optimum, values differ only in their last digits.
+        slack = 8 * jnp.finfo(jnp.float64).eps * jnp.abs(reference)
+
+        def rejected(state):
+            step, value, _, halvings = state
+            return (value > reference + _ARMIJO * step * slope + slack) & (halvings < _MAX_HALVINGS)
+
+        def halve(state):
+            step, _, _, halvings = state
+            value, grad = value_and_grad(z + 0.5 * step * direction)
+            return 0.5 * step, value, grad, halvings + 1
+
+        value, grad = value_and_grad(z + direction)
+        step, value, grad, halvings = jax.lax.while_loop(rejected, halve, (1.0, value, grad, 0))
+        accepted = value <= reference + _ARMIJO * step * slope + slack
+        return step, value, grad, accepted
+
+    def running(state):
+        return state["status"] == _RUNNING
+
+    def iterate(state):
+        z, grad, alpha = state["z"], state["grad"], state["alpha"]
+        direction = project(z - alpha * grad) - z
+        slope = jnp.vdot(grad, direction)
+        reference = jnp.max(state["recent"])
+        step, value, new_grad, accepted = line_search(z, direction, slope, reference)
+        new_z = z + step * direction
+        s, y = new_z - z, new_grad - grad
+        sy = jnp.vdot(s, y)
+        alpha = jnp.where(sy > 0, jnp.clip(jnp.vdot(s, s) / jnp.where(sy > 0, sy, 1.0),
+                                           *_ALPHA_RANGE), _ALPHA_RANGE[1])
+        k = state["k"] + 1
+        best = jnp.minimum(state["best"], value)
+        # The best value of _WINDOW iterations ago, to measure recent progress.
+        ago = state["history"][k % _WINDOW]
+        history = state["history"].at[k % _WINDOW].set(best)
+        stagnant = (k >= _WINDOW) & (ago - best <= tol * jnp.abs(best))
+        # In the scaled coordinates the Hessian of bound/bound_start has a diagonal of about
+        # 1, so ‖projected gradient‖² estimates the relative gap (docs/math.md §4.2, convexity).
+        pg = project(new_z - new_grad) - new_z
+        small = jnp.vdot(pg, pg) <= tol
+        stationary = jnp.all(direction == 0)
+        status = jnp.where((stagnant & small) | stationary, _CONVERGED,
+                           jnp.where(accepted, _RUNNING, _STALLED))
+        status = jnp.where((status == _RUNNING) & (k >= max_iter), _STALLED, status)
+        keep = accepted
+        return dict(z=jnp.where(keep, new_z, z), grad=jnp.where(keep, new_grad, grad),
+                    value=jnp.where(keep, value, state["value"]), alpha=alpha,
+                    recent=state["recent"].at[k % _WINDOW].set(
+                        jnp.where(keep, value, state["value"])),
+                    history=history, best=best, k=k, status=status)
+
+    value, grad = value_and_grad(z0)
+    pg = project(z0 - grad) - z0
+    alpha = 1.0 / jnp.maximum(jnp.max(jnp.abs(pg)), 1e-300)
+    state = dict(z=z0, grad=grad, value=value, alpha=jnp.clip(alpha, *_ALPHA_RANGE),
+                 recent=jnp.full(_WINDOW, value), history=jnp.full(_WINDOW, value), best=value,
+                 k=jnp.asarray(0), status=jnp.where(max_iter > 0, _RUNNING, _STALLED))
+    state = jax.lax.while_loop(running, iterate, state)
+    return state["z"], state["grad"], state["value"], state["k"], state["status"]
+
+
+_batched = jax.jit(jax.vmap(_spg, in_axes=(0,) * 12 + (None, None)))
+
+
+def solve_batch(problems, tol: float, max_iter: int | None) -> list[ScheduleResult]:
+    """Minimise bound (C) for each ``Problem`` of a list in one vmapped, compiled call.
+
+    Every problem is laid out over the same length (the bucket of the longest T, zeros in
+    front). Returns one ``ScheduleResult`` per problem; ``seconds`` is the whole batch's time.
+    """
+    for problem in problems:
+        refuse_monotone_cap(problem, "pgd")
+    max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
+    start = time.perf_counter()
+    scaled = [scaled_problem(problem) for problem in problems]
+    size = bucket(max(s.base.shape[0] for s in scaled))
+    lay = [s.padded(size) for s in scaled]
+    fields = ("z0", "lower", "upper", "base", "ramp", "scale", "mask", "first", "monotone",
+              "G2", "D", "f0")
+    with jax.enable_x64(True):
+        columns = [jnp.asarray(np.stack([np.asarray(getattr(s, f)) for s in lay]))
+                   for f in fields]
+        out = _batched(*columns, jnp.asarray(tol, jnp.float64), jnp.asarray(max_iter))
+        z, grad, value, iterations, status = (np.asarray(a) for a in out)
+    seconds = time.perf_counter() - start
+    results = []
+    for i, (problem, s) in enumerate(zip(problems, lay)):
+        zi, k, code = z[i], int(iterations[i]), int(status[i])
+        eta = s.eta(zi)
+        if problem.max_lr is not None:
+            eta = np.minimum(eta, problem.max_lr)   # rounding of d·z aside, the box holds
+        bound = problem.bound(eta)
+        # The scale-free KKT residual decides, as for "lbfgsb": the loop's own test could
+        # pass short of the optimum on a badly scaled problem.
+        residual = kkt_residual(zi, grad[i], value[i], s.lower, s.upper, s.z0)
+        converged = bool(np.isfinite(bound)) and residual <= tol
+        if code == _CONVERGED:
+            message = (f"the best bound improved by less than tol = {tol:g} (relative) over "
+                       f"the last {_WINDOW} iterations, with a projected gradient below it")
+        elif k >= max_iter:
+            message = f"stopped at the iteration limit max_iter = {max_iter}"
+        else:
+            message = "the line search could not lower the bound further"
+        message += f"; KKT residual {residual:.3g}"
+        message += " <= tol" if converged else " > tol: stopped short of the optimum"
+        if on_floor(s, zi):
+            converged = False
+            message += FLOOR_NOTE
+        if len(problems) > 1:
+            message += f" (solved in a batch of {len(problems)})"
+        results.append(ScheduleResult(eta=eta, bound=bound, method="pgd", converged=converged,
+                                      iterations=int(k), seconds=seconds, message=message,
+                                      gap=None))
+    return results
+
+
+def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
+    """Minimise bound (C) for one ``Problem`` (a batch of one)."""
+    return solve_batch([problem], tol, max_iter)[0]
+
+
+
+def _is_batch(value) -> bool:
+    return isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim >= 1)
+
+
+def _split(steps, D, G) -> list[tuple]:
+    """(steps, D, G) of each problem of a batch; see ``optimal_schedule_batch``."""
+    per = {}
+    if _is_batch(steps):
+        per["steps"] = list(steps)
+    if _is_batch(D):
+        per["D"] = list(D)
+    if isinstance(G, (list, tuple)) or (isinstance(G, np.ndarray) and G.ndim == 2):
+        per["G"] = list(G)
+    if not per:
+        raise ValueError("optimal_schedule_batch needs a batch: give steps, D or G with one "
+                         "entry per problem (a list, or G as a 2-D array with one row per "
+                         "problem); for a single problem use optimal_schedule(..., method='pgd')")
+    sizes = {name: len(values) for name, values in per.items()}
+    if len(set(sizes.values())) > 1:
+        described = ", ".join(f"{name} has {size}" for name, size in sizes.items())
+        raise ValueError(f"steps, D and G must give the same number of problems, but {described}")
+    count = next(iter(sizes.values()))
+    if count == 0:
+        raise ValueError("optimal_schedule_batch needs at least one problem, got an empty batch")
+    shared = {"steps": steps, "D": D, "G": G}
+    columns = [per.get(name, [shared[name]] * count) for name in ("steps", "D", "G")]
+    return list(zip(*columns))
+
+
+def optimal_schedule_batch(steps, D=1.0, G=1.0, *, monotone=False, max_lr=None, warmup=None,
+                           tol=1e-12, max_iter=None) -> list[ScheduleResult]:
+    """Many optimal schedules of bound (C) at once: ``method="pgd"`` under ``jax.vmap``.
+
+    The batch is solved in one compiled call (on a GPU when JAX has one); problems of
+    different T are padded at the front with zeros, which leave bound (C) unchanged.
+
+    Args:
+      steps: T, one for all, or a sequence with one per problem.
+      D: ``‖θ_1 − θ*‖``, one for all, or a sequence with one per problem.
+      G: gradient-norm bound shared by all (a scalar, or a 1-D array of one value per step
+        when every problem has the same T), or one entry per problem (a list of scalars or
+        per-step arrays, or a 2-D array with one row of per-step values per problem).
+      monotone, max_lr, warmup: as in ``optimal_schedule``, shared by every problem.
+      tol, max_iter: as in ``optimal_schedule``.
+
+    Returns:
+      A list of ``ScheduleResult``, one per problem, in order; ``seconds`` is the batch's time.
+    """
+    problems = [make_problem(T, d, g, monotone=monotone, max_lr=max_lr, warmup=warmup)
+                for T, d, g in _split(steps, D, G)]
+    tol, max_iter = check_tolerances(tol, max_iter)
+    return solve_batch(problems, tol, max_iter)

@@ -1,0 +1,154 @@
+"""The problem every solver receives: bound (C) with its constraints, validated once.
+
+``make_problem`` turns ``optimal_schedule``'s arguments into a ``Problem``; its
+``constraints`` are records (``Warmup``, ``Cap``, ``Monotone``) that say, in one place, what
+was asked, and ``summary()`` is what a result and a written file record about the problem.
+Every constraint is linear in the tail sums S_t = η_{t:T} (docs/math.md §4.3).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+
+import numpy as np
+
+from schedopt import _validation
+from schedopt.bounds._bounds import last_iterate_bound
+
+
+@dataclasses.dataclass(frozen=True)
+class Warmup:
+    """The first ``length`` rates are fixed (``prefix``) or a linear ramp (``ramp`` steps,
+    η_t = t/(W+1)·η_{W+1})."""
+    length: int
+    prefix: tuple = ()
+    ramp: int = 0
+
+    def summary(self) -> dict:
+        if self.ramp:
+            return {"kind": "warmup", "ramp": self.ramp}
+        return {"kind": "warmup", "prefix": list(self.prefix)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Cap:
+    """η_t ≤ ``max_lr`` for every t."""
+    max_lr: float
+
+    def summary(self) -> dict:
+        return {"kind": "max_lr", "max_lr": self.max_lr}
+
+
+@dataclasses.dataclass(frozen=True)
+class Monotone:
+    """η non-increasing from step ``start`` (the first free step, 1-based) on."""
+    start: int
+
+    def summary(self) -> dict:
+        return {"kind": "monotone", "start": self.start}
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Problem:
+    """A validated instance of problem (C) with its constraints.
+
+    Attributes:
+      steps: T.
+      D: ‖θ_1 − θ*‖.
+      G: the gradient norms as given: a float, or a float64 array of length T.
+      G2: squared gradient norms G_t², float64 array of length T.
+      prefix: fixed values η_1..η_W of an array warm-up (length 0 when there is none).
+      ramp: W for a linear warm-up η_t = t/(W+1)·η_{W+1}, t ≤ W (0 when there is none).
+      max_lr: cap on every η_t, or None.
+      monotone: η non-increasing from the first free step on.
+    """
+
+    steps: int
+    D: float
+    G: float | np.ndarray
+    G2: np.ndarray
+    prefix: np.ndarray
+    ramp: int
+    max_lr: float | None
+    monotone: bool
+
+    @property
+    def warmup_length(self) -> int:
+        return int(self.prefix.shape[0]) + self.ramp
+
+    @property
+    def constrained(self) -> bool:
+        return self.warmup_length > 0 or self.max_lr is not None or self.monotone
+
+    @property
+    def constraints(self) -> tuple:
+        """The constraints as records, in the order warm-up, cap, monotone."""
+        out = []
+        if self.warmup_length:
+            out.append(Warmup(self.warmup_length, tuple(float(x) for x in self.prefix),
+                              self.ramp))
+        if self.max_lr is not None:
+            out.append(Cap(self.max_lr))
+        if self.monotone:
+            out.append(Monotone(self.warmup_length + 1))
+        return tuple(out)
+
+    def summary(self) -> dict:
+        """What was solved: T, D, G (a number, or min/max/geometric mean of a profile) and
+        the constraints; JSON-ready."""
+        if np.ndim(self.G) == 0:
+            G = float(self.G)
+        else:
+            G = {"per_step": True, "min": float(np.min(self.G)), "max": float(np.max(self.G)),
+                 "geometric_mean": float(np.exp(np.mean(np.log(self.G))))}
+        return {"steps": self.steps, "D": self.D, "G": G,
+                "constraints": [c.summary() for c in self.constraints]}
+
+    def bound(self, eta) -> float:
+        # The caller's G, scalar or per step, so that the value is bit for bit what
+        # last_iterate_bound(eta, D, G) gives the caller.
+        return float(last_iterate_bound(eta, self.D, self.G))
+
+
+def make_problem(steps, D=1.0, G=1.0, *, monotone=False, max_lr=None, warmup=None) -> Problem:
+    """Validate the arguments of ``optimal_schedule`` into a ``Problem``."""
+    T = _validation.steps(steps)
+    D = _validation.positive_scalar(D, "D")
+    G = _validation.gradient_norms(G, T)
+    G2 = np.broadcast_to(np.square(G), (T,)).astype(np.float64)
+    if not isinstance(monotone, (bool, np.bool_)):
+        raise TypeError(f"monotone must be True or False, got {monotone!r}")
+    if max_lr is not None:
+        max_lr = _validation.positive_scalar(max_lr, "max_lr")
+    prefix, ramp = np.zeros(0), 0
+    if warmup is None:
+        pass
+    elif isinstance(warmup, numbers.Integral) and not isinstance(warmup, (bool, np.bool_)):
+        ramp = int(warmup)
+        if ramp < 0:
+            raise ValueError(f"warmup must be a number of steps >= 0 or an array of fixed "
+                             f"values, got {ramp}")
+    else:
+        prefix = _validation.schedule(warmup, "warmup")
+    W = prefix.shape[0] + ramp
+    if W >= T:
+        raise ValueError(f"warmup must leave at least one free step: it covers {W} steps "
+                         f"but steps = {T}; use a warm-up shorter than {T}")
+    if max_lr is not None and prefix.size and np.max(prefix) > max_lr:
+        i = int(np.argmax(prefix))
+        raise ValueError(f"warmup must not exceed max_lr = {max_lr!r}, but warmup[{i}] = "
+                         f"{prefix[i]!r}; lower the warm-up or raise max_lr")
+    G = float(G) if G.ndim == 0 else G
+    return Problem(steps=T, D=D, G=G, G2=G2, prefix=prefix, ramp=ramp, max_lr=max_lr,
+                   monotone=bool(monotone))
+
+
+def check_tolerances(tol, max_iter) -> tuple[float, int | None]:
+    """``tol`` as a positive finite float and ``max_iter`` as a positive int (or None)."""
+    tol = float(tol)
+    if not (np.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be a positive finite number, got {tol!r}")
+    if max_iter is not None:
+        max_iter = _validation.steps(max_iter, "max_iter")
+    return tol, max_iter
