@@ -3,19 +3,28 @@
 Errors are sentences that name the argument, the value and what is allowed. Checks on
 values run only when the value is concrete: inside ``jax.jit`` or ``jax.vmap`` a traced
 schedule is checked for shape alone, since its numbers are not known yet.
+
+JAX is not imported here: a value can only be a tracer once JAX is loaded, so the command line
+and numpy-only paths check their arguments without paying for the JAX import (about 2 s).
 """
 
 from __future__ import annotations
 
 import numbers
+import sys
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 
 def is_traced(x) -> bool:
-    return isinstance(x, jax.core.Tracer)
+    jax = sys.modules.get("jax")
+    return jax is not None and isinstance(x, jax.core.Tracer)
+
+
+def _jnp():
+    import jax.numpy as jnp
+
+    return jnp
 
 
 def _describe(x) -> str:
@@ -60,7 +69,7 @@ def schedule(eta, name: str = "eta"):
     if is_traced(eta):
         if eta.ndim != 1 or eta.shape[0] == 0:
             raise ValueError(f"{name} must be a non-empty 1-D array, got shape {eta.shape}")
-        return jnp.asarray(eta, jnp.float64)
+        return _jnp().asarray(eta, _jnp().float64)
     try:
         arr = np.asarray(eta, dtype=np.float64)
     except (TypeError, ValueError):
@@ -84,7 +93,7 @@ def gradient_norms(G, length: int, name: str = "G"):
         if G.ndim not in (0, 1) or (G.ndim == 1 and G.shape[0] != length):
             raise ValueError(f"{name} must be a scalar or a 1-D array of length {length}, "
                              f"got shape {G.shape}")
-        return jnp.asarray(G, jnp.float64)
+        return _jnp().asarray(G, _jnp().float64)
     if isinstance(G, (bool, np.bool_)):
         raise TypeError(f"{name} must be a positive number or an array of them, got {G!r}")
     try:
@@ -110,7 +119,7 @@ def gradient_norms(G, length: int, name: str = "G"):
 def scale(D, name: str = "D"):
     """D (or any positive scale) as float64; traced values pass through unchecked."""
     if is_traced(D):
-        return jnp.asarray(D, jnp.float64)
+        return _jnp().asarray(D, _jnp().float64)
     return positive_scalar(D, name)
 
 

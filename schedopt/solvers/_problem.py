@@ -14,7 +14,6 @@ import numbers
 import numpy as np
 
 from schedopt import _validation
-from schedopt.bounds._bounds import last_iterate_bound
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,7 +106,10 @@ class Problem:
 
     def bound(self, eta) -> float:
         # The caller's G, scalar or per step, so that the value is bit for bit what
-        # last_iterate_bound(eta, D, G) gives the caller.
+        # last_iterate_bound(eta, D, G) gives the caller. Imported here: validating a
+        # problem must not pay for JAX (the command line refuses bad input in milliseconds).
+        from schedopt.bounds._bounds import last_iterate_bound
+
         return float(last_iterate_bound(eta, self.D, self.G))
 
 
