@@ -39,6 +39,7 @@ _EXPORTS = {
     "METHODS": "schedopt.solvers",
     "optimal_schedule": "schedopt.solvers",
     "optimal_schedule_batch": "schedopt.solvers",
+    "applied_schedule": "schedopt.solvers",
     # Schedule families (peak-1 shapes; optax's names where optax has the schedule)
     "FAMILIES": "schedopt.schedules",
     "constant": "schedopt.schedules",
@@ -92,6 +93,7 @@ if typing.TYPE_CHECKING:   # static tools see the eager imports
     from schedopt.solvers import METHODS
     from schedopt.solvers import optimal_schedule
     from schedopt.solvers import optimal_schedule_batch
+    from schedopt.solvers import applied_schedule
     from schedopt.schedules import FAMILIES
     from schedopt.schedules import constant
     from schedopt.schedules import cosine_decay
