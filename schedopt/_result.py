@@ -37,11 +37,10 @@ class ScheduleResult:
         cannot certify one.
       problem: what was solved, JSON-ready: steps (the horizon), D, G (a number or a summary
         of the profile) and the constraints (``optimal_schedule`` fills it in).
-      horizon: the T of bound (C), i.e. the iterate θ_T that ``bound`` covers; None (the
-        default) means ``len(eta)``, the mathematical object.
-      weight: for an applied result, η_{horizon}, the bound's weight that is never applied
+      weight: for an applied result, η_{N+1}, the bound's weight that is never applied
         (so that ``bound`` can be recomputed); None for the mathematical object, whose
-        ``eta`` ends with it.
+        ``eta`` ends with it. It decides ``horizon``: ``len(eta) + 1`` with a weight,
+        ``len(eta)`` without.
     """
 
     eta: np.ndarray
@@ -53,7 +52,6 @@ class ScheduleResult:
     message: str
     gap: float | None = None
     problem: dict | None = None
-    horizon: int | None = None
     weight: float | None = None
 
     def __post_init__(self):
@@ -61,17 +59,18 @@ class ScheduleResult:
         eta.setflags(write=False)
         object.__setattr__(self, "eta", eta)
         object.__setattr__(self, "bound", float(self.bound))
-        length = int(eta.shape[0])
-        horizon = length if self.horizon is None else int(self.horizon)
-        if horizon not in (length, length + 1):
-            raise ValueError(f"horizon must be len(eta) = {length} (the mathematical object) "
-                             f"or len(eta) + 1 (the rates to apply), got {horizon}")
-        if (horizon == length + 1) != (self.weight is not None):
-            raise ValueError("weight (the never-applied η_horizon) must be given exactly when "
-                             "horizon = len(eta) + 1")
-        object.__setattr__(self, "horizon", horizon)
         if self.weight is not None:
-            object.__setattr__(self, "weight", float(self.weight))
+            weight = float(self.weight)
+            if not (np.isfinite(weight) and weight >= 0):
+                raise ValueError(f"weight (the never-applied η_(N+1)) must be a finite number "
+                                 f">= 0, got {weight!r}")
+            object.__setattr__(self, "weight", weight)
+
+    @property
+    def horizon(self) -> int:
+        """The T of bound (C): ``bound`` covers θ_T. ``len(eta) + 1`` for rates to apply
+        (their weight η_T is in ``weight``), ``len(eta)`` for the mathematical object."""
+        return int(self.eta.shape[0]) + (self.weight is not None)
 
     @property
     def steps(self) -> int:

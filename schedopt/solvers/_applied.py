@@ -46,7 +46,7 @@ def applied_result(full: ScheduleResult) -> ScheduleResult:
                          "bound's weight)")
     N = full.updates
     return dataclasses.replace(
-        full, eta=full.eta[:N], horizon=full.horizon, weight=float(full.eta[N]),
+        full, eta=full.eta[:N], weight=float(full.eta[N]),
         message=f"{full.message}; the first {N} rates of the horizon-{N + 1} optimum, to "
                 f"apply: η_{N + 1} is the bound's weight and is never applied "
                 f"(docs/math.md §5.1)")

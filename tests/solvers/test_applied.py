@@ -86,15 +86,19 @@ def test_repr_says_which_kind_of_result_it_is():
     assert "never applied (docs/math.md §5.1)" in applied.message
 
 
-def test_result_checks_horizon_and_weight():
+def test_the_weight_decides_the_horizon():
     base = dict(bound=1.0, method="exact", converged=True, iterations=0, seconds=0.0,
                 message="m")
-    with pytest.raises(ValueError, match="horizon must be len"):
-        ScheduleResult(eta=[1.0, 0.5], horizon=4, **base)
-    with pytest.raises(ValueError, match="weight .* must be given exactly when"):
-        ScheduleResult(eta=[1.0, 0.5], horizon=3, **base)
-    with pytest.raises(ValueError, match="weight .* must be given exactly when"):
-        ScheduleResult(eta=[1.0, 0.5], weight=0.2, **base)
+    plain, applied = ScheduleResult(eta=[1.0, 0.5], **base), ScheduleResult(
+        eta=[1.0, 0.5], weight=1.2, **base)
+    assert (plain.horizon, plain.updates, plain.applied) == (2, 1, False)
+    assert (applied.horizon, applied.updates, applied.applied) == (3, 2, True)
+    # replacing eta keeps the kind consistent: the horizon follows len(eta)
+    import dataclasses
+    assert dataclasses.replace(applied, eta=[1.0, 0.5, 0.25]).horizon == 4
+    for bad in (-0.1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="weight .* must be a finite number >= 0"):
+            ScheduleResult(eta=[1.0, 0.5], weight=bad, **base)
 
 
 @pytest.mark.parametrize("kwargs, error, words", [
