@@ -70,9 +70,10 @@ def convex_shapes(steps):
 
 
 def mlp_schedule(name, steps, peak_lr):
-    """η_1..η_T with peak ``peak_lr``; the optimum through ``optimal_optax_schedule``."""
+    """η_1..η_T with peak ``peak_lr``; the optimum through ``optimal_optax_schedule`` (the T
+    rates to apply, of the horizon-(T+1) optimum, docs/math.md §5.1; monotone as named)."""
     if name == "optimal_monotone":
-        schedule = schedopt.optimal_optax_schedule(steps, peak_lr)
+        schedule = schedopt.optimal_optax_schedule(steps, peak_lr, monotone=True)
         with jax.enable_x64(True):
             return np.asarray(jax.vmap(schedule)(jnp.arange(steps)))
     return peak_lr * families.FAMILIES[name](steps)

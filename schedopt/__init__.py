@@ -3,7 +3,9 @@
 SGD's last-iterate convergence bound is a function of the whole schedule η_1..η_T. schedopt
 writes the bounds of docs/math.md §2 as differentiable JAX functions, finds the schedule that
 minimises them, compares the optimum with the variational prediction and hands schedules
-to optax.
+to optax. ``optimal_schedule(T)`` is the mathematical optimum at horizon T (its last entry is a
+weight of the bound, never applied); ``applied_schedule(N)`` is what a run of N updates
+applies (docs/math.md §5.1).
 
 The package is layered, and the folders are the layers (data flows one way, nothing imports
 upward; ``tests/test_layers.py`` checks it):
@@ -39,6 +41,7 @@ _EXPORTS = {
     "METHODS": "schedopt.solvers",
     "optimal_schedule": "schedopt.solvers",
     "optimal_schedule_batch": "schedopt.solvers",
+    "applied_schedule": "schedopt.solvers",
     # Schedule families (peak-1 shapes; optax's names where optax has the schedule)
     "FAMILIES": "schedopt.schedules",
     "constant": "schedopt.schedules",
@@ -92,6 +95,7 @@ if typing.TYPE_CHECKING:   # static tools see the eager imports
     from schedopt.solvers import METHODS
     from schedopt.solvers import optimal_schedule
     from schedopt.solvers import optimal_schedule_batch
+    from schedopt.solvers import applied_schedule
     from schedopt.schedules import FAMILIES
     from schedopt.schedules import constant
     from schedopt.schedules import cosine_decay

@@ -140,3 +140,17 @@ def nonincreasing(eta, name: str, what: str, rtol: float = 1e-12) -> None:
         i = int(rises[0])
         raise NotNonIncreasingError(f"{what} needs a non-increasing {name}, but {name}[{i + 1}] = "
                          f"{float(arr[i + 1])!r} > {name}[{i}] = {float(arr[i])!r}")
+
+
+def renamed(old_value, old_name, new_value, new_name, *, default):
+    """The value of a renamed argument: the old spelling still works, with a warning
+    (pointing at the caller of the public function that calls this)."""
+    if old_value is None:
+        return new_value
+    import warnings
+
+    if new_value is not default and new_value != default:
+        raise TypeError(f"give {new_name} only ({old_name} is its old spelling), not both")
+    warnings.warn(f"{old_name} is deprecated and will be removed in the next release; "
+                  f"use {new_name}", DeprecationWarning, stacklevel=3)
+    return old_value

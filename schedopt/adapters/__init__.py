@@ -5,6 +5,10 @@ optax (``as_optax``, ``optimal_optax_schedule``, ``resample``), gradient-norm lo
 refinement of a logged run into the next run's schedule (``refine``), and schedule files
 (``_io``: JSON, CSV and NPY, written atomically). This layer imports everything below it and
 nothing above (the report and the command line).
+
+Every adapter that hands a user rates to apply hands out ``applied_schedule``'s: for N
+updates, η_1..η_N of the horizon-(N+1) optimum, never the last entry of
+``optimal_schedule(N)``, which is bound (C)'s weight (docs/math.md §5.1).
 """
 
 from schedopt import _lazy

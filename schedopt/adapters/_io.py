@@ -200,13 +200,23 @@ def _json_number(x):
 def schedule_record(result, *, D: float, G, peak_lr=None) -> dict:
     """The JSON record of a schedule: the same names as ``optimal_schedule``'s arguments.
 
-    Keys: steps, D, G (a number, or a list for per-step G), method, bound, converged, gap,
-    iterations, seconds, eta; peak_lr when the schedule was rescaled to a peak; message (how
-    the solve ended), problem (what was solved: constraints included) and version.
+    Keys: updates (how many of the rates in eta to apply), horizon (the T of bound (C): the
+    bound covers θ_horizon, docs/math.md §5.1), D, G (a number, or the per-step list of
+    length horizon that the bound used), method, bound, converged, gap, iterations, seconds,
+    eta; weight (the never-applied η_horizon) for rates to apply; peak_lr when the schedule
+    was rescaled to a peak; message (how the solve ended), problem (what was solved:
+    constraints included) and version. Rates to apply (``applied_schedule``) have
+    ``len(eta) == updates``; the mathematical object (``optimal_schedule``) has
+    ``len(eta) == horizon`` and its last entry is the weight.
     """
     G = np.asarray(G, dtype=np.float64)
+    if result.applied and G.ndim == 1:
+        from schedopt.solvers._applied import horizon_profile
+
+        G = horizon_profile(G, result.updates)
     record = {
-        "steps": int(result.eta.shape[0]),
+        "updates": int(result.updates),
+        "horizon": int(result.horizon),
         "D": float(D),
         "G": float(G) if G.ndim == 0 else [float(g) for g in G],
         "method": str(result.method),
@@ -217,6 +227,8 @@ def schedule_record(result, *, D: float, G, peak_lr=None) -> dict:
         "seconds": float(result.seconds),
         "eta": [float(e) for e in result.eta],
     }
+    if result.applied:
+        record["weight"] = float(result.weight)
     if peak_lr is not None:
         record["peak_lr"] = float(peak_lr)
     record["message"] = str(result.message)
@@ -231,8 +243,9 @@ def schedule_record(result, *, D: float, G, peak_lr=None) -> dict:
 def write_schedule(path, result, *, D: float = 1.0, G=1.0, peak_lr=None) -> Path:
     """Write a schedule by the file's extension.
 
-    ``.json``: the record of ``schedule_record``. ``.csv``: columns ``step`` (1..T) and
-    ``eta``. ``.npy``: the float64 array η_1..η_T alone.
+    ``.json``: the record of ``schedule_record``. ``.csv``: columns ``step`` (1, 2, …) and
+    ``eta``. ``.npy``: the float64 array ``eta`` alone. For rates to apply
+    (``applied_schedule``) every format holds exactly the ``updates`` rates.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -248,7 +261,7 @@ def write_schedule(path, result, *, D: float = 1.0, G=1.0, peak_lr=None) -> Path
 
 
 def read_schedule(path) -> np.ndarray:
-    """η_1..η_T back from a file written by ``write_schedule`` (any of the three formats)."""
+    """``eta`` back from a file written by ``write_schedule`` (any of the three formats)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".json":

@@ -34,6 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from schedopt import _validation
+from schedopt._validation import renamed as _renamed
 from schedopt.adapters._peak import scale_to_peak
 
 AFTER = ("hold", "zero")
@@ -64,7 +65,8 @@ def as_optax(eta, *, after="hold", dtype=None):
 
     Works with ``optax.sgd``, ``optax.adam``, ``optax.chain``, ``optax.inject_hyperparams``
     and under ``jax.jit`` and ``jax.vmap`` (the count may be a traced int32 array of any
-    shape; the result has the count's shape).
+    shape; the result has the count's shape). Give it rates to apply (docs/math.md §5.1),
+    ``applied_schedule(N).eta``: ``optimal_schedule(T).eta`` ends with a never-applied weight.
 
     Args:
       eta: the schedule, a non-empty 1-D array of finite values ≥ 0 (numpy or JAX, concrete).
@@ -137,6 +139,11 @@ def resample(eta, steps):
     ``steps == 1`` cannot keep both endpoints; it returns ``[max(η)]``, the peak. A
     one-step η resamples to a constant schedule.
 
+    Resample rates to apply, not the mathematical object: the last entry of
+    ``optimal_schedule(T).eta`` is the never-applied weight (docs/math.md §5.1) and would
+    land on the last update. For an optimal schedule of another length, solving
+    ``applied_schedule(steps)`` is exact and O(steps).
+
     Args:
       eta: the schedule, a non-empty 1-D array of finite values ≥ 0.
       steps: the new number of steps (a positive integer).
@@ -169,67 +176,66 @@ def resample(eta, steps):
     return out
 
 
-def optimal_optax_schedule(steps, peak_lr, *, warmup=0, monotone=True, G=1.0,
-                           after="hold", method="auto", warmup_steps=None):
-    r"""The shape that minimises bound (C), scaled to a peak learning rate, as an optax schedule.
+def optimal_optax_schedule(updates=None, peak_lr=None, *, warmup=0, monotone=False, G=1.0,
+                           after="hold", method="auto", warmup_steps=None, steps=None):
+    r"""The rates to apply for ``updates`` updates, scaled to a peak learning rate, for optax.
 
-    For the usual case where D and G are unknown and a peak learning rate is tuned instead:
-    bound (C)'s optimum for a shape does not depend on D (docs/math.md §4.1, scale separation), so
-    the shape comes from ``optimal_schedule(steps, D=1, G=G, monotone=monotone,
-    warmup=warmup)`` and is multiplied so that its largest value is ``peak_lr``.
+    A run of N updates keeps θ_{N+1}, whose guarantee is bound (C) at horizon N + 1; so the
+    N rates optax applies are η_1..η_N of ``optimal_schedule(N + 1, D=1, G=G,
+    monotone=monotone, warmup=warmup)``, multiplied so that their largest value is
+    ``peak_lr`` (``applied_schedule``, docs/math.md §5.1). The weight η_{N+1}, which carries
+    the 1 + √2 bump of docs/math.md §4.5, is never applied. The shape does not depend on D
+    (docs/math.md §4.1), so a tuned peak learning rate is enough. Applying all N rates of the
+    horizon-N optimum instead (what this function did before) ends at θ_{N+1}, which that
+    bound does not cover; its exact worst case is 1.50, 1.35, 1.21, 1.12 × the minimax
+    DG/√(N+1) at N = 5, 10, 20, 40, where linear decay is within 1.001 × (docs/math.md §5.3).
 
     Args:
-      steps: the number of training steps T.
+      updates: N, the number of updates (training steps) optax will take.
       peak_lr: the largest learning rate of the schedule (> 0).
-      warmup: W ≥ 0 steps of linear warm-up, η_t = t/(W+1)·η_{W+1} for t ≤ W (docs/math.md
-        §4.3's fixed-prefix constraint), then the optimum; must be < steps.
-      monotone: non-increasing after the warm-up (the default). Without it the optimum ends
-        with docs/math.md §4.5's last-step bump, η_T ≈ 2.4·η_{T−1}.
-      G: gradient-norm profile, a scalar or one value per step (only its shape matters).
+      warmup: W ≥ 0 updates of linear warm-up, η_t = t/(W+1)·η_{W+1} for t ≤ W (docs/math.md
+        §4.3's fixed-prefix constraint), then the optimum; must be < updates.
+      monotone: force the rates non-increasing after the warm-up. Default False since the
+        applied rule: with constant G the rates are then already strictly decreasing (the
+        bump sits on the never-applied weight) and the unconstrained solve is the exact O(N)
+        recursion, where ``monotone=True`` needs the Newton solver (about 50 s at N = 10⁶
+        instead of under a second). With a per-step G the optimum can rise where G falls;
+        ``monotone=True`` forbids that.
+      G: gradient-norm profile, a scalar or one value per update (length N, then G_{N+1} =
+        G_N, or length N + 1); only its shape matters.
       after: past-horizon behaviour, as in ``as_optax``.
       method: solver passed to ``optimal_schedule``.
 
     Returns:
-      An optax schedule (see ``as_optax``) whose values η_1..η_T have ``max = peak_lr``.
-
+      An optax schedule (see ``as_optax``) whose N values have ``max = peak_lr``.
     Raises:
-      ValueError: steps ≤ 0, peak_lr ≤ 0 or not finite, warmup < 0 or ≥ steps.
-
-    ``warmup_steps`` is the old spelling of ``warmup``: it still works for one release and
-    warns (``DeprecationWarning``).
+      ValueError: updates ≤ 0, peak_lr ≤ 0 or not finite, warmup < 0 or ≥ updates.
       RuntimeError: the solver did not converge (its message is included).
-    """
-    from schedopt.solvers._solve import optimal_schedule
 
-    steps = _validation.steps(steps)
+    ``steps`` is the old name of ``updates`` and ``warmup_steps`` the old spelling of
+    ``warmup``: both still work for one release and warn (``DeprecationWarning``).
+    """
+    from schedopt.solvers._applied import applied_schedule
+
+    updates = _renamed(steps, "steps", updates, "updates", default=None)
+    if updates is None or peak_lr is None:
+        raise TypeError("optimal_optax_schedule needs updates (the number of updates) and "
+                        "peak_lr, e.g. optimal_optax_schedule(1000, peak_lr=0.1)")
+    updates = _validation.steps(updates, "updates")
     peak_lr = _validation.positive_scalar(peak_lr, "peak_lr")
     warmup = _renamed(warmup_steps, "warmup_steps", warmup, "warmup", default=0)
     if isinstance(warmup, (bool, np.bool_)) or not isinstance(warmup, numbers.Integral):
-        raise TypeError(f"warmup must be an integer number of steps, got {_short(warmup)}")
-    if not 0 <= warmup < steps:
-        raise ValueError(f"warmup must be >= 0 and smaller than steps = {steps} (at least "
-                         f"one step after the warm-up), got {int(warmup)}")
+        raise TypeError(f"warmup must be an integer number of updates, got {_short(warmup)}")
+    if not 0 <= warmup < updates:
+        raise ValueError(f"warmup must be >= 0 and smaller than updates = {updates} (at least "
+                         f"one update after the warm-up), got {int(warmup)}")
     after = _check_after(after)
-    result = optimal_schedule(steps, 1.0, G, method=method, monotone=monotone,
+    result = applied_schedule(updates, 1.0, G, method=method, monotone=monotone,
                               warmup=int(warmup) or None)
     if not result.converged:
-        raise RuntimeError(f"optimal_schedule did not converge for steps = {steps}: "
-                           f"{result.message}")
-    eta = scale_to_peak(result.eta, peak_lr)
-    return as_optax(eta, after=after)
-
-
-def _renamed(old_value, old_name, new_value, new_name, *, default):
-    """The value of a renamed argument: the old spelling still works, with a warning."""
-    if old_value is None:
-        return new_value
-    import warnings
-
-    if new_value is not default and new_value != default:
-        raise TypeError(f"give {new_name} only ({old_name} is its old spelling), not both")
-    warnings.warn(f"{old_name} is deprecated and will be removed in the next release; "
-                  f"use {new_name}", DeprecationWarning, stacklevel=3)
-    return old_value
+        raise RuntimeError(f"optimal_schedule did not converge for horizon = "
+                           f"{result.horizon}: {result.message}")
+    return as_optax(scale_to_peak(result.eta, peak_lr), after=after)
 
 
 def _short(value) -> str:

@@ -34,16 +34,27 @@ def rescale_result(result, peak_lr, D, G):
 
     If ``result`` is within ``gap`` of the optimum, the rescaled schedule is within
     ``max(bound(rescaled) − result.bound, 0) + gap`` of it. ``peak_lr=None`` returns
-    ``result`` unchanged.
+    ``result`` unchanged. For the rates to apply (``applied_schedule``), the never-applied
+    weight η_{N+1} is scaled by the same factor and the bound stays the guarantee on
+    θ_{N+1}: bound (C) at horizon N + 1 (docs/math.md §5.1), with ``G`` as given to
+    ``applied_schedule`` (length N or N + 1 when per step).
     """
     if peak_lr is None:
         return result
     from schedopt.bounds import last_iterate_bound
 
     eta = scale_to_peak(result.eta, peak_lr)
-    bound = float(last_iterate_bound(eta, D, G))
+    weight = None
+    full = eta
+    if result.applied:
+        from schedopt.solvers._applied import horizon_profile
+
+        # the factor scale_to_peak applied; the weight is not an applied rate, so no cap
+        weight = result.weight * (float(np.max(eta)) / float(np.max(result.eta)))
+        full, G = np.append(eta, weight), horizon_profile(G, result.updates)
+    bound = float(last_iterate_bound(full, D, G))
     gap = None if result.gap is None else max(bound - result.bound, 0.0) + result.gap
     return dataclasses.replace(
-        result, eta=eta, bound=bound, gap=gap,
+        result, eta=eta, bound=bound, gap=gap, weight=weight,
         message=f"{result.message}; rescaled to peak_lr = {peak_lr!r} (bound: bound (C) of the "
                 f"rescaled schedule, D = {float(D)!r})")

@@ -1,8 +1,9 @@
 """Refined schedules: the optimum of bound (C) for the gradient norms of a previous run.
 
 Bound (C) of docs/math.md §2 takes one G_t per step. Given a log of ‖g_t‖ from run 1, ``refine``
-smooths it, resamples it onto the next run's T steps and solves problem (C) with that G_t
-exactly (docs/math.md §4.4, O(T)) or with constraints (``method="newton"``, docs/math.md §4.3). This is
+smooths it, resamples it onto the next run's N updates and solves problem (C) at horizon
+N + 1 with that G_t (G_{N+1} = G_N), keeping the N rates to apply (docs/math.md §5.1),
+exactly (docs/math.md §4.4, O(N)) or with constraints (``method="newton"``, docs/math.md §4.3). This is
 the schedule Defazio et al. approximate in closed form, ``η_t ∝ G_t⁻² Σ_{p>t} G_p⁻²``, and
 part V of the series by ``η(t) ≈ D G_t⁻² (Q_T − Q_t)/Q_T^{3/2}`` (docs/math.md §3); the exact
 optimum is never worse than either on the bound.
@@ -38,7 +39,7 @@ from schedopt.adapters._peak import rescale_result
 from schedopt.adapters._gradlogs import grad_norm_log
 from schedopt.adapters._gradlogs import read_grad_norms
 from schedopt._result import ScheduleResult
-from schedopt.solvers._solve import optimal_schedule
+from schedopt.solvers._applied import applied_schedule
 
 SMOOTHINGS = ("median", None)
 
@@ -150,47 +151,57 @@ def grad_norm_profile(grad_norms, *, steps=None, smoothing="median", width=0.1) 
 # refine
 # ---------------------------------------------------------------------------------------
 
-def refine(grad_norms, *, steps=None, smoothing="median", width=0.1, D=1.0, peak_lr=None,
-           monotone=False, warmup=None, method="auto") -> ScheduleResult:
-    """The schedule minimising bound (C) with G_t from a gradient-norm log (docs/math.md §2, §3).
+def refine(grad_norms, *, updates=None, smoothing="median", width=0.1, D=1.0, peak_lr=None,
+           monotone=False, warmup=None, method="auto", steps=None) -> ScheduleResult:
+    """The rates to apply in the next run, optimal for the gradient norms of a previous one.
 
-    ``optimal_schedule(T, D, G=grad_norm_profile(...), ...)``: the exact O(T) optimum
-    (docs/math.md §4.4) when unconstrained, the constrained Newton solve otherwise.
+    ``applied_schedule(N, D, G=grad_norm_profile(..., steps=N), ...)`` (docs/math.md §2, §3,
+    §5.1): η_1..η_N of the horizon-(N+1) optimum of bound (C), with G_{N+1} = G_N, so that
+    ``bound`` covers θ_{N+1}, the parameters the run keeps, and the 1 + √2 last-step bump
+    (docs/math.md §4.5) stays on the never-applied weight. Solved by the exact O(N)
+    recursion (docs/math.md §4.4) when unconstrained, the constrained Newton solve otherwise.
+    The horizon-T object of earlier versions is ``optimal_schedule(T, D,
+    grad_norm_profile(log, steps=T))``.
 
     Args:
       grad_norms: the log of run 1: a ``GradNormLog`` (``read_grad_norms``,
         ``grad_norm_log``), a file path, or an array of norms (see ``grad_norm_profile``).
-      steps: T of the new run (default: the number of log entries); the log is resampled
-        onto it, so it may have been kept every k steps or come from a run of another length.
+      updates: N, the number of updates of the new run (default: the number of log
+        entries); the log is resampled onto it, so it may have been kept every k steps or
+        come from a run of another length.
       smoothing: ``"median"`` (running median, ends truncated) or None.
       width: the median window as a fraction of the log, in (0, 1] (Defazio et al. use ≈ 0.1).
       D: ``‖θ_1 − θ*‖`` (> 0); sets the schedule's scale when ``peak_lr`` is None.
-      peak_lr: if given, the schedule is rescaled so that ``max(eta) = peak_lr`` (the usual
-        case: D and G are unknown and a peak learning rate is tuned). Only the shape then
-        comes from the bound.
-      monotone: force a non-increasing schedule after the warm-up (removes the last-step
-        bump of docs/math.md §4.5).
-      warmup: a number W of linear warm-up steps, or an array of fixed values η_1..η_W (an
-        array cannot be combined with ``peak_lr``: rescaling would change the fixed values).
+      peak_lr: if given, the rates are rescaled so that ``max(eta) = peak_lr`` (the usual
+        case: D and G are unknown and a peak learning rate is tuned).
+      monotone: force non-increasing rates after the warm-up (a falling G_t otherwise
+        makes them rise, as η_t ∝ G_t⁻² does).
+      warmup: a number W < N of linear warm-up updates, or an array of fixed values
+        η_1..η_W (an array cannot be combined with ``peak_lr``).
       method: as in ``optimal_schedule``; ``"auto"``: exact unless constrained.
+      steps: the old name of ``updates``; warns (``DeprecationWarning``).
 
     Returns:
-      The solver's ``ScheduleResult``. ``bound`` is always bound (C) of the returned ``eta``
-      for the given D and the profile G_t; after a ``peak_lr`` rescaling it is therefore
-      larger than the optimum, and ``gap`` (when the solver certifies one) becomes
-      ``bound − (optimum's bound − solver's gap)``, still a certified distance to the best
-      bound (C) of this problem. ``message`` records the rescaling.
+      ``applied_schedule``'s ``ScheduleResult``: ``eta`` the N rates to apply, ``horizon``
+      N + 1. ``bound`` is always bound (C) at horizon N + 1 for the given D and the profile
+      (of the rescaled rates and weight after a ``peak_lr``, so larger than the optimum, and
+      ``gap`` then becomes ``bound − (optimum's bound − solver's gap)``, still a certified
+      distance to the best bound of this problem). ``message`` records the rescaling.
 
     Raises:
       ValueError / TypeError: a malformed log or argument (the message says which); see
       ``read_grad_norms`` for the log's clean-up rules.
     """
-    G = grad_norm_profile(grad_norms, steps=steps, smoothing=smoothing, width=width)
+    updates = _validation.renamed(steps, "steps", updates, "updates", default=None)
+    if updates is not None:
+        updates = _validation.steps(updates, "updates")
+    G = grad_norm_profile(grad_norms, steps=updates, smoothing=smoothing, width=width)
     if peak_lr is not None:
         peak_lr = _validation.positive_scalar(peak_lr, "peak_lr")
         if warmup is not None and not isinstance(warmup, (int, np.integer)):
             raise ValueError("warmup as an array of fixed values cannot be combined with "
                              "peak_lr, which rescales the whole schedule; give warmup as a "
                              "number of linear warm-up steps, or leave peak_lr out")
-    result = optimal_schedule(G.shape[0], D, G, method=method, monotone=monotone, warmup=warmup)
+    result = applied_schedule(G.shape[0], D, G, method=method, monotone=monotone,
+                              warmup=warmup)
     return rescale_result(result, peak_lr, D, G)

@@ -34,10 +34,16 @@ def number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
-def flag_steps(p, *, required: bool) -> None:
-    p.add_argument("--steps", type=whole_number, required=required, metavar="T",
-                   help="number of steps T" + ("" if required else
-                                               " (default: the length of the log)"))
+def flag_updates(p, *, required: bool = False, log_default: bool = False) -> None:
+    """``--steps N`` (also ``--updates N``): the number of updates to apply, the API's
+    ``updates``; the file then holds N rates, the first N of the horizon-(N+1) optimum
+    (docs/math.md §5.1)."""
+    p.add_argument("--steps", "--updates", dest="updates", type=whole_number, required=required,
+                   metavar="N",
+                   help="number of updates (training steps) N: write the N rates to apply, "
+                        "η_1..η_N of the optimum of bound (C) at horizon N + 1, whose bound "
+                        "covers θ_(N+1), the parameters the run keeps (docs/math.md §5.1)"
+                        + ("; default: the length of the log" if log_default else ""))
 
 
 def flag_D(p) -> None:
@@ -96,15 +102,21 @@ def print_summary(result, out, D, G, peak_lr) -> None:
     import numpy as np
 
     eta = result.eta
-    T = eta.shape[0]
+    T, N = result.horizon, result.updates
     gap = "n/a" if result.gap is None else f"{result.gap:.2e}"
+    if result.applied:
+        what = (f"schedule: {N} rates to apply for N = {N} updates (η_1..η_{N} of the optimum "
+                f"at horizon {T}; η_{T} is never applied, docs/math.md §5.1)")
+    else:
+        what = (f"schedule: horizon T = {T}, the mathematical object ({T} entries; apply "
+                f"η_1..η_{N}: η_{T} is bound (C)'s weight, docs/math.md §5.1)")
     lines = [
-        f"schedule: T = {T}, method = {result.method}, "
-        f"{'converged' if result.converged else 'NOT converged'} "
+        what,
+        f"method = {result.method}, {'converged' if result.converged else 'NOT converged'} "
         f"({result.iterations} iterations, {result.seconds:.3g} s)",
-        f"bound (C) = {result.bound:.10g} (√T·bound = {np.sqrt(T) * result.bound:.6g}, "
+        f"bound (C) on θ_{T} = {result.bound:.10g} (√{T}·bound = {np.sqrt(T) * result.bound:.6g}, "
         f"certified gap to the optimum: {gap})",
-        f"η_1 = {eta[0]:.6g}, max η = {np.max(eta):.6g}, η_T = {eta[-1]:.6g}"
+        f"η_1 = {eta[0]:.6g}, max η = {np.max(eta):.6g}, η_{eta.shape[0]} = {eta[-1]:.6g}"
         + (f" (rescaled to peak_lr = {peak_lr:g})" if peak_lr is not None else ""),
         f"wrote {out}",
     ]

@@ -5,16 +5,22 @@ from __future__ import annotations
 from schedopt.cli import _common as c
 
 NAME = "optimize"
-HELP = "write the optimal schedule for T steps to a file"
-DESCRIPTION = ("Solve for the schedule η_1..η_T that minimises bound (C) and write it as "
-               ".json (with the solve's details), .csv (step, eta) or .npy (the array), "
-               "chosen by the file's extension.")
+HELP = "write the optimal rates for N updates to a file"
+DESCRIPTION = ("Write the N rates to apply for N updates, η_1..η_N of the schedule that "
+               "minimises bound (C) at horizon N + 1 (the bound on θ_(N+1), the parameters "
+               "the run keeps; η_(N+1) is never applied, docs/math.md §5.1), as .json (with "
+               "the solve's details, updates and horizon), .csv (step, eta) or .npy (the "
+               "array), chosen by the file's extension. --horizon T writes the mathematical "
+               "object instead: the T entries of the horizon-T optimum.")
 EXAMPLES = ["schedopt optimize --steps 1000 --out eta.json",
             "schedopt optimize --steps 10000 --monotone --warmup 500 --peak-lr 0.1 "
             "--out eta.csv"]
-FUNCTION = "schedopt.optimal_schedule"
+FUNCTION = "schedopt.applied_schedule"
 # Flags that are not parameters of FUNCTION, and what each is for.
 CLI_ONLY = {
+    "horizon": "instead of --steps: schedopt.optimal_schedule(horizon), the horizon-T "
+               "object with its never-applied last entry (what --steps T wrote before "
+               "the applied rule of docs/math.md §5.1)",
     "grad_norms": "a log file read into G (per-step gradient norms)",
     "peak_lr": "rescales the result (schedopt.adapters._peak.rescale_result)",
     "out": "the output file",
@@ -22,13 +28,17 @@ CLI_ONLY = {
 
 
 def add_arguments(p) -> None:
-    c.flag_steps(p, required=True)
+    which = p.add_mutually_exclusive_group(required=True)
+    c.flag_updates(which)
+    which.add_argument("--horizon", type=c.whole_number, metavar="T",
+                       help="write the horizon-T optimum itself (T entries; the last is bound "
+                            "(C)'s weight, never to be applied) instead of rates to apply")
     c.flag_D(p)
     p.add_argument("--G", type=c.number, default=None, metavar="X",
                    help="gradient-norm bound G (> 0, default 1)")
     p.add_argument("--grad-norms", dest="grad_norms", metavar="FILE",
                    help=f"per-step G_t instead of --G, from {c.GRAD_NORMS_HELP}; "
-                        "resampled to --steps")
+                        "resampled to --steps N (G_(N+1) = G_N) or --horizon T")
     c.flag_method(p)
     c.flag_monotone(p)
     p.add_argument("--max-lr", dest="max_lr", type=c.number, metavar="X",
@@ -62,18 +72,25 @@ def run(args) -> int:
         raise c.UsageError("give either --G or --grad-norms, not both")
     check_peak_and_cap(args)
     from schedopt.adapters._peak import rescale_result
+    from schedopt.solvers import applied_schedule
     from schedopt.solvers import optimal_schedule
 
+    if args.horizon is not None:
+        from schedopt._validation import steps
+
+        steps(args.horizon, "horizon")
+    length = args.updates if args.updates is not None else args.horizon
     if args.grad_norms is not None:
         from schedopt.adapters import grad_norm_profile
 
-        G = grad_norm_profile(c.read_grad_norms(args.grad_norms, NAME), steps=args.steps,
+        G = grad_norm_profile(c.read_grad_norms(args.grad_norms, NAME), steps=length,
                               smoothing=None)
     else:
         G = 1.0 if args.G is None else args.G
-    result = optimal_schedule(args.steps, args.D, G, method=args.method,
-                              monotone=args.monotone, max_lr=args.max_lr, warmup=args.warmup,
-                              tol=args.tol, max_iter=args.max_iter)
+    solve = optimal_schedule if args.updates is None else applied_schedule
+    result = solve(length, args.D, G, method=args.method, monotone=args.monotone,
+                   max_lr=args.max_lr, warmup=args.warmup, tol=args.tol,
+                   max_iter=args.max_iter)
     result = rescale_result(result, args.peak_lr, args.D, G)
     _io.write_schedule(out, result, D=args.D, G=G, peak_lr=args.peak_lr)
     c.print_summary(result, out, args.D, G, args.peak_lr)

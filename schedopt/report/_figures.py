@@ -91,7 +91,8 @@ def figure_optimal_vs_linear(steps=1000, D=1.0, G=1.0):
     bump = opt.eta[-1] / opt.eta[-2]
     tail.set(xlabel="step t", ylabel="learning rate η_t", ylim=(0, None),
              title=f"Last 5% of the steps: η_T/η_(T−1) = {bump:.4f} (1+√2)")
-    tail.annotate("last-step bump", xy=(T, opt.eta[-1]), xytext=(0.8, 0.5),
+    tail.annotate("last-step bump: the bound's\nweight η_T, never applied", xy=(T, opt.eta[-1]),
+                  xytext=(0.75, 0.5),
                   textcoords="axes fraction", fontsize=9, ha="center", va="center",
                   arrowprops={"arrowstyle": "->", "color": "0.3"})
     for ax in (full, tail):

@@ -1,6 +1,8 @@
 """Solvers: the schedule that minimises bound (C) (docs/math.md §4).
 
-``optimal_schedule(steps, ..., method=...)`` is the one entry point, ``optimal_schedule_batch``
+``optimal_schedule(steps, ..., method=...)`` is the one entry point (the mathematical
+object: bound (C) at horizon ``steps``), ``applied_schedule(updates, ...)`` the rates to apply
+for a run of that many updates (docs/math.md §5.1), ``optimal_schedule_batch``
 its batched projected-gradient form, and ``METHODS`` the methods with what each supports.
 Every method returns a ``ScheduleResult``. This layer imports the bounds and the foundation.
 """
@@ -10,6 +12,7 @@ from schedopt import _lazy
 _EXPORTS = {
     "METHODS": "schedopt.solvers._solve",
     "ScheduleResult": "schedopt._result",
+    "applied_schedule": "schedopt.solvers._applied",
     "optimal_schedule": "schedopt.solvers._solve",
     "optimal_schedule_batch": "schedopt.solvers._pgd",
 }

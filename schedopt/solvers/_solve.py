@@ -83,6 +83,10 @@ def optimal_schedule(steps, D=1.0, G=1.0, *, method="auto", monotone=False, max_
                      warmup=None, tol=1e-12, max_iter=None) -> ScheduleResult:
     """The schedule η_1..η_T minimising bound (C) (docs/math.md §2), with optional constraints.
 
+    This is the mathematical object: bound (C) at horizon T covers θ_T, which η_1..η_{T−1}
+    reach; η_T (the 1 + √2 bump of docs/math.md §4.5) only weighs the analysis and is never
+    to be applied. To train for N updates, use ``applied_schedule(N)`` (docs/math.md §5.1).
+
     Args:
       steps: the number of steps T.
       D: ``‖θ_1 − θ*‖`` (> 0).

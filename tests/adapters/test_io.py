@@ -52,13 +52,31 @@ def test_json_record_has_the_api_names(tmp_path):
     path = tmp_path / "eta.json"
     _io.write_schedule(path, _result([0.3, 0.2, 0.4], gap=None), D=2.0, G=[1.0, 2.0, 3.0])
     record = json.loads(path.read_text())
-    assert list(record) == ["steps", "D", "G", "method", "bound", "converged", "gap",
-                            "iterations", "seconds", "eta", "message", "version"]
+    # the mathematical object: horizon 3, and only 2 of its rates are to be applied
+    assert list(record) == ["updates", "horizon", "D", "G", "method", "bound", "converged",
+                            "gap", "iterations", "seconds", "eta", "message", "version"]
     assert record["version"] == schedopt.__version__
-    assert record["steps"] == 3 and record["D"] == 2.0 and record["G"] == [1.0, 2.0, 3.0]
+    assert (record["updates"], record["horizon"]) == (2, 3)
+    assert record["D"] == 2.0 and record["G"] == [1.0, 2.0, 3.0]
     assert record["gap"] is None and record["converged"] is True
     _io.write_schedule(path, _result([0.3]), peak_lr=0.1)
     assert json.loads(path.read_text())["peak_lr"] == 0.1
+
+
+def test_json_record_of_rates_to_apply_names_the_horizon(tmp_path):
+    # docs/math.md §5.1: N rates, bound on θ_{N+1}; G as the bound used it (G_{N+1} = G_N)
+    path = tmp_path / "eta.json"
+    applied = schedopt.applied_schedule(3, 2.0, [1.0, 2.0, 3.0])
+    _io.write_schedule(path, applied, D=2.0, G=[1.0, 2.0, 3.0])
+    record = json.loads(path.read_text())
+    assert (record["updates"], record["horizon"], len(record["eta"])) == (3, 4, 3)
+    assert record["G"] == [1.0, 2.0, 3.0, 3.0] and record["weight"] == applied.weight
+    full = np.append(record["eta"], record["weight"])
+    assert record["bound"] == pytest.approx(
+        float(schedopt.last_iterate_bound(full, 2.0, np.array(record["G"]))), rel=1e-13)
+    for suffix in (".json", ".csv", ".npy"):
+        out = _io.write_schedule(tmp_path / f"e{suffix}", applied, D=2.0, G=[1.0, 2.0, 3.0])
+        assert _io.read_schedule(out).tobytes() == applied.eta.tobytes()
 
 
 def test_json_record_says_what_was_solved(tmp_path):

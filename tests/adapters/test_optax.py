@@ -13,6 +13,7 @@ import schedopt
 from schedopt import as_optax
 from schedopt import optimal_optax_schedule
 from schedopt import resample
+from schedopt.adapters._peak import scale_to_peak
 
 # Schedules with awkward float64 values: not representable in float32, spread over decades.
 schedules = hnp.arrays(np.float64, st.integers(1, 40),
@@ -295,14 +296,39 @@ def _values(schedule, T):
         return np.array([schedule(k) for k in range(T)])
 
 
+def _applied_reference(N, peak, **kwargs):
+    """η_1..η_N of optimal_schedule(N + 1) (same constraints), scaled to the peak."""
+    G = kwargs.pop("G", 1.0)
+    G_horizon = np.append(G, G[-1]) if np.ndim(G) == 1 and len(G) == N else G
+    full = schedopt.optimal_schedule(N + 1, 1.0, G_horizon, **kwargs).eta
+    return scale_to_peak(full[:N], peak)
+
+
+@pytest.mark.parametrize("N, peak, kwargs", [
+    (1, 0.3, {}),
+    (10, 0.3, {}),
+    (1000, 0.1, {}),
+    (50, 0.2, {"G": np.linspace(2.0, 0.5, 50)}),
+    (50, 0.2, {"G": np.linspace(0.5, 2.0, 51)}),
+    (200, 0.05, {"warmup": 20}),
+    (100, 1.0, {"monotone": True}),
+    (100, 1.0, {"warmup": 10, "monotone": True, "G": np.linspace(2.0, 0.5, 100)}),
+])
+def test_optimal_optax_schedule_applies_the_first_n_of_the_horizon_n_plus_1_optimum(N, peak, kwargs):
+    # docs/math.md §5.1: a run of N updates keeps θ_{N+1}; bit for bit under x64
+    reference = _applied_reference(N, peak, **dict(kwargs))
+    values = _values(optimal_optax_schedule(N, peak, **kwargs), N)
+    assert values.tobytes() == reference.tobytes()
+    assert values.max() == peak
+
+
 def test_optimal_optax_schedule_unconstrained_matches_theory_table():
-    # docs/math.md §4 reference values, T = 10: η_1 = 0.24763857816566 (the peak), η_T = 0.21918050317453.
-    values = _values(optimal_optax_schedule(10, 0.3, monotone=False), 10)
+    # docs/math.md §4 reference values, T = 10 (the horizon of 9 updates): η_1 = 0.24763857816566
+    # (the peak), η_9 = 0.09078753702265; η_10, the bump, is never applied.
+    values = _values(optimal_optax_schedule(9, 0.3), 9)
     assert values[0] == 0.3 == values.max()
-    np.testing.assert_allclose(values[-1], 0.3 * 0.21918050317453 / 0.24763857816566,
+    np.testing.assert_allclose(values[-1], 0.3 * 0.09078753702265 / 0.24763857816566,
                                rtol=1e-12)
-    exact = schedopt.optimal_schedule(10, method="exact").eta
-    np.testing.assert_allclose(values, exact * 0.3 / exact.max(), rtol=1e-15)
 
 
 def _needs_newton():
@@ -312,24 +338,35 @@ def _needs_newton():
         pytest.skip("method='newton' (schedopt/_newton.py) is not in the tree yet")
 
 
-def test_optimal_optax_schedule_monotone_with_warmup():
+def test_optimal_optax_schedule_with_warmup_decreases_after_it():
     _needs_newton()
     T, W, peak = 200, 20, 0.05
     values = _values(optimal_optax_schedule(T, peak, warmup=W), T)
     assert values.max() == peak == values[W]
     np.testing.assert_allclose(values[:W], np.arange(1, W + 1) / (W + 1) * peak, rtol=1e-9)
-    assert np.all(np.diff(values[W:]) <= 0)
+    assert np.all(np.diff(values[W:]) < 0)
     # The constrained optimum is no worse on bound (C) than linear decay after the same
     # ramp (a feasible point of the same problem), each at its best multiplier.
     linear = np.concatenate([values[:W], peak * (1 - np.arange(T - W) / (T - W + 1))])
     assert schedopt.optimal_scale(values).value <= schedopt.optimal_scale(linear).value
 
 
-def test_optimal_optax_schedule_monotone_removes_the_last_step_bump():
-    _needs_newton()
-    values = _values(optimal_optax_schedule(100, 1.0), 100)
+@pytest.mark.parametrize("N", [2, 5, 10, 40, 1000])
+def test_optimal_optax_schedule_default_has_no_last_step_bump(N):
+    # monotone=False is the default: the bump sits on the weight that is never applied
+    values = _values(optimal_optax_schedule(N, 1.0), N)
     assert values[0] == 1.0
-    assert np.all(np.diff(values) <= 0)
+    assert np.all(np.diff(values) < 0)
+
+
+def test_steps_is_the_deprecated_name_of_updates():
+    with pytest.warns(DeprecationWarning, match="steps is deprecated.*use updates"):
+        old = optimal_optax_schedule(steps=30, peak_lr=0.1)
+    np.testing.assert_array_equal(_values(old, 30), _values(optimal_optax_schedule(30, 0.1), 30))
+    with pytest.raises(TypeError, match="give updates only"):
+        optimal_optax_schedule(30, 0.1, steps=30)
+    with pytest.raises(TypeError, match="needs updates .* and peak_lr"):
+        optimal_optax_schedule(30)
 
 
 # ----------------------------------------------------------------------------------------
@@ -356,7 +393,7 @@ def test_bad_arguments():
         as_optax([0.1], after="sideways")
     with pytest.raises(ValueError, match="steps must be a positive integer, got 0"):
         resample([0.1, 0.2], 0)
-    with pytest.raises(ValueError, match="steps must be a positive integer, got -3"):
+    with pytest.raises(ValueError, match="updates must be a positive integer, got -3"):
         optimal_optax_schedule(-3, 0.1)
     with pytest.raises(ValueError, match="peak_lr must be a positive finite number, got 0.0"):
         optimal_optax_schedule(10, 0.0)
@@ -364,7 +401,7 @@ def test_bad_arguments():
         optimal_optax_schedule(10, -1.0)
     with pytest.raises(ValueError, match="peak_lr.*nan"):
         optimal_optax_schedule(10, float("nan"))
-    with pytest.raises(ValueError, match="warmup must be >= 0 and smaller than steps = 10.*got 10"):
+    with pytest.raises(ValueError, match="warmup must be >= 0 and smaller than updates = 10.*got 10"):
         optimal_optax_schedule(10, 0.1, warmup=10)
     with pytest.raises(ValueError, match="warmup.*got -1"):
         optimal_optax_schedule(10, 0.1, warmup=-1)

@@ -132,14 +132,17 @@ def test_profile_bad_arguments():
 @settings(max_examples=25, deadline=None)
 @given(positive_profiles, st.sampled_from([1, 2, 9, 64, 300]), st.floats(0.1, 10.0))
 def test_refine_is_the_exact_optimum_of_its_profile(norms, T, D):
-    result = refine(norms, steps=T, D=D)
+    # docs/math.md §5.1: N updates apply η_1..η_N of the horizon-(N+1) optimum, G_{N+1} = G_N
+    result = refine(norms, updates=T, D=D)
     G = grad_norm_profile(norms, steps=T)
-    exact = optimal_schedule(T, D, G, method="exact")
-    np.testing.assert_array_equal(result.eta, exact.eta)
+    G_horizon = np.append(G, G[-1])
+    exact = optimal_schedule(T + 1, D, G_horizon, method="exact")
+    assert result.eta.tobytes() == exact.eta[:T].tobytes() and result.weight == exact.eta[T]
     assert result.bound == exact.bound and result.method == "exact" and result.gap == 0.0
-    # Bound (C) of the returned schedule, from optimal_scale's numpy form (docs/math.md §4.1): the
+    assert (result.updates, result.horizon) == (T, T + 1)
+    # Bound (C) at horizon T + 1, from optimal_scale's numpy form (docs/math.md §4.1): the
     # optimum sits at its own best multiplier.
-    scale = optimal_scale(result.eta, D, G)
+    scale = optimal_scale(np.append(result.eta, result.weight), D, G_horizon)
     assert scale.scale == pytest.approx(1.0, rel=1e-10)
     assert scale.value == pytest.approx(result.bound, rel=1e-10)
 
@@ -147,19 +150,30 @@ def test_refine_is_the_exact_optimum_of_its_profile(norms, T, D):
 def test_refine_accepts_a_path(tmp_path):
     path = tmp_path / "log.csv"
     path.write_text("step,grad_norm\n0,3\n10,2\n20,1.5\n30,1\n")
-    from_file = refine(path, steps=50, smoothing=None)
-    from_array = refine(grad_norm_log([3, 2, 1.5, 1], step=[0, 10, 20, 30]), steps=50,
+    from_file = refine(path, updates=50, smoothing=None)
+    from_array = refine(grad_norm_log([3, 2, 1.5, 1], step=[0, 10, 20, 30]), updates=50,
                         smoothing=None)
     np.testing.assert_array_equal(from_file.eta, from_array.eta)
     np.testing.assert_array_equal(refine(str(path)).eta, refine(path).eta)
 
 
 def test_constant_log_gives_the_constant_G_optimum():
-    # docs/math.md's reference table, T = 100, D = G = 1.
-    result = refine(np.full(100, 1.0))
+    # docs/math.md's reference table, T = 100, D = G = 1: 99 updates, and η_100 (the bump)
+    # is the weight that is never applied.
+    result = refine(np.full(99, 1.0))
     assert result.bound == pytest.approx(0.20011435821107343, rel=1e-13)
     assert result.eta[0] == pytest.approx(0.09809307344553, rel=1e-11)
-    assert result.eta[-1] == pytest.approx(0.00972960163339, rel=1e-10)
+    assert result.eta[-1] == pytest.approx(0.00403013295304, rel=1e-10)
+    assert result.weight == pytest.approx(0.00972960163339, rel=1e-10)
+
+
+def test_steps_is_the_deprecated_name_of_updates():
+    norms = np.random.default_rng(6).lognormal(size=30)
+    with pytest.warns(DeprecationWarning, match="steps is deprecated.*use updates"):
+        old = refine(norms, steps=40)
+    assert old.eta.tobytes() == refine(norms, updates=40).eta.tobytes()
+    with pytest.raises(TypeError, match="give updates only"):
+        refine(norms, updates=40, steps=40)
 
 
 def test_peak_lr_rescales_and_reports_the_bound_of_the_returned_schedule():
@@ -169,7 +183,10 @@ def test_peak_lr_rescales_and_reports_the_bound_of_the_returned_schedule():
     assert np.max(scaled.eta) == pytest.approx(0.3, rel=1e-15)
     np.testing.assert_allclose(scaled.eta / 0.3, plain.eta / np.max(plain.eta), rtol=1e-14)
     G = grad_norm_profile(norms)
-    assert scaled.bound == pytest.approx(float(last_iterate_bound(scaled.eta, 2.0, G)),
+    # the guarantee on θ_201: the rescaled rates and the weight, scaled by the same factor
+    assert scaled.weight == pytest.approx(plain.weight * 0.3 / np.max(plain.eta), rel=1e-14)
+    full = np.append(scaled.eta, scaled.weight)
+    assert scaled.bound == pytest.approx(float(last_iterate_bound(full, 2.0, np.append(G, G[-1]))),
                                          rel=1e-14)
     assert scaled.bound >= plain.bound
     # The gap stays certified: bound − optimum ≤ gap (the exact optimum is known here).
@@ -253,7 +270,9 @@ def test_the_exact_optimum_never_loses_to_either_closed_form(G, D):
               float(last_iterate_bound(continuous_schedule(G, D), D, G))]
     for rival in rivals:
         assert best <= rival * (1 + 1e-12)
-    assert refine(G, D=D, smoothing=None).bound == best
+    # refine(G) applies len(G) updates: the horizon-(T+1) optimum with G_{T+1} = G_T
+    horizon = optimal_schedule(T + 1, D, np.append(G, G[-1]), method="exact")
+    assert refine(G, D=D, smoothing=None).bound == horizon.bound
 
 
 # ---------------------------------------------------------------------------------------

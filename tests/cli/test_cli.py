@@ -12,6 +12,7 @@ import pytest
 from schedopt.adapters import _io
 from schedopt import cli
 from schedopt.solvers._solve import METHODS
+from schedopt.solvers._applied import applied_schedule
 from schedopt.solvers._solve import optimal_schedule
 
 COMMANDS = ("optimize", "refine", "compare", "scaling", "report", "demo")
@@ -49,16 +50,42 @@ def test_optimize_json_matches_the_api(tmp_path, capsys):
                               "--out", out)
     assert status == 0, err
     record = json.loads(out.read_text())
-    assert set(record) == {"steps", "D", "G", "method", "bound", "converged", "gap",
-                           "iterations", "seconds", "eta", "message", "problem", "version"}
-    api = optimal_schedule(100, 2.0, 0.5)
-    assert record["problem"] == api.problem == {"steps": 100, "D": 2.0, "G": 0.5,
+    assert set(record) == {"updates", "horizon", "D", "G", "method", "bound", "converged",
+                           "gap", "iterations", "seconds", "eta", "weight", "message",
+                           "problem", "version"}
+    # --steps N: the N rates to apply, η_1..η_N of the horizon-(N+1) optimum (docs/math.md §5.1)
+    api = applied_schedule(100, 2.0, 0.5)
+    full = optimal_schedule(101, 2.0, 0.5)
+    assert record["problem"] == api.problem == {"steps": 101, "D": 2.0, "G": 0.5,
                                                 "constraints": []}
-    np.testing.assert_array_equal(np.array(record["eta"]), api.eta)
-    assert record["bound"] == api.bound
-    assert (record["steps"], record["D"], record["G"]) == (100, 2.0, 0.5)
+    assert len(record["eta"]) == 100
+    assert np.array(record["eta"]).tobytes() == full.eta[:100].tobytes()
+    assert record["weight"] == full.eta[100]
+    assert record["bound"] == api.bound == full.bound
+    assert (record["updates"], record["horizon"], record["D"], record["G"]) == (100, 101, 2.0, 0.5)
     assert (record["method"], record["converged"], record["gap"]) == ("exact", True, 0.0)
+    assert _io.read_schedule(out).tobytes() == full.eta[:100].tobytes()
     assert f"{api.bound:.10g}" in stdout and str(out) in stdout
+    assert "100 rates to apply" in stdout and "bound (C) on θ_101" in stdout
+
+
+def test_optimize_updates_is_the_same_flag_as_steps(tmp_path, capsys):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert run(capsys, "optimize", "--steps", 30, "--out", a)[0] == 0
+    assert run(capsys, "optimize", "--updates", 30, "--out", b)[0] == 0
+    assert json.loads(a.read_text())["eta"] == json.loads(b.read_text())["eta"]
+
+
+def test_optimize_horizon_writes_the_mathematical_object(tmp_path, capsys):
+    out = tmp_path / "eta.json"
+    status, stdout, err = run(capsys, "optimize", "--horizon", 100, "--out", out)
+    assert status == 0, err
+    record = json.loads(out.read_text())
+    api = optimal_schedule(100)
+    assert np.array(record["eta"]).tobytes() == api.eta.tobytes()
+    assert (record["updates"], record["horizon"], record["bound"]) == (99, 100, api.bound)
+    assert "weight" not in record
+    assert "the mathematical object" in stdout and "apply η_1..η_99" in stdout
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".npy"])
@@ -66,7 +93,9 @@ def test_optimize_csv_and_npy_match_the_api(tmp_path, capsys, suffix):
     out = tmp_path / f"eta{suffix}"
     status, _, err = run(capsys, "optimize", "--steps", 50, "--out", out)
     assert status == 0, err
-    np.testing.assert_array_equal(_io.read_schedule(out), optimal_schedule(50).eta)
+    written = _io.read_schedule(out)
+    assert written.shape == (50,)
+    assert written.tobytes() == optimal_schedule(51).eta[:50].tobytes()
 
 
 def test_optimize_with_constraints_matches_the_api(tmp_path, capsys):
@@ -75,8 +104,8 @@ def test_optimize_with_constraints_matches_the_api(tmp_path, capsys):
                          "--max-lr", 0.15, "--method", "newton", "--out", out)
     assert status == 0, err
     record = json.loads(out.read_text())
-    api = optimal_schedule(60, monotone=True, warmup=5, max_lr=0.15, method="newton")
-    np.testing.assert_array_equal(np.array(record["eta"]), api.eta)
+    api = optimal_schedule(61, monotone=True, warmup=5, max_lr=0.15, method="newton")
+    np.testing.assert_array_equal(np.array(record["eta"]), api.eta[:60])
     assert record["method"] == "newton" and record["bound"] == api.bound
     assert record["iterations"] == api.iterations
 
@@ -90,11 +119,14 @@ def test_optimize_peak_lr_rescales_the_optimal_shape(tmp_path, capsys):
     assert status == 0, err
     record = json.loads(out.read_text())
     eta = np.array(record["eta"])
-    shape = optimal_schedule(80, monotone=True).eta
-    np.testing.assert_allclose(eta, shape * (0.3 / shape.max()), rtol=1e-15)
+    shape = optimal_schedule(81, monotone=True).eta
+    np.testing.assert_allclose(eta, shape[:80] * (0.3 / shape.max()), rtol=1e-15)
     assert record["peak_lr"] == 0.3 and eta.max() == pytest.approx(0.3, rel=1e-15)
-    assert record["bound"] == pytest.approx(float(last_iterate_bound(eta)), rel=1e-14)
-    assert record["gap"] >= record["bound"] - optimal_schedule(80, monotone=True).bound
+    # the guarantee on θ_81: the rescaled rates and the weight η_81, scaled alike
+    full = np.append(eta, record["weight"])
+    assert record["weight"] == pytest.approx(shape[80] * 0.3 / shape.max(), rel=1e-14)
+    assert record["bound"] == pytest.approx(float(last_iterate_bound(full)), rel=1e-14)
+    assert record["gap"] >= record["bound"] - optimal_schedule(81, monotone=True).bound
 
 
 def test_optimize_grad_norms_uses_the_resampled_log(tmp_path, capsys, grad_log):
@@ -106,15 +138,17 @@ def test_optimize_grad_norms_uses_the_resampled_log(tmp_path, capsys, grad_log):
     assert status == 0, err
     record = json.loads(out.read_text())
     G = grad_norm_profile(path, steps=300, smoothing=None)
-    np.testing.assert_array_equal(np.array(record["G"]), G)
-    np.testing.assert_array_equal(np.array(record["eta"]), optimal_schedule(300, 1.0, G).eta)
+    G_horizon = np.append(G, G[-1])                    # G_301 = G_300
+    np.testing.assert_array_equal(np.array(record["G"]), G_horizon)
+    np.testing.assert_array_equal(np.array(record["eta"]),
+                                  optimal_schedule(301, 1.0, G_horizon).eta[:300])
 
 
 def test_optimize_that_stops_short_says_so(tmp_path, capsys):
     out = tmp_path / "eta.json"
     status, _, err = run(capsys, "optimize", "--steps", 300, "--method", "lbfgsb",
                          "--max-iter", 1, "--out", out)
-    api = optimal_schedule(300, method="lbfgsb", max_iter=1)
+    api = applied_schedule(300, method="lbfgsb", max_iter=1)
     assert status == 0 and not api.converged
     record = json.loads(out.read_text())
     assert record["converged"] is False and record["eta"] == api.eta.tolist()
@@ -132,10 +166,11 @@ def test_refine_matches_the_api(tmp_path, capsys, grad_log):
                               "--peak-lr", 0.1, "--out", out)
     assert status == 0, err
     record = json.loads(out.read_text())
-    api = refine(path, steps=500, peak_lr=0.1)
+    api = refine(path, updates=500, peak_lr=0.1)
     np.testing.assert_array_equal(np.array(record["eta"]), api.eta)
-    assert record["bound"] == api.bound and record["steps"] == 500
-    assert record["peak_lr"] == 0.1 and len(record["G"]) == 500
+    assert record["bound"] == api.bound and len(record["eta"]) == 500
+    assert (record["updates"], record["horizon"]) == (500, 501)
+    assert record["peak_lr"] == 0.1 and len(record["G"]) == 501
     assert "200 gradient norms" in stdout
 
 
@@ -225,10 +260,17 @@ def test_scaling_json_matches_the_api(tmp_path, capsys):
 # --- bad arguments: exit 2, one line -------------------------------------------------------
 
 BAD = [
-    (["optimize", "--steps", "0", "--out", "{d}/e.json"], "steps must be a positive integer, got 0"),
-    (["optimize", "--steps", "-5", "--out", "{d}/e.json"], "steps must be a positive integer"),
-    (["optimize", "--steps", "1.5", "--out", "{d}/e.json"], "argument --steps: expected a whole"),
-    (["optimize", "--out", "{d}/e.json"], "the following arguments are required: --steps"),
+    (["optimize", "--steps", "0", "--out", "{d}/e.json"],
+     "updates must be a positive integer, got 0"),
+    (["optimize", "--steps", "-5", "--out", "{d}/e.json"], "updates must be a positive integer"),
+    (["optimize", "--horizon", "0", "--out", "{d}/e.json"],
+     "horizon must be a positive integer, got 0"),
+    (["optimize", "--steps", "1.5", "--out", "{d}/e.json"],
+     "argument --steps/--updates: expected a whole"),
+    (["optimize", "--out", "{d}/e.json"],
+     "one of the arguments --steps/--updates --horizon is required"),
+    (["optimize", "--steps", "5", "--horizon", "6", "--out", "{d}/e.json"],
+     "argument --horizon: not allowed with argument --steps/--updates"),
     (["optimize", "--steps", "10"], "the following arguments are required: --out"),
     (["optimize", "--steps", "10", "--method", "bfgs", "--out", "{d}/e.json"],
      "method must be one of 'auto', 'exact'"),
@@ -241,6 +283,8 @@ BAD = [
     (["optimize", "--steps", "10", "--out", "{d}/missing/e.json"],
      "out is in a folder that does not exist"),
     (["optimize", "--steps", "10", "--warmup", "10", "--out", "{d}/e.json"],
+     "warmup must leave at least one update after it"),
+    (["optimize", "--horizon", "10", "--warmup", "10", "--out", "{d}/e.json"],
      "warmup must leave at least one free step"),
     (["optimize", "--steps", "10", "--method", "exact", "--monotone", "--out", "{d}/e.json"],
      "method='exact' solves the unconstrained problem only"),
@@ -266,7 +310,7 @@ BAD = [
      "non-finite gradient norm"),
     (["refine", "--grad-norms", "{d}/log.csv", "--out", "{d}/e.yaml"], "out must end in"),
     (["refine", "--grad-norms", "{d}/log.csv", "--steps", "0", "--out", "{d}/e.json"],
-     "steps must be a positive integer"),
+     "updates must be a positive integer"),
     (["refine", "--grad-norms", "{d}/log.csv", "--width", "2", "--out", "{d}/e.json"], "width"),
     (["refine", "--grad-norms", "{d}/log.csv", "--smoothing", "mean", "--out", "{d}/e.json"],
      "invalid choice: 'mean'"),
@@ -325,7 +369,7 @@ def test_read_only_folder_exits_2(tmp_path, capsys):
 def test_subprocess_bad_argument_has_no_traceback(tmp_path):
     proc = run_subprocess("optimize", "--steps", "0", "--out", tmp_path / "e.json")
     assert proc.returncode == 2
-    assert proc.stderr.strip() == ("schedopt optimize: error: steps must be a positive "
+    assert proc.stderr.strip() == ("schedopt optimize: error: updates must be a positive "
                                    "integer, got 0")
 
 
@@ -396,12 +440,12 @@ def test_flags_have_the_apis_names():
     """--max-lr is max_lr, --peak-lr is peak_lr, --grad-norms is grad_norms, as in the API."""
     parser = cli.build_parser()
     args = parser.parse_args(["optimize", "--steps", "5", "--max-lr", "1", "--out", "x.json"])
-    assert {"steps", "D", "G", "grad_norms", "method", "monotone", "max_lr", "warmup",
-            "peak_lr", "out", "tol", "max_iter"} <= set(vars(args))
+    assert {"updates", "horizon", "D", "G", "grad_norms", "method", "monotone", "max_lr",
+            "warmup", "peak_lr", "out", "tol", "max_iter"} <= set(vars(args))
     import inspect
 
-    api = set(inspect.signature(optimal_schedule).parameters)
-    assert {"steps", "D", "G", "method", "monotone", "max_lr", "warmup", "tol",
+    api = set(inspect.signature(applied_schedule).parameters)
+    assert {"updates", "D", "G", "method", "monotone", "max_lr", "warmup", "tol",
             "max_iter"} <= api
 
 

@@ -64,6 +64,19 @@ def test_report_numbers_are_the_apis(small_report):
         assert section in text and section in html
 
 
+def test_report_says_which_rates_to_train_with(small_report):
+    # docs/math.md §5.1: 59 updates apply η_1..η_59 of the horizon-60 optimum
+    from schedopt.solvers import applied_schedule
+
+    _, paths = small_report
+    text = paths["md"].read_text()
+    applied = applied_schedule(59)
+    rise = np.max(np.diff(applied.eta) / applied.eta[:-1])
+    assert "The schedule to train with." in text
+    assert f"bound (C) on θ_60 = {applied.bound:.10g}" in text
+    assert f"of the 59 rates is {rise:+.3e} relative (strictly decreasing)" in text
+
+
 def test_solver_benchmark_rows_match_the_solver():
     rows = report.solver_benchmark((30, 50), ("exact",))
     assert [(r["steps"], r["method"]) for r in rows] == [(30, "exact"), (50, "exact")]

@@ -57,7 +57,10 @@ def test_result_type(method):
     assert isinstance(r.bound, float) and np.isfinite(r.bound)
     assert r.seconds >= 0 and isinstance(r.message, str) and r.message
     assert r.gap is not None and r.gap >= 0
-    assert "ScheduleResult(steps=64" in repr(r)
+    # the mathematical object: horizon T, T − 1 rates to apply, and the repr says so
+    assert (r.horizon, r.updates, r.applied, r.weight) == (64, 63, False, None)
+    assert r.rates_to_apply.tobytes() == r.eta[:63].tobytes()
+    assert "ScheduleResult(horizon=64, updates=63, eta=<64 rates; apply eta[:63]" in repr(r)
 
 
 @pytest.mark.parametrize("method", ["exact", "newton"])
