@@ -75,21 +75,64 @@ def flag_table_out(p) -> None:
     p.add_argument("--out", metavar="FILE", help="also write the table (.json, .csv or .md)")
 
 
-def read_grad_norms(path, command):
-    """The cleaned log; the reader's clean-up notes are printed as one line each."""
+def flag_log_reading(p) -> None:
+    """--column, --invalid, --duplicates: the arguments of schedopt.read_grad_norms."""
+    p.add_argument("--column", default=None, metavar="NAME",
+                   help="the log's gradient-norm column: its header name (or the part after "
+                        "its last '/', e.g. gnorm_l1) or a 0-based index (default: detected)")
+    p.add_argument("--invalid", default="raise", choices=("raise", "drop"),
+                   help="rows whose norm is NaN, inf or <= 0: raise (the default) or drop")
+    p.add_argument("--duplicates", default="raise", choices=("raise", "last", "mean"),
+                   help="repeated steps (e.g. a resumed run): raise (the default), keep the "
+                        "last row, or average them")
+
+
+def flag_smoothing(p) -> None:
+    """--smoothing, --width: the arguments of schedopt.grad_norm_profile (and refine)."""
+    p.add_argument("--smoothing", default="median", choices=("median", "none"),
+                   help="median (a median filter over --width of the log, the default) or none")
+    p.add_argument("--width", type=number, default=0.1, metavar="F",
+                   help="median filter width as a fraction of the log (default 0.1)")
+
+
+def smoothing(args):
+    """The library's spelling of --smoothing (None for 'none')."""
+    return None if args.smoothing == "none" else args.smoothing
+
+
+def read_grad_norms(args, command):
+    """The cleaned log of ``args.grad_norms`` read with --column/--invalid/--duplicates; the
+    clean-up notes and the horizon are printed to standard error, one line each."""
     import os
     import warnings
 
     from schedopt.adapters import read_grad_norms as read
 
+    path = args.grad_norms
     if not os.path.isfile(path):
         raise ValueError(f"grad_norms: no such file: {str(path)!r}")
+    column = args.column
+    if isinstance(column, str) and column.lstrip("-").isdigit():
+        column = int(column)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)     # the notes are printed below
-        log = read(path)
+        log = read(path, column=column, invalid=args.invalid, duplicates=args.duplicates)
     for note in log.notes:
         print(f"schedopt {command}: note: {note}", file=sys.stderr)
     return log
+
+
+def log_summary(log, path, args, steps) -> str:
+    """One line on the log that was read: rows, span, horizon and smoothing."""
+    text = (f"log: {len(log)} gradient norms from {path} (steps {log.step[0]:g}.."
+            f"{log.step[-1]:g}); ")
+    if steps is None:
+        text += log.horizon_text()
+    else:
+        text += (f"resampled to --steps {steps} over the logged span (the log's own "
+                 f"{log.horizon_text()})")
+    text += f"; smoothing = {args.smoothing}"
+    return text + (f", width = {args.width:g}" if smoothing(args) else "")
 
 
 def print_summary(result, out, D, G, peak_lr) -> None:

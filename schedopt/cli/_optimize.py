@@ -12,7 +12,8 @@ DESCRIPTION = ("Solve for the schedule η_1..η_T that minimises bound (C) and w
 EXAMPLES = ["schedopt optimize --steps 1000 --out eta.json",
             "schedopt optimize --steps 10000 --monotone --warmup 500 --peak-lr 0.1 "
             "--out eta.csv"]
-FUNCTION = "schedopt.optimal_schedule"
+FUNCTION = ("schedopt.optimal_schedule", "schedopt.read_grad_norms",
+            "schedopt.grad_norm_profile")
 # Flags that are not parameters of FUNCTION, and what each is for.
 CLI_ONLY = {
     "grad_norms": "a log file read into G (per-step gradient norms)",
@@ -22,13 +23,18 @@ CLI_ONLY = {
 
 
 def add_arguments(p) -> None:
-    c.flag_steps(p, required=True)
+    p.add_argument("--steps", type=c.whole_number, default=None, metavar="T",
+                   help="number of steps T (required without --grad-norms; with it, the "
+                        "default is the logged run's horizon: its last logged step)")
     c.flag_D(p)
     p.add_argument("--G", type=c.number, default=None, metavar="X",
                    help="gradient-norm bound G (> 0, default 1)")
     p.add_argument("--grad-norms", dest="grad_norms", metavar="FILE",
                    help=f"per-step G_t instead of --G, from {c.GRAD_NORMS_HELP}; "
-                        "resampled to --steps")
+                        "smoothed like refine's (--smoothing, --width) and resampled to "
+                        "--steps")
+    c.flag_log_reading(p)
+    c.flag_smoothing(p)
     c.flag_method(p)
     c.flag_monotone(p)
     p.add_argument("--max-lr", dest="max_lr", type=c.number, metavar="X",
@@ -67,11 +73,17 @@ def run(args) -> int:
     if args.grad_norms is not None:
         from schedopt.adapters import grad_norm_profile
 
-        G = grad_norm_profile(c.read_grad_norms(args.grad_norms, NAME), steps=args.steps,
-                              smoothing=None)
+        log = c.read_grad_norms(args, NAME)
+        G = grad_norm_profile(log, steps=args.steps, smoothing=c.smoothing(args),
+                              width=args.width)
+        print(c.log_summary(log, args.grad_norms, args, args.steps))
     else:
+        if args.steps is None:
+            raise c.UsageError("give --steps (or --grad-norms, whose last logged step is then "
+                               "the horizon)")
         G = 1.0 if args.G is None else args.G
-    result = optimal_schedule(args.steps, args.D, G, method=args.method,
+    steps = args.steps if args.steps is not None else G.shape[0]
+    result = optimal_schedule(steps, args.D, G, method=args.method,
                               monotone=args.monotone, max_lr=args.max_lr, warmup=args.warmup,
                               tol=args.tol, max_iter=args.max_iter)
     result = rescale_result(result, args.peak_lr, args.D, G)

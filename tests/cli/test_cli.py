@@ -105,7 +105,7 @@ def test_optimize_grad_norms_uses_the_resampled_log(tmp_path, capsys, grad_log):
     status, _, err = run(capsys, "optimize", "--steps", 300, "--grad-norms", path, "--out", out)
     assert status == 0, err
     record = json.loads(out.read_text())
-    G = grad_norm_profile(path, steps=300, smoothing=None)
+    G = grad_norm_profile(path, steps=300)        # smoothed as refine does (issue 15)
     np.testing.assert_array_equal(np.array(record["G"]), G)
     np.testing.assert_array_equal(np.array(record["eta"]), optimal_schedule(300, 1.0, G).eta)
 
@@ -139,17 +139,20 @@ def test_refine_matches_the_api(tmp_path, capsys, grad_log):
     assert "200 gradient norms" in stdout
 
 
-def test_refine_defaults_to_the_logs_length_and_no_smoothing(tmp_path, capsys, grad_log):
+def test_refine_defaults_to_the_logs_horizon_and_no_smoothing(tmp_path, capsys, grad_log):
     from schedopt.adapters._refine import refine
 
     path, g = grad_log
     out = tmp_path / "run2.npy"
-    status, _, err = run(capsys, "refine", "--grad-norms", path, "--smoothing", "none",
-                         "--monotone", "--out", out)
+    status, stdout, err = run(capsys, "refine", "--grad-norms", path, "--smoothing", "none",
+                              "--monotone", "--out", out)
     assert status == 0, err
     eta = np.load(out)
-    assert eta.shape == (200,)
-    np.testing.assert_array_equal(eta, refine(g, smoothing=None, monotone=True).eta)
+    # logged every 2 steps from step 0 to 398: a run of 399 steps, not 200
+    assert eta.shape == (399,) and "horizon T = 399" in stdout
+    np.testing.assert_array_equal(eta, refine(path, smoothing=None, monotone=True).eta)
+    G = np.interp(np.arange(399.0), 2.0 * np.arange(200), g)
+    np.testing.assert_array_equal(eta, refine(G, smoothing=None, monotone=True).eta)
 
 
 def test_refine_prints_the_logs_clean_up(tmp_path, capsys):
@@ -228,7 +231,7 @@ BAD = [
     (["optimize", "--steps", "0", "--out", "{d}/e.json"], "steps must be a positive integer, got 0"),
     (["optimize", "--steps", "-5", "--out", "{d}/e.json"], "steps must be a positive integer"),
     (["optimize", "--steps", "1.5", "--out", "{d}/e.json"], "argument --steps: expected a whole"),
-    (["optimize", "--out", "{d}/e.json"], "the following arguments are required: --steps"),
+    (["optimize", "--out", "{d}/e.json"], "give --steps (or --grad-norms"),
     (["optimize", "--steps", "10"], "the following arguments are required: --out"),
     (["optimize", "--steps", "10", "--method", "bfgs", "--out", "{d}/e.json"],
      "method must be one of 'auto', 'exact'"),
