@@ -21,10 +21,80 @@ class UsageError(Exception):
 
 
 def whole_number(text: str) -> int:
+    """An integer, also written as 1e6 or 1_000_000 (a float that is a whole number)."""
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value == value and abs(value) < 2.0 ** 63 and value.is_integer()):
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    return int(value)
+
+
+# Peak memory of compare and scaling per step of the largest T, measured with
+# /usr/bin/time on schedopt compare (T = 4·10⁶: 692 MB, T = 8·10⁶: see the commit message);
+# rounded up so that the check errs on the side of refusing.
+BYTES_PER_STEP = 160
+
+
+def available_memory() -> int | None:
+    """Bytes this machine can still give (MemAvailable), or None where it cannot tell."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import os
+
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(steps: int, flag: str) -> None:
+    """Refuse, before allocating, a T whose arrays cannot fit in the memory available."""
+    need = BYTES_PER_STEP * int(steps)
+    have = available_memory()
+    if have is not None and need > have:
+        raise UsageError(f"{flag} = {int(steps):,} needs about {need / 2 ** 30:.1f} GiB of "
+                         f"memory ({BYTES_PER_STEP} bytes a step) but {have / 2 ** 30:.1f} GiB "
+                         f"is available; use fewer steps")
+
+
+class Progress:
+    """``progress(done, total)`` for the library's sweeps: a tqdm bar on a terminal (tqdm is
+    a dev extra), else a plain counter line on a terminal, else nothing."""
+
+    def __init__(self, desc: str):
+        self.desc, self.bar = desc, None
+        self.tty = hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.tty:
+            return
+        if self.bar is None:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                tqdm = None
+            self.bar = tqdm(total=total, desc=self.desc, leave=False) if tqdm else False
+        if self.bar:
+            self.bar.update(done - self.bar.n)
+        else:
+            print(f"\r{self.desc}: {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar:
+            self.bar.close()
+        elif self.bar is False:
+            print("\r", end="", file=sys.stderr, flush=True)
 
 
 def number(text: str) -> float:
@@ -135,25 +205,51 @@ def log_summary(log, path, args, steps) -> str:
     return text + (f", width = {args.width:g}" if smoothing(args) else "")
 
 
+def log_provenance(log, path, args) -> dict:
+    """The JSON record's account of the gradient-norm log a schedule came from."""
+    return {"grad_norms": {"path": str(path), "rows": len(log),
+                           "first_step": float(log.step[0]), "last_step": float(log.step[-1]),
+                           "horizon": log.horizon, "column": args.column,
+                           "invalid": args.invalid, "duplicates": args.duplicates,
+                           "smoothing": smoothing(args), "width": float(args.width),
+                           "notes": list(log.notes)}}
+
+
 def print_summary(result, out, D, G, peak_lr) -> None:
+    """What was written, in the user's units: after --peak-lr only the shape comes from the
+    bound, whose value (in units of D and G that the user did not give) is not printed."""
     import numpy as np
 
     eta = result.eta
     T = eta.shape[0]
-    gap = "n/a" if result.gap is None else f"{result.gap:.2e}"
-    lines = [
-        f"schedule: T = {T}, method = {result.method}, "
-        f"{'converged' if result.converged else 'NOT converged'} "
-        f"({result.iterations} iterations, {result.seconds:.3g} s)",
-        f"bound (C) = {result.bound:.10g} (√T·bound = {np.sqrt(T) * result.bound:.6g}, "
-        f"certified gap to the optimum: {gap})",
-        f"η_1 = {eta[0]:.6g}, max η = {np.max(eta):.6g}, η_T = {eta[-1]:.6g}"
-        + (f" (rescaled to peak_lr = {peak_lr:g})" if peak_lr is not None else ""),
-        f"wrote {out}",
-    ]
+    status = "converged" if result.converged else "NOT converged"
+    lines = [f"schedule: T = {T}, method = {result.method}, {status} "
+             f"({result.iterations} iterations, {result.seconds:.3g} s)"]
+    if peak_lr is None:
+        gap = "n/a" if result.gap is None else f"{result.gap:.2e}"
+        lines.append(f"bound (C) = {result.bound:.10g} for D = {D:g}, G = {_g_text(G)} "
+                     f"(√T·bound = {np.sqrt(T) * result.bound:.6g}, certified gap to the "
+                     f"optimum: {gap})")
+    else:
+        lines.append(f"shape: the optimum of bound (C) for G = {_g_text(G)}, scaled so that "
+                     f"max η = --peak-lr {peak_lr:g}; the bound's value needs your run's D "
+                     f"and G, so none is printed (the JSON keeps it for D = {D:g})")
+    lines += [f"η_1 = {eta[0]:.6g}, max η = {np.max(eta):.6g}, η_T = {eta[-1]:.6g}"
+              + (" (learning rates, your units)" if peak_lr is not None else
+                 " (units of D/G)"),
+              f"wrote {out}"]
     print("\n".join(lines))
     if not result.converged:
         print(f"schedopt: warning: the solver stopped short: {result.message}", file=sys.stderr)
+
+
+def _g_text(G) -> str:
+    import numpy as np
+
+    G = np.asarray(G, dtype=np.float64)
+    if G.ndim == 0:
+        return f"{float(G):g}"
+    return f"per step ({float(np.min(G)):.3g}..{float(np.max(G)):.3g})"
 
 
 def print_and_write_table(text, table, out, record) -> None:

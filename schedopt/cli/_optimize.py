@@ -77,7 +77,9 @@ def run(args) -> int:
         G = grad_norm_profile(log, steps=args.steps, smoothing=c.smoothing(args),
                               width=args.width)
         print(c.log_summary(log, args.grad_norms, args, args.steps))
+        provenance = c.log_provenance(log, args.grad_norms, args)
     else:
+        provenance = None
         if args.steps is None:
             raise c.UsageError("give --steps (or --grad-norms, whose last logged step is then "
                                "the horizon)")
@@ -87,6 +89,7 @@ def run(args) -> int:
                               monotone=args.monotone, max_lr=args.max_lr, warmup=args.warmup,
                               tol=args.tol, max_iter=args.max_iter)
     result = rescale_result(result, args.peak_lr, args.D, G)
-    _io.write_schedule(out, result, D=args.D, G=G, peak_lr=args.peak_lr)
+    _io.write_schedule(out, result, D=args.D, G=G, peak_lr=args.peak_lr, tol=args.tol,
+                       provenance=provenance)
     c.print_summary(result, out, args.D, G, args.peak_lr)
     return 0

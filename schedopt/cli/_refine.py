@@ -40,7 +40,17 @@ def run(args) -> int:
                     peak_lr=args.peak_lr, monotone=args.monotone, warmup=args.warmup,
                     method=args.method)
     G = grad_norm_profile(log, steps=args.steps, smoothing=smoothing, width=args.width)
-    _io.write_schedule(out, result, D=args.D, G=G, peak_lr=args.peak_lr)
+    _io.write_schedule(out, result, D=args.D, G=G, peak_lr=args.peak_lr, tol=_solver_tol(),
+                       provenance=c.log_provenance(log, args.grad_norms, args))
     print(c.log_summary(log, args.grad_norms, args, args.steps))
     c.print_summary(result, out, args.D, G, args.peak_lr)
     return 0
+
+
+def _solver_tol() -> float:
+    """The tolerance refine solves to: optimal_schedule's default (refine has no tol)."""
+    import inspect
+
+    from schedopt.solvers import optimal_schedule
+
+    return inspect.signature(optimal_schedule).parameters["tol"].default

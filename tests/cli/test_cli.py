@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import schedopt
 from schedopt.adapters import _io
 from schedopt import cli
 from schedopt.solvers._solve import METHODS
@@ -50,7 +51,8 @@ def test_optimize_json_matches_the_api(tmp_path, capsys):
     assert status == 0, err
     record = json.loads(out.read_text())
     assert set(record) == {"steps", "D", "G", "method", "bound", "converged", "gap",
-                           "iterations", "seconds", "eta", "message", "problem", "version"}
+                           "iterations", "seconds", "eta", "tol", "message", "problem",
+                           "version"}
     api = optimal_schedule(100, 2.0, 0.5)
     assert record["problem"] == api.problem == {"steps": 100, "D": 2.0, "G": 0.5,
                                                 "constraints": []}
@@ -66,7 +68,7 @@ def test_optimize_csv_and_npy_match_the_api(tmp_path, capsys, suffix):
     out = tmp_path / f"eta{suffix}"
     status, _, err = run(capsys, "optimize", "--steps", 50, "--out", out)
     assert status == 0, err
-    np.testing.assert_array_equal(_io.read_schedule(out), optimal_schedule(50).eta)
+    np.testing.assert_array_equal(schedopt.load_schedule(out), optimal_schedule(50).eta)
 
 
 def test_optimize_with_constraints_matches_the_api(tmp_path, capsys):
@@ -278,7 +280,7 @@ BAD = [
     (["compare", "--steps", "0"], "steps must be a positive integer"),
     (["compare", "--steps", "10", "--G", "-2"], "G must be > 0"),
     (["compare", "--steps", "10", "--out", "{d}/t.npy"], "out must end in .json, .csv or .md"),
-    (["scaling", "--num", "2"], "at least 3 values of T"),
+    (["scaling", "--num", "3"], "at least 4 values of T"),
     (["scaling", "--min-steps", "0"], "min_steps must be a positive integer, got 0"),
     (["scaling", "--num", "-1"], "num must be a positive integer, got -1"),
     (["scaling", "--min-steps", "1000", "--max-steps", "10"], "max_steps must be >= min_steps"),
