@@ -53,7 +53,7 @@ def _table(eta) -> np.ndarray:
 def _check_after(after):
     if not isinstance(after, str) or after not in AFTER:
         raise ValueError(f"after must be 'hold' (keep the last value past the horizon) or "
-                         f"'zero' (0 past the horizon), got {after!r}")
+                         f"'zero' (0 past the horizon), got {_validation._describe(after)}")
     return after
 
 

@@ -30,6 +30,7 @@ import warnings
 
 import numpy as np
 
+from schedopt import _validation
 from schedopt.adapters import _logfiles
 
 INVALID = ("raise", "drop")
@@ -125,8 +126,9 @@ class GradNormLog:
 
 
 def _check_choice(value, name, allowed):
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got "
+                         f"{_validation._describe(value)}")
 
 
 def _where(source, lines, i) -> str:

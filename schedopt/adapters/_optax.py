@@ -42,7 +42,7 @@ AFTER = ("hold", "zero")
 def _check_after(after):
     if not isinstance(after, str) or after not in AFTER:
         raise ValueError(f"after must be 'hold' (keep the last value past the horizon) or "
-                         f"'zero' (0 past the horizon), got {after!r}")
+                         f"'zero' (0 past the horizon), got {_validation._describe(after)}")
     return after
 
 
@@ -77,7 +77,9 @@ def as_optax(eta, *, after="hold", dtype=None):
         float64 ``dtype`` without x64 gives float32, as JAX itself does.
 
     Returns:
-      A function of an integer count returning a JAX scalar (or array shaped like the count):
+      A function of a step count returning a JAX scalar (or array shaped like the count);
+      a float count (optax's own schedules accept them) is floored, so 2.0 and 2.7 both
+      give η_3:
       ``η_{k+1}`` rounded once from float64 to the dtype above (exactly ``η_{k+1}`` in
       float64). See the module docstring for how optax casts it to the parameters' dtype.
 
@@ -101,15 +103,21 @@ def as_optax(eta, *, after="hold", dtype=None):
 
     def schedule(count):
         count = jnp.asarray(count)
-        if not jnp.issubdtype(count.dtype, jnp.integer):
-            raise TypeError(f"the schedule's count must be an integer step count, got dtype "
-                            f"{count.dtype}")
+        if jnp.issubdtype(count.dtype, jnp.floating):
+            # optax's own schedules accept float counts; step k is in progress until k + 1
+            count = jnp.floor(count)
+            index = jnp.clip(count, 0, last).astype(jnp.int32)
+        elif jnp.issubdtype(count.dtype, jnp.integer):
+            index = jnp.clip(count, 0, last)
+        else:
+            raise TypeError(f"the schedule's count must be a step count (integer or float), "
+                            f"got dtype {count.dtype}")
         x64 = _x64_enabled()
         if x64 not in on_device:
             with jax.ensure_compile_time_eval():      # a concrete array even inside a trace
                 on_device[x64] = jnp.asarray(wide if x64 else narrow)
         table = on_device[x64]
-        value = table[jnp.clip(count, 0, last)]
+        value = table[index]
         if after == "zero":
             value = jnp.where(count > last, jnp.zeros((), table.dtype), value)
         return value
@@ -170,7 +178,7 @@ def resample(eta, steps):
 
 
 def optimal_optax_schedule(steps, peak_lr, *, warmup=0, monotone=True, G=1.0,
-                           after="hold", method="auto", warmup_steps=None):
+                           after="hold", method="auto", dtype=None, warmup_steps=None):
     r"""The shape that minimises bound (C), scaled to a peak learning rate, as an optax schedule.
 
     For the usual case where D and G are unknown and a peak learning rate is tuned instead:
@@ -188,6 +196,8 @@ def optimal_optax_schedule(steps, peak_lr, *, warmup=0, monotone=True, G=1.0,
       G: gradient-norm profile, a scalar or one value per step (only its shape matters).
       after: past-horizon behaviour, as in ``as_optax``.
       method: solver passed to ``optimal_schedule``.
+      dtype: the float dtype of the returned values, as in ``as_optax`` (None: float64 under
+        x64, float32 otherwise).
 
     Returns:
       An optax schedule (see ``as_optax``) whose values η_1..η_T have ``max = peak_lr``.
@@ -216,7 +226,7 @@ def optimal_optax_schedule(steps, peak_lr, *, warmup=0, monotone=True, G=1.0,
         raise RuntimeError(f"optimal_schedule did not converge for steps = {steps}: "
                            f"{result.message}")
     eta = scale_to_peak(result.eta, peak_lr)
-    return as_optax(eta, after=after)
+    return as_optax(eta, after=after, dtype=dtype)
 
 
 def _renamed(old_value, old_name, new_value, new_name, *, default):

@@ -100,10 +100,14 @@ def median_smooth(values, width: float = 0.1) -> np.ndarray:
 def _width(width) -> float:
     if isinstance(width, (bool, np.bool_)):
         raise TypeError(f"width must be a fraction of the log in (0, 1], got {width!r}")
+    if np.ndim(width) != 0:
+        raise TypeError(f"width must be a fraction of the log in (0, 1], got "
+                        f"{_validation._describe(width)}")
     try:
         out = float(width)
     except (TypeError, ValueError):
-        raise TypeError(f"width must be a fraction of the log in (0, 1], got {width!r}") from None
+        raise TypeError(f"width must be a fraction of the log in (0, 1], got "
+                        f"{_validation._describe(width)}") from None
     if not (np.isfinite(out) and 0 < out <= 1):
         raise ValueError(f"width must be a fraction of the log in (0, 1], got {out!r}")
     return out
@@ -140,8 +144,9 @@ def grad_norm_profile(grad_norms, *, steps=None, smoothing="median", width=0.1) 
       float64 array of length T, every entry finite and > 0.
     """
     log = _as_log(grad_norms)
-    if smoothing not in SMOOTHINGS:
-        raise ValueError(f"smoothing must be 'median' or None, got {smoothing!r}")
+    if not (smoothing is None or isinstance(smoothing, str)) or smoothing not in SMOOTHINGS:
+        raise ValueError(f"smoothing must be 'median' or None, got "
+                         f"{_validation._describe(smoothing)}")
     width = _width(width)
     norms = log.grad_norm if smoothing is None else median_smooth(log.grad_norm, width)
     if steps is None and log.integer_steps:

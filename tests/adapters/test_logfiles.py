@@ -92,3 +92,18 @@ def test_column_choice_errors(tmp_path, header, column, message):
     path.write_text(header + "\n" + ",".join(["1"] * len(header.split(","))) + "\n")
     with pytest.raises(ValueError, match=message):
         read_grad_norms(path, column=column)
+
+
+def test_array_arguments_are_described_in_a_few_characters(tmp_path):
+    import schedopt
+
+    a = np.arange(1000.0)
+    calls = [lambda: schedopt.refine(np.ones(10), width=a),
+             lambda: schedopt.refine(np.ones(10), smoothing=a),
+             lambda: schedopt.as_optax(np.ones(3), after=a),
+             lambda: schedopt.grad_norm_log(np.ones(3), invalid=a),
+             lambda: schedopt.grad_norm_log(np.ones(3), duplicates=a)]
+    for call in calls:
+        with pytest.raises((TypeError, ValueError)) as info:
+            call()
+        assert len(str(info.value)) < 200 and "..." in str(info.value)
