@@ -102,16 +102,7 @@ def as_optax(eta, *, after="hold", dtype=None):
     on_device = {}       # one transfer per precision, not one per call (eager optax loops)
 
     def schedule(count):
-        count = jnp.asarray(count)
-        if jnp.issubdtype(count.dtype, jnp.floating):
-            # optax's own schedules accept float counts; step k is in progress until k + 1
-            count = jnp.floor(count)
-            index = jnp.clip(count, 0, last).astype(jnp.int32)
-        elif jnp.issubdtype(count.dtype, jnp.integer):
-            index = jnp.clip(count, 0, last)
-        else:
-            raise TypeError(f"the schedule's count must be a step count (integer or float), "
-                            f"got dtype {count.dtype}")
+        count, index = _count_and_index(count, last)
         x64 = _x64_enabled()
         if x64 not in on_device:
             with jax.ensure_compile_time_eval():      # a concrete array even inside a trace
@@ -123,6 +114,19 @@ def as_optax(eta, *, after="hold", dtype=None):
         return value
 
     return schedule
+
+
+def _count_and_index(count, last):
+    """(count, table index) of an integer or float step count; a float count is floored, as
+    optax's own schedules accept floats (step k is in progress until k + 1)."""
+    count = jnp.asarray(count)
+    if jnp.issubdtype(count.dtype, jnp.floating):
+        count = jnp.floor(count)
+        return count, jnp.clip(count, 0, last).astype(jnp.int32)
+    if jnp.issubdtype(count.dtype, jnp.integer):
+        return count, jnp.clip(count, 0, last)
+    raise TypeError(f"the schedule's count must be a step count (integer or float), got "
+                    f"dtype {count.dtype}")
 
 
 def resample(eta, steps):
