@@ -186,7 +186,11 @@ def read_grad_norms(args, command):
         column = int(column)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)     # the notes are printed below
-        log = read(path, column=column, invalid=args.invalid, duplicates=args.duplicates)
+        try:
+            log = read(path, column=column, invalid=args.invalid, duplicates=args.duplicates)
+        except OSError as err:             # e.g. no permission: a bad argument, exit 2
+            raise ValueError(f"grad_norms: cannot read {str(path)!r}: "
+                             f"{err.strerror or err}") from None
     for note in log.notes:
         print(f"schedopt {command}: note: {note}", file=sys.stderr)
     return log

@@ -137,3 +137,15 @@ def test_optimize_smooths_like_refine(tmp_path, capsys):
         assert status == 0, err
         etas.append(np.load(out))
     np.testing.assert_array_equal(etas[0], etas[1])
+
+
+def test_an_unreadable_log_is_exit_2(tmp_path, capsys):
+    import os
+
+    path = tmp_path / "secret.csv"
+    path.write_text("step,grad_norm\n1,1.0\n")
+    path.chmod(0)
+    if os.access(path, os.R_OK):                 # root reads anything
+        pytest.skip("this user can read a file with mode 000")
+    status, _, err = run(capsys, "refine", "--grad-norms", path, "--out", tmp_path / "e.json")
+    assert status == 2 and "cannot read" in err and len(err.strip().splitlines()) == 1
