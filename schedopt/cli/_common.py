@@ -106,8 +106,8 @@ def number(text: str) -> float:
 
 def flag_steps(p, *, required: bool) -> None:
     p.add_argument("--steps", type=whole_number, required=required, metavar="T",
-                   help="number of steps T" + ("" if required else
-                                               " (default: the length of the log)"))
+                   help="number of steps T" + ("" if required else " (default: the log's "
+                                               "horizon, its last logged step)"))
 
 
 def flag_D(p) -> None:
