@@ -42,6 +42,9 @@ from schedopt._result import ScheduleResult
 from schedopt.solvers._solve import optimal_schedule
 
 SMOOTHINGS = ("median", None)
+# A horizon read from a log's last step is refused above this (8 GB of float64 per array),
+# so that a log whose steps lie (step 10¹²) is an error, not an allocation.
+MAX_HORIZON = 1_000_000_000
 
 
 # ---------------------------------------------------------------------------------------
@@ -149,6 +152,10 @@ def grad_norm_profile(grad_norms, *, steps=None, smoothing="median", width=0.1) 
                          f"{_validation._describe(smoothing)}")
     width = _width(width)
     norms = log.grad_norm if smoothing is None else median_smooth(log.grad_norm, width)
+    if steps is None and log.horizon > MAX_HORIZON:
+        raise ValueError(f"the log's last step is {log.step[-1]:g}, a horizon of "
+                         f"{log.horizon:,} steps (more than {MAX_HORIZON:,}); pass steps= "
+                         f"(--steps) to resample the log onto the run you plan")
     if steps is None and log.integer_steps:
         # the logged run's own steps (GradNormLog.horizon): a log kept every k steps keeps
         # its span, values interpolated between logged steps and held beyond them

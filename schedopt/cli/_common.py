@@ -193,6 +193,8 @@ def read_grad_norms(args, command):
                              f"{err.strerror or err}") from None
     for note in log.notes:
         print(f"schedopt {command}: note: {note}", file=sys.stderr)
+    if getattr(args, "steps", None) is None:
+        check_memory(log.horizon, "the log's horizon (its last step; give --steps instead)")
     return log
 
 

@@ -149,3 +149,15 @@ def test_an_unreadable_log_is_exit_2(tmp_path, capsys):
         pytest.skip("this user can read a file with mode 000")
     status, _, err = run(capsys, "refine", "--grad-norms", path, "--out", tmp_path / "e.json")
     assert status == 2 and "cannot read" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_log_whose_last_step_is_huge_is_refused_before_allocating(tmp_path, capsys):
+    path = tmp_path / "log.csv"
+    path.write_text("step,grad_norm\n1,1.0\n1000000000000,0.5\n")
+    status, _, err = run(capsys, "refine", "--grad-norms", path, "--out", tmp_path / "e.json")
+    assert status == 2 and "horizon" in err and len(err.strip().splitlines()) == 1
+    with pytest.raises(ValueError, match="pass steps="):
+        grad_norm_profile(read_grad_norms(path))
+    status, _, err = run(capsys, "refine", "--grad-norms", path, "--steps", 100,
+                         "--out", tmp_path / "e.json")
+    assert status == 0, err
