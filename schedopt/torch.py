@@ -125,8 +125,11 @@ class ScheduleLR(torch.optim.lr_scheduler.LRScheduler):
         super().load_state_dict(state)
         # the optimizer's lr follows the restored counter (its own state may be older)
         for group, value in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = value
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+            if isinstance(group["lr"], torch.Tensor):      # capturable/fused optimizers
+                group["lr"].fill_(value)
+            else:
+                group["lr"] = value
+        self._last_lr = self.get_lr()
 
 
 class GradNormRecorder:

@@ -59,6 +59,8 @@ def _your_run(args):
     from schedopt.report import your_run_sections
 
     grad_norms = None
+    if args.steps is not None:
+        c.check_memory(args.steps, "--steps")
     if args.grad_norms is not None:
         grad_norms = c.read_grad_norms(args, NAME)
         print(c.log_summary(grad_norms, args.grad_norms, args, args.steps))
