@@ -7,8 +7,8 @@ from schedopt.cli import _common as c
 NAME = "optimize"
 HELP = "write the optimal schedule for T steps to a file"
 DESCRIPTION = ("Solve for the schedule η_1..η_T that minimises bound (C) and write it as "
-               ".json (with the solve's details), .csv (step, eta) or .npy (the array), "
-               "chosen by the file's extension.")
+               ".json (with the solve's details), .csv (step t, eta, count k = t − 1) or "
+               ".npy (the array), chosen by the file's extension.")
 EXAMPLES = ["schedopt optimize --steps 1000 --out eta.json",
             "schedopt optimize --steps 10000 --monotone --warmup 500 --peak-lr 0.1 "
             "--out eta.csv"]
