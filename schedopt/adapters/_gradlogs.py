@@ -4,9 +4,11 @@ Bound (C) of docs/math.md §2 takes one gradient norm G_t per step. A previous t
 ‖g_t‖ supplies them (docs/math.md §3, per-step G): ``refine`` in ``_refine.py`` turns a log into the
 optimal schedule for the next run. This module gets the log in:
 
-- ``read_grad_norms(path)``: a CSV/TSV/whitespace text file, with or without a header, or a
-  ``.npy`` file; ``grad_norm_log(grad_norm, step)``: numpy or JAX arrays. Both return a
-  ``GradNormLog`` whose rows are sorted by step, every norm finite and > 0.
+- ``read_grad_norms(path)``: a CSV/TSV/whitespace text file, with or without a header
+  (trackers' exports included, see ``_logfiles``), or a ``.npy`` file;
+  ``grad_norm_log(grad_norm, step)``: numpy or JAX arrays. Both return a ``GradNormLog``
+  whose rows are sorted by step, every norm finite and > 0, and whose ``horizon`` is the
+  logged run's T (its last step), so a log kept every k steps keeps its span.
 - recording the norms during an optax run is ``_gradlog_optax.log_grad_norms``.
 
 Clean-up policy (every clean-up is listed in ``GradNormLog.notes`` and issued as one
