@@ -107,3 +107,25 @@ def test_array_arguments_are_described_in_a_few_characters(tmp_path):
         with pytest.raises((TypeError, ValueError)) as info:
             call()
         assert len(str(info.value)) < 200 and "..." in str(info.value)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 1), st.integers(1, 40), st.integers(2, 60), st.integers(0, 2 ** 32 - 1))
+def test_subsampled_logs_keep_their_span(tmp_path_factory, first, stride, n, seed):
+    """Any stride and start: T is the last step (+1 from 0), G_t is the log at logged steps."""
+    from schedopt import grad_norm_profile
+
+    g = np.random.default_rng(seed).lognormal(size=n)
+    steps = first + stride * np.arange(n) if first == 0 else stride * np.arange(1, n + 1)
+    path = tmp_path_factory.mktemp("log") / "log.csv"
+    path.write_text("step,grad_norm\n" + "".join(f"{s},{float(x)!r}\n" for s, x in zip(steps, g)))
+    log = read_grad_norms(path)
+    T = int(steps[-1]) + (1 if first == 0 else 0)
+    G = grad_norm_profile(log, smoothing=None)
+    assert log.horizon == T == G.shape[0]
+    at = steps if first == 0 else steps - 1             # index of step s in η_1..η_T
+    np.testing.assert_array_equal(G[at], g)
