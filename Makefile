@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo bench slow clean
+.PHONY: test test-torch demo bench slow clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" --nbmake tests notebooks
+
+# schedopt.torch against real PyTorch, with the CPU wheel (~190 MB; PyPI's default Linux
+# wheel brings ~2.6 GB of CUDA libraries, too much for make test).
+test-torch: $(STAMP)
+	$(BIN)/python -m pip install --quiet torch --index-url https://download.pytorch.org/whl/cpu
+	$(BIN)/python -m pytest -q -m torch tests
 
 slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow tests

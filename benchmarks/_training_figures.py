@@ -92,11 +92,25 @@ def mlp_lr_sweep(results, path):
         ax.set(xscale="log", yscale="log", xlabel="peak learning rate",
                ylabel="final training loss (mean over seeds)",
                title=f"MLP on digits, {opt['optimizer']}")
+        _label_swept_values(ax, opt["peak_lrs"])
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def _label_swept_values(ax, values):
+    """Tick exactly the swept values, rotated: a log axis spanning under a decade or two
+    otherwise labels its minor ticks too (2×10⁻¹, 3×10⁻¹, …), which overlap."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
+
+    values = sorted(set(float(v) for v in values))
+    ax.xaxis.set_major_locator(FixedLocator(values))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xticklabels([f"{v:g}" for v in values], rotation=45, ha="right",
+                       rotation_mode="anchor", fontsize=8)
 
 
 def figures(results, folder, suffix="") -> list[pathlib.Path]:

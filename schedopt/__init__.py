@@ -78,6 +78,9 @@ _EXPORTS = {
     "defazio_schedule": "schedopt.theory",
     "grad_norm_profile": "schedopt.adapters",
     "refine": "schedopt.adapters",
+    # Schedule files (.json with provenance, .csv, .npy)
+    "save_schedule": "schedopt.adapters",
+    "load_schedule": "schedopt.adapters",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -128,3 +131,5 @@ if typing.TYPE_CHECKING:   # static tools see the eager imports
     from schedopt.theory import defazio_schedule
     from schedopt.adapters import grad_norm_profile
     from schedopt.adapters import refine
+    from schedopt.adapters import save_schedule
+    from schedopt.adapters import load_schedule

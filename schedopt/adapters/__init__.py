@@ -3,7 +3,9 @@
 optax (``as_optax``, ``optimal_optax_schedule``, ``resample``), gradient-norm logs
 (``read_grad_norms``, ``grad_norm_log``, the ``log_grad_norms`` optax transformation), the
 refinement of a logged run into the next run's schedule (``refine``), and schedule files
-(``_io``: JSON, CSV and NPY, written atomically). This layer imports everything below it and
+(``save_schedule``/``load_schedule``: JSON with provenance, CSV and NPY, written atomically
+by ``_io``). PyTorch lives in the public module ``schedopt.torch`` (the only one importing
+torch). This layer imports everything below it and
 nothing above (the report and the command line).
 
 Every adapter that hands a user rates to apply hands out ``applied_schedule``'s: for N
@@ -24,6 +26,8 @@ _EXPORTS = {
     "logged_grad_norms": "schedopt.adapters._gradlog_optax",
     "grad_norm_profile": "schedopt.adapters._refine",
     "refine": "schedopt.adapters._refine",
+    "save_schedule": "schedopt.adapters._schedule_files",
+    "load_schedule": "schedopt.adapters._schedule_files",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = _lazy.exports(globals(), _EXPORTS)

@@ -4,9 +4,11 @@ Bound (C) of docs/math.md §2 takes one gradient norm G_t per step. A previous t
 ‖g_t‖ supplies them (docs/math.md §3, per-step G): ``refine`` in ``_refine.py`` turns a log into the
 optimal schedule for the next run. This module gets the log in:
 
-- ``read_grad_norms(path)``: a CSV/TSV/whitespace text file, with or without a header, or a
-  ``.npy`` file; ``grad_norm_log(grad_norm, step)``: numpy or JAX arrays. Both return a
-  ``GradNormLog`` whose rows are sorted by step, every norm finite and > 0.
+- ``read_grad_norms(path)``: a CSV/TSV/whitespace text file, with or without a header
+  (trackers' exports included, see ``_logfiles``), or a ``.npy`` file;
+  ``grad_norm_log(grad_norm, step)``: numpy or JAX arrays. Both return a ``GradNormLog``
+  whose rows are sorted by step, every norm finite and > 0, and whose ``horizon`` is the
+  logged run's T (its last step), so a log kept every k steps keeps its span.
 - recording the norms during an optax run is ``_gradlog_optax.log_grad_norms``.
 
 Clean-up policy (every clean-up is listed in ``GradNormLog.notes`` and issued as one
@@ -24,23 +26,17 @@ Clean-up policy (every clean-up is listed in ``GradNormLog.notes`` and issued as
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import os
 import warnings
 
 import numpy as np
 
+from schedopt import _validation
+from schedopt.adapters import _logfiles
+
 INVALID = ("raise", "drop")
 DUPLICATES = ("raise", "last", "mean")
-
-# Header names (compared case-insensitively) that mark the step column.
-_STEP_NAMES = ("step", "steps", "_step", "global_step", "trainer/global_step", "iteration",
-               "iter", "it", "update", "updates")
-# Experiment trackers export "<run> - <metric>__MIN"/"__MAX" next to the metric itself.
-_AGGREGATE_SUFFIXES = ("__min", "__max")
-
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class GradNormLog:
@@ -89,6 +85,42 @@ class GradNormLog:
         gaps = np.diff(self.step)
         return bool(np.allclose(gaps, gaps[0], rtol=1e-9, atol=0.0))
 
+    @property
+    def integer_steps(self) -> bool:
+        """Whether the steps are whole numbers ≥ 0 (a step counter, not e.g. epochs)."""
+        return bool(self.step[0] >= 0 and np.all(self.step == np.round(self.step)))
+
+    @property
+    def zero_based(self) -> bool:
+        """Whether the log counts steps from 0 (its first logged step is 0)."""
+        return bool(self.step[0] == 0)
+
+    @property
+    def horizon(self) -> int:
+        """T of the logged run: the last logged step, + 1 when the counter starts at 0.
+
+        A log kept every k steps (steps 10, 20, …, 500 500) thus keeps its span (T = 500 500,
+        not the 50 050 entries); a contiguous log 1..n or 0..n−1 gives n. Steps that are not
+        whole numbers ≥ 0 (e.g. epochs) carry no step count: T is then the number of entries.
+        """
+        if not self.integer_steps:
+            return len(self)
+        return int(self.step[-1]) + (1 if self.zero_based else 0)
+
+    def horizon_text(self) -> str:
+        """One sentence on where the horizon comes from, for the command line's output."""
+        if not self.integer_steps:
+            return (f"horizon T = {self.horizon} = the number of logged values (steps "
+                    f"{self.step[0]:g}..{self.step[-1]:g} are not whole step counts)")
+        base = "0-based counter: last step + 1" if self.zero_based else "the last logged step"
+        text = f"horizon T = {self.horizon} ({base}); {len(self)} logged values"
+        if len(self) < self.horizon:
+            every = " kept every " + f"{self.step[1] - self.step[0]:g} steps" \
+                if self.evenly_spaced and len(self) > 1 else ""
+            text += (f"{every}: G_t interpolated linearly between logged steps, held at the "
+                     f"end values outside {self.step[0]:g}..{self.step[-1]:g}")
+        return text
+
     def __repr__(self) -> str:
         span = f"steps {self.step[0]:g}..{self.step[-1]:g}"
         return (f"GradNormLog({len(self)} rows, {span}, source={self.source!r}, "
@@ -96,8 +128,9 @@ class GradNormLog:
 
 
 def _check_choice(value, name, allowed):
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got "
+                         f"{_validation._describe(value)}")
 
 
 def _where(source, lines, i) -> str:
@@ -207,148 +240,29 @@ def _from_arrays(grad_norm, step, source, invalid, duplicates) -> GradNormLog:
                   duplicates=duplicates, notes=())
 
 
-# ---------------------------------------------------------------------------------------
-# Text files
-# ---------------------------------------------------------------------------------------
-
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
-
-
-def _rows(text: str):
-    """(line number, cells) of every non-blank, non-comment line, with a sniffed delimiter."""
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1)
-             if line.strip() and not line.lstrip().startswith("#")]
-    if not lines:
-        return []
-    first = lines[0][1]
-    delimiter = next((d for d in (",", "\t", ";") if d in first), None)
-    if delimiter is None:
-        return [(n, line.split()) for n, line in lines]
-    reader = csv.reader(io.StringIO("\n".join(line for _, line in lines)), delimiter=delimiter)
-    return [(n, [cell.strip() for cell in cells]) for (n, _), cells in zip(lines, reader)]
-
-
-def _pick_columns(header, width, column, source):
-    """(step column or None, value column) for a file with ``width`` columns."""
-    names = [h.strip().strip('"') for h in header] if header is not None else None
-    lowered = [h.lower() for h in names] if names is not None else None
-    step_col = None
-    if lowered is not None:
-        step_col = next((i for i, h in enumerate(lowered) if h in _STEP_NAMES), None)
-    if column is not None:
-        if isinstance(column, (bool, np.bool_)):
-            raise TypeError(f"column must be a column name or index, got {column!r}")
-        if isinstance(column, (int, np.integer)):
-            if not -width <= column < width:
-                raise ValueError(f"column must be an index below {width} for {source}, "
-                                 f"got {column}")
-            value_col = int(column) % width
-        else:
-            if names is None:
-                raise ValueError(f"column={column!r} names a column, but {source} has no "
-                                 f"header; give a column index instead")
-            matches = [i for i, h in enumerate(names) if h == column]
-            matches = matches or [i for i, h in enumerate(lowered) if h == str(column).lower()]
-            if not matches:
-                raise ValueError(f"column {column!r} is not in {source}; its columns are "
-                                 f"{names!r}")
-            value_col = matches[0]
-        if names is None and width >= 2 and value_col != 0:
-            step_col = 0
-        return (None if step_col == value_col else step_col), value_col
-    if names is not None:
-        grads = [i for i, h in enumerate(lowered)
-                 if "grad" in h and not h.endswith(_AGGREGATE_SUFFIXES) and i != step_col]
-        if len(grads) == 1:
-            return step_col, grads[0]
-        if len(grads) > 1:
-            raise ValueError(f"{source} has several gradient-norm columns "
-                             f"{[names[i] for i in grads]!r}; choose one with column=")
-        others = [i for i in range(width) if i != step_col]
-        if len(others) == 1:
-            return step_col, others[0]
-        raise ValueError(f"cannot tell which column of {source} holds the gradient norms "
-                         f"(columns {names!r}); name it with column=")
-    if width == 1:
-        return None, 0
-    if width == 2:
-        return 0, 1
-    raise ValueError(f"{source} has {width} columns and no header; give the gradient-norm "
-                     f"column's index with column= (column 0 is then taken as the step)")
-
-
-def _parse_text(text, source, column, invalid, duplicates) -> GradNormLog:
-    rows = _rows(text)
-    if not rows:
-        raise ValueError(f"grad-norm file {source} is empty (no data rows)")
-    header = None
-    first_line, first = rows[0]
-    if not all(_is_number(c) for c in first if c != ""):
-        header, rows = first, rows[1:]
-    if not rows:
-        raise ValueError(f"grad-norm file {source} has a header but no data rows")
-    if not any(_is_number(c) for _, cells in rows for c in cells if c != ""):
-        raise ValueError(f"grad-norm file {source} has no numeric column (no cell below the "
-                         f"header is a number)")
-    width = max(max(len(cells) for _, cells in rows), len(header) if header else 0)
-    step_col, value_col = _pick_columns(header, width, column, source)
-    named = header is not None and value_col < len(header)
-    label = f"column {header[value_col]!r}" if named else f"column {value_col}"
-    step, value, lines, skipped = [], [], [], 0
-    for n, cells in rows:
-        cell = cells[value_col] if value_col < len(cells) else ""
-        if cell == "":
-            skipped += 1
-            continue
-        if not _is_number(cell):
-            if not value:
-                raise ValueError(f"grad-norm file {source} has no numeric gradient-norm column: "
-                                 f"{label} holds {cell!r} at line {n}")
-            raise ValueError(f"grad-norm file {source}: {label} holds {cell!r} at line {n}, "
-                             f"which is not a number")
-        value.append(float(cell))
-        lines.append(n)
-        if step_col is None:
-            step.append(float(len(value)))
-            continue
-        scell = cells[step_col] if step_col < len(cells) else ""
-        if not _is_number(scell):
-            raise ValueError(f"grad-norm file {source}: the step at line {n} is {scell!r}, "
-                             f"not a number")
-        step.append(float(scell))
-    if not value:
-        raise ValueError(f"grad-norm file {source} has no numeric gradient-norm values "
-                         f"({label} is empty on every row)")
-    notes = []
-    if skipped:
-        notes.append(f"skipped {skipped} row(s) whose {label} is empty (not logged there)")
-    return _clean(np.array(step), np.array(value), source=source, lines=np.array(lines),
-                  invalid=invalid, duplicates=duplicates, notes=notes)
-
-
 def read_grad_norms(path, *, column=None, invalid="raise", duplicates="raise") -> GradNormLog:
     """Read a gradient-norm log from a file.
 
-    Formats:
+    Formats (see ``_logfiles``):
       - text (CSV, TSV, semicolon- or whitespace-separated; ``#`` comment lines ignored) with
-        a header, e.g. a plain ``step,grad_norm`` file or an experiment tracker's export
-        ``"Step","<run> - gradient_norm","<run> - gradient_norm__MIN",…``. The step column
-        is the one named step/_step/global_step/iteration (any case); the value column is
-        ``column`` or else the one column whose name contains "grad" (``__MIN``/``__MAX``
-        aggregates skipped), or the only other column;
+        a header: a plain ``step,grad_norm`` file, a W&B export
+        ``"Step","<run> - gradient_norm","<run> - gradient_norm__MIN",…``, a TensorBoard
+        export ``Wall time,Step,Value``, or a wide export with several ``…/gnorm_l1``-like
+        columns (pick one with ``column``). The step column is the one named
+        step/_step/global_step/iteration (any case); the value column is ``column`` or else
+        the one column whose name contains "grad" or "gnorm" (``__MIN``/``__MAX`` aggregates
+        and clock columns skipped), or the only other column;
       - text without a header: one column (norms, steps 1..n) or two (step, norm);
       - ``.npy``: a 1-D array of norms or an n×2 array of (step, norm) rows.
 
-    Steps may start anywhere (0 or 1) and have gaps. Clean-up: see the module docstring.
+    Steps may start anywhere (0 or 1) and have gaps (a log kept every k steps keeps its
+    span: ``GradNormLog.horizon``). Clean-up: see the module docstring. Memory stays bounded
+    on huge or malformed files (``_logfiles.MAX_ROWS``, ``MAX_LINE_CHARS``).
 
     Args:
-      path: the file.
-      column: the value column's header name or 0-based index (default: detected).
+      path: the file (str, bytes or path-like).
+      column: the value column's header name (or the part after its last ``/``) or 0-based
+        index (default: detected).
       invalid: ``"raise"`` or ``"drop"`` rows whose norm is NaN, ±inf or ≤ 0.
       duplicates: ``"raise"``, ``"last"`` or ``"mean"`` for repeated steps.
 
@@ -359,23 +273,17 @@ def read_grad_norms(path, *, column=None, invalid="raise", duplicates="raise") -
     _check_choice(invalid, "invalid", INVALID)
     _check_choice(duplicates, "duplicates", DUPLICATES)
     try:
-        path = os.fspath(path)
+        path = os.fsdecode(os.fspath(path))
     except TypeError:
         raise TypeError(f"path must be a file path, got {type(path).__name__}") from None
     if not os.path.isfile(path):
         raise FileNotFoundError(f"grad-norm file {path} does not exist (or is not a file)")
-    if path.endswith(".npy"):
-        try:
-            data = np.load(path, allow_pickle=False)
-        except (ValueError, EOFError, OSError) as err:
-            raise ValueError(f"grad-norm file {path} is not a readable .npy array: {err}") from None
-        if data.dtype.kind not in "iuf":
-            raise ValueError(f"grad-norm file {path} holds {data.dtype} data, not numbers")
-        return _from_arrays(data, None, path, invalid, duplicates)
     try:
-        with open(path, encoding="utf-8-sig") as f:
-            text = f.read()
-    except UnicodeDecodeError:
-        raise ValueError(f"grad-norm file {path} is not a text file (expected CSV or .npy)"
-                         ) from None
-    return _parse_text(text, path, column, invalid, duplicates)
+        if path.lower().endswith(".npy"):
+            return _from_arrays(_logfiles.read_npy(path), None, path, invalid, duplicates)
+        step, value, lines, notes = _logfiles.read_text(path, column)
+    except MemoryError:
+        raise ValueError(f"grad-norm file {path} does not fit in memory; log every k-th step "
+                         f"instead") from None
+    return _clean(step, value, source=path, lines=lines, invalid=invalid,
+                  duplicates=duplicates, notes=notes)

@@ -3,8 +3,9 @@
 Every writer goes through ``atomic_write``: the bytes go to a temporary file in the target's
 own folder, are flushed and fsync'ed, and only then ``os.replace`` puts them in place (an
 atomic rename on POSIX and Windows). A failure or an interruption at any point before the
-rename leaves an existing file untouched and removes the temporary file (a process killed
-outright can leave a hidden ``.<name>.*.tmp`` behind, never a half-written target).
+rename leaves an existing file untouched and removes the temporary file, SIGTERM included
+(caught during the write, then re-delivered). Only a process killed outright (SIGKILL) can
+leave a hidden ``.<name>.*.tmp`` behind, never a half-written target.
 """
 
 from __future__ import annotations
@@ -39,7 +40,46 @@ def atomic_write(path, write: Callable[[BinaryIO], object]) -> Path:
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    with _terminate_as_exception():
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        _write_and_replace(fd, tmp, path, write)
+    _fsync_folder(folder)
+    return path
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived while a file was being written (raised so that clean-up runs)."""
+
+
+@contextlib.contextmanager
+def _terminate_as_exception():
+    """Turn SIGTERM into ``Terminated`` for the duration of a write, so that the temporary
+    file is removed (the default action kills the process before ``except`` can run; SIGINT
+    is already KeyboardInterrupt). Only where Python lets us: the main thread, and only when
+    nobody else installed a handler. The signal's default action is re-raised afterwards."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated(f"terminated by signal {signum} while writing a file")
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    except Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)          # die of SIGTERM, as the sender meant
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _write_and_replace(fd, tmp, path, write) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -55,8 +95,6 @@ def atomic_write(path, write: Callable[[BinaryIO], object]) -> Path:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_folder(folder)
-    return path
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -197,17 +235,21 @@ def _json_number(x):
     return None if x is None else json_ready(float(x))
 
 
-def schedule_record(result, *, D: float, G, peak_lr=None) -> dict:
+def schedule_record(result, *, D: float, G, peak_lr=None, tol=None, provenance=None) -> dict:
     """The JSON record of a schedule: the same names as ``optimal_schedule``'s arguments.
 
     Keys: updates (how many of the rates in eta to apply), horizon (the T of bound (C): the
     bound covers θ_horizon, docs/math.md §5.1), D, G (a number, or the per-step list of
     length horizon that the bound used), method, bound, converged, gap, iterations, seconds,
     eta; weight (the never-applied η_horizon) for rates to apply; peak_lr when the schedule
-    was rescaled to a peak; message (how the solve ended), problem (what was solved:
-    constraints included) and version. Rates to apply (``applied_schedule``) have
-    ``len(eta) == updates``; the mathematical object (``optimal_schedule``) has
-    ``len(eta) == horizon`` and its last entry is the weight.
+    was rescaled to a peak; tol (the relative tolerance the solver was given) when known;
+    message (how the solve ended), problem (what was solved: D, a summary of G, the
+    constraints), ``provenance`` entries (e.g. the gradient-norm log it came from) and
+    version. Rates to apply (``applied_schedule``) have ``len(eta) == updates``; the
+    mathematical object (``optimal_schedule``) has ``len(eta) == horizon`` and its last entry
+    is the weight. ``bound`` and ``gap`` are in the units of the recorded D and G (after a
+    ``peak_lr`` rescaling D = 1 usually stands for an unknown D: only the shape comes from
+    the bound).
     """
     G = np.asarray(G, dtype=np.float64)
     if result.applied and G.ndim == 1:
@@ -231,44 +273,38 @@ def schedule_record(result, *, D: float, G, peak_lr=None) -> dict:
         record["weight"] = float(result.weight)
     if peak_lr is not None:
         record["peak_lr"] = float(peak_lr)
+    if tol is not None:
+        record["tol"] = float(tol)
     record["message"] = str(result.message)
     if result.problem is not None:
         record["problem"] = result.problem
+    record.update(provenance or {})
     from schedopt import __version__
 
     record["version"] = __version__
     return record
 
 
-def write_schedule(path, result, *, D: float = 1.0, G=1.0, peak_lr=None) -> Path:
+def write_schedule(path, result, *, D: float = 1.0, G=1.0, peak_lr=None, tol=None,
+                   provenance=None) -> Path:
     """Write a schedule by the file's extension.
 
-    ``.json``: the record of ``schedule_record``. ``.csv``: columns ``step`` (1, 2, …) and
-    ``eta``. ``.npy``: the float64 array ``eta`` alone. For rates to apply
-    (``applied_schedule``) every format holds exactly the ``updates`` rates.
+    ``.json``: the record of ``schedule_record``. ``.csv``: columns ``step`` (t = 1, 2, …, the
+    index of η_t in docs/math.md), ``eta`` and ``count`` (k = t − 1: the 0-based counter of
+    optax and of PyTorch's schedulers, whose update k uses η_{k+1}). ``.npy``: the float64
+    array ``eta`` alone. For rates to apply (``applied_schedule``) every format holds exactly
+    the ``updates`` rates.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     eta = np.asarray(result.eta, dtype=np.float64)
     if suffix == ".json":
-        return write_json(path, schedule_record(result, D=D, G=G, peak_lr=peak_lr))
+        return write_json(path, schedule_record(result, D=D, G=G, peak_lr=peak_lr, tol=tol,
+                                                provenance=provenance))
     if suffix == ".csv":
-        return write_csv(path, {"step": np.arange(1, eta.shape[0] + 1), "eta": eta})
+        return write_csv(path, {"step": np.arange(1, eta.shape[0] + 1), "eta": eta,
+                                "count": np.arange(eta.shape[0])})
     if suffix == ".npy":
         return write_npy(path, eta)
     raise ValueError(f"out must end in {', '.join(SCHEDULE_FORMATS[:-1])} or "
                      f"{SCHEDULE_FORMATS[-1]}, got {str(path)!r}")
-
-
-def read_schedule(path) -> np.ndarray:
-    """``eta`` back from a file written by ``write_schedule`` (any of the three formats)."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".json":
-        return np.asarray(json.loads(path.read_text())["eta"], dtype=np.float64)
-    if suffix == ".csv":
-        data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
-        return data[:, 1].astype(np.float64)
-    if suffix == ".npy":
-        return np.load(path, allow_pickle=False).astype(np.float64)
-    raise ValueError(f"path must end in .json, .csv or .npy, got {str(path)!r}")

@@ -43,7 +43,7 @@ AFTER = ("hold", "zero")
 def _check_after(after):
     if not isinstance(after, str) or after not in AFTER:
         raise ValueError(f"after must be 'hold' (keep the last value past the horizon) or "
-                         f"'zero' (0 past the horizon), got {after!r}")
+                         f"'zero' (0 past the horizon), got {_validation._describe(after)}")
     return after
 
 
@@ -79,7 +79,9 @@ def as_optax(eta, *, after="hold", dtype=None):
         float64 ``dtype`` without x64 gives float32, as JAX itself does.
 
     Returns:
-      A function of an integer count returning a JAX scalar (or array shaped like the count):
+      A function of a step count returning a JAX scalar (or array shaped like the count);
+      a float count (optax's own schedules accept them) is floored, so 2.0 and 2.7 both
+      give η_3:
       ``η_{k+1}`` rounded once from float64 to the dtype above (exactly ``η_{k+1}`` in
       float64). See the module docstring for how optax casts it to the parameters' dtype.
 
@@ -102,21 +104,31 @@ def as_optax(eta, *, after="hold", dtype=None):
     on_device = {}       # one transfer per precision, not one per call (eager optax loops)
 
     def schedule(count):
-        count = jnp.asarray(count)
-        if not jnp.issubdtype(count.dtype, jnp.integer):
-            raise TypeError(f"the schedule's count must be an integer step count, got dtype "
-                            f"{count.dtype}")
+        count, index = _count_and_index(count, last)
         x64 = _x64_enabled()
         if x64 not in on_device:
             with jax.ensure_compile_time_eval():      # a concrete array even inside a trace
                 on_device[x64] = jnp.asarray(wide if x64 else narrow)
         table = on_device[x64]
-        value = table[jnp.clip(count, 0, last)]
+        value = table[index]
         if after == "zero":
             value = jnp.where(count > last, jnp.zeros((), table.dtype), value)
         return value
 
     return schedule
+
+
+def _count_and_index(count, last):
+    """(count, table index) of an integer or float step count; a float count is floored, as
+    optax's own schedules accept floats (step k is in progress until k + 1)."""
+    count = jnp.asarray(count)
+    if jnp.issubdtype(count.dtype, jnp.floating):
+        count = jnp.floor(count)
+        return count, jnp.clip(count, 0, last).astype(jnp.int32)
+    if jnp.issubdtype(count.dtype, jnp.integer):
+        return count, jnp.clip(count, 0, last)
+    raise TypeError(f"the schedule's count must be a step count (integer or float), got "
+                    f"dtype {count.dtype}")
 
 
 def resample(eta, steps):
@@ -177,7 +189,8 @@ def resample(eta, steps):
 
 
 def optimal_optax_schedule(updates=None, peak_lr=None, *, warmup=0, monotone=False, G=1.0,
-                           after="hold", method="auto", warmup_steps=None, steps=None):
+                           after="hold", method="auto", dtype=None, warmup_steps=None,
+                           steps=None):
     r"""The rates to apply for ``updates`` updates, scaled to a peak learning rate, for optax.
 
     A run of N updates keeps θ_{N+1}, whose guarantee is bound (C) at horizon N + 1; so the
@@ -205,6 +218,8 @@ def optimal_optax_schedule(updates=None, peak_lr=None, *, warmup=0, monotone=Fal
         G_N, or length N + 1); only its shape matters.
       after: past-horizon behaviour, as in ``as_optax``.
       method: solver passed to ``optimal_schedule``.
+      dtype: the float dtype of the returned values, as in ``as_optax`` (None: float64 under
+        x64, float32 otherwise).
 
     Returns:
       An optax schedule (see ``as_optax``) whose N values have ``max = peak_lr``.
@@ -235,7 +250,7 @@ def optimal_optax_schedule(updates=None, peak_lr=None, *, warmup=0, monotone=Fal
     if not result.converged:
         raise RuntimeError(f"optimal_schedule did not converge for horizon = "
                            f"{result.horizon}: {result.message}")
-    return as_optax(scale_to_peak(result.eta, peak_lr), after=after)
+    return as_optax(scale_to_peak(result.eta, peak_lr), after=after, dtype=dtype)
 
 
 def _short(value) -> str:

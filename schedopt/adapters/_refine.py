@@ -20,8 +20,9 @@ The pipeline, in order:
 3. resampling: the log spans its first to last logged step; the T steps of the new run are
    placed evenly over that span and G_t is interpolated linearly between logged steps (so a
    log kept every k steps, one with gaps, one starting at step 0 or 1, or one from a run of a
-   different length all map onto 1..T). Without ``steps``, T is the number of log entries
-   (and G_t is the log itself when its steps are evenly spaced).
+   different length all map onto 1..T). Without ``steps``, T is the logged run's horizon
+   (``GradNormLog.horizon``: its last step) and G_t is read at the run's own steps, linear
+   between logged steps and held before the first; for a contiguous log, G_t is the log.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ from schedopt._result import ScheduleResult
 from schedopt.solvers._applied import applied_schedule
 
 SMOOTHINGS = ("median", None)
+# A horizon read from a log's last step is refused above this (8 GB of float64 per array),
+# so that a log whose steps lie (step 10¹²) is an error, not an allocation.
+MAX_HORIZON = 1_000_000_000
 
 
 # ---------------------------------------------------------------------------------------
@@ -100,10 +104,14 @@ def median_smooth(values, width: float = 0.1) -> np.ndarray:
 def _width(width) -> float:
     if isinstance(width, (bool, np.bool_)):
         raise TypeError(f"width must be a fraction of the log in (0, 1], got {width!r}")
+    if np.ndim(width) != 0:
+        raise TypeError(f"width must be a fraction of the log in (0, 1], got "
+                        f"{_validation._describe(width)}")
     try:
         out = float(width)
     except (TypeError, ValueError):
-        raise TypeError(f"width must be a fraction of the log in (0, 1], got {width!r}") from None
+        raise TypeError(f"width must be a fraction of the log in (0, 1], got "
+                        f"{_validation._describe(width)}") from None
     if not (np.isfinite(out) and 0 < out <= 1):
         raise ValueError(f"width must be a fraction of the log in (0, 1], got {out!r}")
     return out
@@ -131,7 +139,8 @@ def grad_norm_profile(grad_norms, *, steps=None, smoothing="median", width=0.1) 
     Args:
       grad_norms: a ``GradNormLog``, a path for ``read_grad_norms``, or an array for
         ``grad_norm_log`` (1-D norms, or n×2 rows of step, norm).
-      steps: T of the new run (default: the number of log entries).
+      steps: T of the new run (default: the logged run's horizon, ``GradNormLog.horizon``:
+        its last step, so a log kept every k steps keeps its span).
       smoothing: ``"median"`` or None (see the module docstring).
       width: the median window as a fraction of the log's entries, in (0, 1].
 
@@ -139,11 +148,21 @@ def grad_norm_profile(grad_norms, *, steps=None, smoothing="median", width=0.1) 
       float64 array of length T, every entry finite and > 0.
     """
     log = _as_log(grad_norms)
-    if smoothing not in SMOOTHINGS:
-        raise ValueError(f"smoothing must be 'median' or None, got {smoothing!r}")
+    if not (smoothing is None or isinstance(smoothing, str)) or smoothing not in SMOOTHINGS:
+        raise ValueError(f"smoothing must be 'median' or None, got "
+                         f"{_validation._describe(smoothing)}")
     width = _width(width)
-    T = len(log) if steps is None else _validation.steps(steps)
     norms = log.grad_norm if smoothing is None else median_smooth(log.grad_norm, width)
+    if steps is None and log.horizon > MAX_HORIZON:
+        raise ValueError(f"the log's last step is {log.step[-1]:g}, a horizon of "
+                         f"{log.horizon:,} steps (more than {MAX_HORIZON:,}); pass steps= "
+                         f"(--steps) to resample the log onto the run you plan")
+    if steps is None and log.integer_steps:
+        # the logged run's own steps (GradNormLog.horizon): a log kept every k steps keeps
+        # its span, values interpolated between logged steps and held beyond them
+        counter = np.arange(log.horizon, dtype=np.float64) + (0 if log.zero_based else 1)
+        return np.interp(counter, log.step, norms)
+    T = log.horizon if steps is None else _validation.steps(steps)
     return resample_grad_norms(dataclasses.replace(log, grad_norm=norms), T)
 
 
@@ -166,9 +185,9 @@ def refine(grad_norms, *, updates=None, smoothing="median", width=0.1, D=1.0, pe
     Args:
       grad_norms: the log of run 1: a ``GradNormLog`` (``read_grad_norms``,
         ``grad_norm_log``), a file path, or an array of norms (see ``grad_norm_profile``).
-      updates: N, the number of updates of the new run (default: the number of log
-        entries); the log is resampled onto it, so it may have been kept every k steps or
-        come from a run of another length.
+      updates: N, the number of updates of the new run (default: the logged run's horizon,
+        its last step); the log is resampled onto it, so it may have been kept every k steps
+        or come from a run of another length.
       smoothing: ``"median"`` (running median, ends truncated) or None.
       width: the median window as a fraction of the log, in (0, 1] (Defazio et al. use ≈ 0.1).
       D: ``‖θ_1 − θ*‖`` (> 0); sets the schedule's scale when ``peak_lr`` is None.

@@ -21,10 +21,80 @@ class UsageError(Exception):
 
 
 def whole_number(text: str) -> int:
+    """An integer, also written as 1e6 or 1_000_000 (a float that is a whole number)."""
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value == value and abs(value) < 2.0 ** 63 and value.is_integer()):
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    return int(value)
+
+
+# Peak memory of compare and scaling per step of the largest T, measured with
+# /usr/bin/time on schedopt compare (T = 4·10⁶: 692 MB, T = 8·10⁶: see the commit message);
+# rounded up so that the check errs on the side of refusing.
+BYTES_PER_STEP = 160
+
+
+def available_memory() -> int | None:
+    """Bytes this machine can still give (MemAvailable), or None where it cannot tell."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import os
+
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(steps: int, flag: str) -> None:
+    """Refuse, before allocating, a T whose arrays cannot fit in the memory available."""
+    need = BYTES_PER_STEP * int(steps)
+    have = available_memory()
+    if have is not None and need > have:
+        raise UsageError(f"{flag} = {int(steps):,} needs about {need / 2 ** 30:.1f} GiB of "
+                         f"memory ({BYTES_PER_STEP} bytes a step) but {have / 2 ** 30:.1f} GiB "
+                         f"is available; use fewer steps")
+
+
+class Progress:
+    """``progress(done, total)`` for the library's sweeps: a tqdm bar on a terminal (tqdm is
+    a dev extra), else a plain counter line on a terminal, else nothing."""
+
+    def __init__(self, desc: str):
+        self.desc, self.bar = desc, None
+        self.tty = hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.tty:
+            return
+        if self.bar is None:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                tqdm = None
+            self.bar = tqdm(total=total, desc=self.desc, leave=False) if tqdm else False
+        if self.bar:
+            self.bar.update(done - self.bar.n)
+        else:
+            print(f"\r{self.desc}: {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar:
+            self.bar.close()
+        elif self.bar is False:
+            print("\r", end="", file=sys.stderr, flush=True)
 
 
 def number(text: str) -> float:
@@ -43,7 +113,11 @@ def flag_updates(p, *, required: bool = False, log_default: bool = False) -> Non
                    help="number of updates (training steps) N: write the N rates to apply, "
                         "η_1..η_N of the optimum of bound (C) at horizon N + 1, whose bound "
                         "covers θ_(N+1), the parameters the run keeps (docs/math.md §5.1)"
-                        + ("; default: the length of the log" if log_default else ""))
+                        + ("; default: the log's horizon, its last logged step" if log_default else ""))
+def flag_steps(p, *, required: bool) -> None:
+    p.add_argument("--steps", type=whole_number, required=required, metavar="T",
+                   help="number of steps T" + ("" if required else " (default: the log's "
+                                               "horizon, its last logged step)"))
 
 
 def flag_D(p) -> None:
@@ -81,48 +155,123 @@ def flag_table_out(p) -> None:
     p.add_argument("--out", metavar="FILE", help="also write the table (.json, .csv or .md)")
 
 
-def read_grad_norms(path, command):
-    """The cleaned log; the reader's clean-up notes are printed as one line each."""
+def flag_log_reading(p) -> None:
+    """--column, --invalid, --duplicates: the arguments of schedopt.read_grad_norms."""
+    p.add_argument("--column", default=None, metavar="NAME",
+                   help="the log's gradient-norm column: its header name (or the part after "
+                        "its last '/', e.g. gnorm_l1) or a 0-based index (default: detected)")
+    p.add_argument("--invalid", default="raise", choices=("raise", "drop"),
+                   help="rows whose norm is NaN, inf or <= 0: raise (the default) or drop")
+    p.add_argument("--duplicates", default="raise", choices=("raise", "last", "mean"),
+                   help="repeated steps (e.g. a resumed run): raise (the default), keep the "
+                        "last row, or average them")
+
+
+def flag_smoothing(p) -> None:
+    """--smoothing, --width: the arguments of schedopt.grad_norm_profile (and refine)."""
+    p.add_argument("--smoothing", default="median", choices=("median", "none"),
+                   help="median (a median filter over --width of the log, the default) or none")
+    p.add_argument("--width", type=number, default=0.1, metavar="F",
+                   help="median filter width as a fraction of the log (default 0.1)")
+
+
+def smoothing(args):
+    """The library's spelling of --smoothing (None for 'none')."""
+    return None if args.smoothing == "none" else args.smoothing
+
+
+def read_grad_norms(args, command):
+    """The cleaned log of ``args.grad_norms`` read with --column/--invalid/--duplicates; the
+    clean-up notes and the horizon are printed to standard error, one line each."""
     import os
     import warnings
 
     from schedopt.adapters import read_grad_norms as read
 
+    path = args.grad_norms
     if not os.path.isfile(path):
         raise ValueError(f"grad_norms: no such file: {str(path)!r}")
+    column = args.column
+    if isinstance(column, str) and column.lstrip("-").isdigit():
+        column = int(column)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)     # the notes are printed below
-        log = read(path)
+        try:
+            log = read(path, column=column, invalid=args.invalid, duplicates=args.duplicates)
+        except OSError as err:             # e.g. no permission: a bad argument, exit 2
+            raise ValueError(f"grad_norms: cannot read {str(path)!r}: "
+                             f"{err.strerror or err}") from None
     for note in log.notes:
         print(f"schedopt {command}: note: {note}", file=sys.stderr)
+    if getattr(args, "updates", getattr(args, "steps", None)) is None and getattr(args, "horizon", None) is None:
+        check_memory(log.horizon, "the log's horizon (its last step; give --steps instead)")
     return log
 
 
+def log_summary(log, path, args, steps) -> str:
+    """One line on the log that was read: rows, span, horizon and smoothing."""
+    text = (f"log: {len(log)} gradient norms from {path} (steps {log.step[0]:g}.."
+            f"{log.step[-1]:g}); ")
+    if steps is None:
+        text += log.horizon_text()
+    else:
+        text += (f"resampled to --steps {steps} over the logged span (the log's own "
+                 f"{log.horizon_text()})")
+    text += f"; smoothing = {args.smoothing}"
+    return text + (f", width = {args.width:g}" if smoothing(args) else "")
+
+
+def log_provenance(log, path, args) -> dict:
+    """The JSON record's account of the gradient-norm log a schedule came from."""
+    return {"grad_norms": {"path": str(path), "rows": len(log),
+                           "first_step": float(log.step[0]), "last_step": float(log.step[-1]),
+                           "horizon": log.horizon, "column": args.column,
+                           "invalid": args.invalid, "duplicates": args.duplicates,
+                           "smoothing": smoothing(args), "width": float(args.width),
+                           "notes": list(log.notes)}}
+
+
 def print_summary(result, out, D, G, peak_lr) -> None:
+    """What was written, in the user's units: after --peak-lr only the shape comes from the
+    bound, whose value (in units of D and G that the user did not give) is not printed."""
     import numpy as np
 
     eta = result.eta
     T, N = result.horizon, result.updates
-    gap = "n/a" if result.gap is None else f"{result.gap:.2e}"
+    status = "converged" if result.converged else "NOT converged"
     if result.applied:
         what = (f"schedule: {N} rates to apply for N = {N} updates (η_1..η_{N} of the optimum "
                 f"at horizon {T}; η_{T} is never applied, docs/math.md §5.1)")
     else:
         what = (f"schedule: horizon T = {T}, the mathematical object ({T} entries; apply "
                 f"η_1..η_{N}: η_{T} is bound (C)'s weight, docs/math.md §5.1)")
-    lines = [
-        what,
-        f"method = {result.method}, {'converged' if result.converged else 'NOT converged'} "
-        f"({result.iterations} iterations, {result.seconds:.3g} s)",
-        f"bound (C) on θ_{T} = {result.bound:.10g} (√{T}·bound = {np.sqrt(T) * result.bound:.6g}, "
-        f"certified gap to the optimum: {gap})",
-        f"η_1 = {eta[0]:.6g}, max η = {np.max(eta):.6g}, η_{eta.shape[0]} = {eta[-1]:.6g}"
-        + (f" (rescaled to peak_lr = {peak_lr:g})" if peak_lr is not None else ""),
-        f"wrote {out}",
-    ]
+    lines = [what, f"method = {result.method}, {status} "
+                   f"({result.iterations} iterations, {result.seconds:.3g} s)"]
+    if peak_lr is None:
+        gap = "n/a" if result.gap is None else f"{result.gap:.2e}"
+        lines.append(f"bound (C) on θ_{T} = {result.bound:.10g} for D = {D:g}, G = {_g_text(G)} "
+                     f"(√{T}·bound = {np.sqrt(T) * result.bound:.6g}, certified gap to the "
+                     f"optimum: {gap})")
+    else:
+        lines.append(f"shape: the optimum of bound (C) for G = {_g_text(G)}, scaled so that "
+                     f"max η = --peak-lr {peak_lr:g}; the bound's value needs your run's D "
+                     f"and G, so none is printed (the JSON keeps it for D = {D:g})")
+    lines += [f"η_1 = {eta[0]:.6g}, max η = {np.max(eta):.6g}, η_{eta.shape[0]} = {eta[-1]:.6g}"
+              + (" (learning rates, your units)" if peak_lr is not None else
+                 " (units of D/G)"),
+              f"wrote {out}"]
     print("\n".join(lines))
     if not result.converged:
         print(f"schedopt: warning: the solver stopped short: {result.message}", file=sys.stderr)
+
+
+def _g_text(G) -> str:
+    import numpy as np
+
+    G = np.asarray(G, dtype=np.float64)
+    if G.ndim == 0:
+        return f"{float(G):g}"
+    return f"per step ({float(np.min(G)):.3g}..{float(np.max(G)):.3g})"
 
 
 def print_and_write_table(text, table, out, record) -> None:

@@ -33,7 +33,12 @@ def run(args) -> int:
     from schedopt.theory import compare
     from schedopt.theory import family_table
 
-    table = family_table(args.steps, args.D, args.G)
+    c.check_memory(args.steps, "--steps")
+    progress = c.Progress(f"schedopt compare, T = {args.steps:,}")
+    try:
+        table = family_table(args.steps, args.D, args.G, progress=progress)
+    finally:
+        progress.close()
     comparison = compare(optimal_schedule(args.steps, args.D, args.G, method="exact"),
                          args.D, args.G)
     text = (f"Every family at its best multiplier, T = {args.steps}, D = {args.D:g}, "

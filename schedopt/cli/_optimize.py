@@ -9,13 +9,14 @@ HELP = "write the optimal rates for N updates to a file"
 DESCRIPTION = ("Write the N rates to apply for N updates, η_1..η_N of the schedule that "
                "minimises bound (C) at horizon N + 1 (the bound on θ_(N+1), the parameters "
                "the run keeps; η_(N+1) is never applied, docs/math.md §5.1), as .json (with "
-               "the solve's details, updates and horizon), .csv (step, eta) or .npy (the "
+               "the solve's details, updates and horizon), .csv (step t, eta, count k = t − 1) or .npy (the "
                "array), chosen by the file's extension. --horizon T writes the mathematical "
                "object instead: the T entries of the horizon-T optimum.")
 EXAMPLES = ["schedopt optimize --steps 1000 --out eta.json",
             "schedopt optimize --steps 10000 --monotone --warmup 500 --peak-lr 0.1 "
             "--out eta.csv"]
-FUNCTION = "schedopt.applied_schedule"
+FUNCTION = ("schedopt.applied_schedule", "schedopt.read_grad_norms",
+            "schedopt.grad_norm_profile")
 # Flags that are not parameters of FUNCTION, and what each is for.
 CLI_ONLY = {
     "horizon": "instead of --steps: schedopt.optimal_schedule(horizon), the horizon-T "
@@ -28,8 +29,8 @@ CLI_ONLY = {
 
 
 def add_arguments(p) -> None:
-    which = p.add_mutually_exclusive_group(required=True)
-    c.flag_updates(which)
+    which = p.add_mutually_exclusive_group()
+    c.flag_updates(which, log_default=True)
     which.add_argument("--horizon", type=c.whole_number, metavar="T",
                        help="write the horizon-T optimum itself (T entries; the last is bound "
                             "(C)'s weight, never to be applied) instead of rates to apply")
@@ -38,7 +39,10 @@ def add_arguments(p) -> None:
                    help="gradient-norm bound G (> 0, default 1)")
     p.add_argument("--grad-norms", dest="grad_norms", metavar="FILE",
                    help=f"per-step G_t instead of --G, from {c.GRAD_NORMS_HELP}; "
-                        "resampled to --steps N (G_(N+1) = G_N) or --horizon T")
+                        "smoothed like refine's (--smoothing, --width) and resampled to "
+                        "--steps N (G_(N+1) = G_N) or --horizon T")
+    c.flag_log_reading(p)
+    c.flag_smoothing(p)
     c.flag_method(p)
     c.flag_monotone(p)
     p.add_argument("--max-lr", dest="max_lr", type=c.number, metavar="X",
@@ -83,15 +87,24 @@ def run(args) -> int:
     if args.grad_norms is not None:
         from schedopt.adapters import grad_norm_profile
 
-        G = grad_norm_profile(c.read_grad_norms(args.grad_norms, NAME), steps=length,
-                              smoothing=None)
+        log = c.read_grad_norms(args, NAME)
+        G = grad_norm_profile(log, steps=length, smoothing=c.smoothing(args), width=args.width)
+        print(c.log_summary(log, args.grad_norms, args, length))
+        provenance = c.log_provenance(log, args.grad_norms, args)
     else:
+        provenance = None
+        if length is None:
+            raise c.UsageError("give --steps N (the updates to apply), --horizon T, or "
+                               "--grad-norms (whose last logged step is then N)")
         G = 1.0 if args.G is None else args.G
-    solve = optimal_schedule if args.updates is None else applied_schedule
+    if length is None:
+        length = G.shape[0]
+    solve = optimal_schedule if args.horizon is not None else applied_schedule
     result = solve(length, args.D, G, method=args.method, monotone=args.monotone,
                    max_lr=args.max_lr, warmup=args.warmup, tol=args.tol,
                    max_iter=args.max_iter)
     result = rescale_result(result, args.peak_lr, args.D, G)
-    _io.write_schedule(out, result, D=args.D, G=G, peak_lr=args.peak_lr)
+    _io.write_schedule(out, result, D=args.D, G=G, peak_lr=args.peak_lr, tol=args.tol,
+                       provenance=provenance)
     c.print_summary(result, out, args.D, G, args.peak_lr)
     return 0

@@ -11,7 +11,7 @@ DESCRIPTION = ("Read a gradient-norm log, smooth it, resample it to the --steps 
                "of bound (C) at horizon N + 1 with G_t from the log (docs/math.md §3, "
                "§4.4, §5.1).")
 EXAMPLES = ["schedopt refine --grad-norms run1.csv --steps 5000 --peak-lr 0.1 --out run2.json"]
-FUNCTION = "schedopt.refine"
+FUNCTION = ("schedopt.refine", "schedopt.read_grad_norms")
 # Flags that are not parameters of FUNCTION, and what each is for.
 CLI_ONLY = {"out": "the output file"}
 
@@ -25,10 +25,8 @@ def add_arguments(p) -> None:
     c.flag_D(p)
     c.flag_monotone(p)
     c.flag_warmup(p)
-    p.add_argument("--smoothing", default="median", choices=("median", "none"),
-                   help="median (a median filter over --width of the log, the default) or none")
-    p.add_argument("--width", type=c.number, default=0.1, metavar="F",
-                   help="median filter width as a fraction of the log (default 0.1)")
+    c.flag_smoothing(p)
+    c.flag_log_reading(p)
     c.flag_method(p)
 
 
@@ -38,15 +36,23 @@ def run(args) -> int:
     from schedopt.adapters import refine
 
     out = _io.check_output_path(args.out)
-    smoothing = {"median": "median", "none": None}.get(args.smoothing, args.smoothing)
-    log = c.read_grad_norms(args.grad_norms, NAME)
+    smoothing = c.smoothing(args)
+    log = c.read_grad_norms(args, NAME)
     result = refine(log, updates=args.updates, smoothing=smoothing, width=args.width, D=args.D,
                     peak_lr=args.peak_lr, monotone=args.monotone, warmup=args.warmup,
                     method=args.method)
     G = grad_norm_profile(log, steps=args.updates, smoothing=smoothing, width=args.width)
-    _io.write_schedule(out, result, D=args.D, G=G, peak_lr=args.peak_lr)
-    print(f"log: {len(log)} gradient norms from {args.grad_norms} (steps {log.step[0]:g}.."
-          f"{log.step[-1]:g}), smoothing = {args.smoothing}"
-          + (f", width = {args.width:g}" if smoothing else ""))
+    _io.write_schedule(out, result, D=args.D, G=G, peak_lr=args.peak_lr, tol=_solver_tol(),
+                       provenance=c.log_provenance(log, args.grad_norms, args))
+    print(c.log_summary(log, args.grad_norms, args, args.updates))
     c.print_summary(result, out, args.D, G, args.peak_lr)
     return 0
+
+
+def _solver_tol() -> float:
+    """The tolerance refine solves to: optimal_schedule's default (refine has no tol)."""
+    import inspect
+
+    from schedopt.solvers import optimal_schedule
+
+    return inspect.signature(optimal_schedule).parameters["tol"].default

@@ -34,10 +34,15 @@ def run(args) -> int:
     from schedopt.theory._scaling import default_steps_grid
 
     grid = default_steps_grid(args.min_steps, args.max_steps, args.num)
-    if grid.size < 3:
-        raise ValueError(f"the grid must hold at least 3 values of T to fit and judge a "
+    if grid.size < 4:      # the fits with a log term have 3 parameters (fit_power_law)
+        raise ValueError(f"the grid must hold at least 4 values of T to fit and judge a "
                          f"power law, got {grid.size}: raise --num or widen the range")
-    table = fit_scaling(grid)
+    c.check_memory(int(grid[-1]), "--max-steps")
+    progress = c.Progress(f"schedopt scaling, {grid.size} values of T up to {grid[-1]:,}")
+    try:
+        table = fit_scaling(grid, progress=progress)
+    finally:
+        progress.close()
     optimum = table.fits["optimal"]
     text = (f"bound*(T) ≈ c·T^(−p), least squares in log–log over {grid.size} values of "
             f"T from {grid[0]} to {grid[-1]} (D = G = 1; families at their best "

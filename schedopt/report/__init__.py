@@ -15,6 +15,7 @@ _EXPORTS = {
     "format_number": "schedopt.report._render",
     "solver_benchmark": "schedopt.report._report",
     "write_report": "schedopt.report._report",
+    "your_run_sections": "schedopt.report._your_run",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = _lazy.exports(globals(), _EXPORTS)

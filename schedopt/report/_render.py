@@ -72,10 +72,28 @@ def _md_cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(title: str, intro: str, sections: Sequence[Section]) -> str:
-    out = [f"# {title}", "", intro, ""]
+def anchors(sections: Sequence[Section]) -> list[str]:
+    """One anchor per section, from its title: lower case, words joined by "-", unique."""
+    seen, out = set(), []
     for section in sections:
-        out += [f"## {section.title}", ""]
+        base = re.sub(r"[^0-9a-z]+", "-", section.title.lower()).strip("-") or "section"
+        slug, n = base, 2
+        while slug in seen:
+            slug, n = f"{base}-{n}", n + 1
+        seen.add(slug)
+        out.append(slug)
+    return out
+
+
+def render_markdown(title: str, intro: str, sections: Sequence[Section]) -> str:
+    """Markdown with a table of contents; each heading carries an explicit ``<a id>``
+    anchor, which every renderer honours (GitHub's own heading slugs drop characters)."""
+    out = [f"# {title}", "", intro, "", "**Contents**", ""]
+    slugs = anchors(sections)
+    out += [f"{i}. [{_md_cell(s.title)}](#{slug})"
+            for i, (s, slug) in enumerate(zip(sections, slugs), start=1)] + [""]
+    for section, slug in zip(sections, slugs):
+        out += [f'<a id="{slug}"></a>', "", f"## {section.title}", ""]
         for item in section.items:
             if isinstance(item, str):
                 out += [item, ""]
@@ -106,6 +124,9 @@ figure { margin: 1rem 0 1.6rem; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-style: italic; color: #444; }
 p.meta { color: #666; font-size: .9rem; }
+nav.toc { background: #f7f7f9; border: 1px solid #e3e3e8; padding: .4rem 1.2rem; }
+nav.toc ol { margin: .3rem 0; }
+h2 a.self { color: #bbb; text-decoration: none; margin-left: .4rem; font-size: .9em; }
 """
 
 
@@ -126,8 +147,13 @@ def render_html(title: str, intro: str, sections: Sequence[Section]) -> str:
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            f"<title>{e(title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
            f"<h1>{e(title)}</h1>", f'<p class="meta">{e(intro)}</p>']
-    for section in sections:
-        out.append(f"<h2>{e(section.title)}</h2>")
+    slugs = anchors(sections)
+    out.append('<nav class="toc"><strong>Contents</strong><ol>' + "".join(
+        f'<li><a href="#{slug}">{e(s.title)}</a></li>' for s, slug in zip(sections, slugs))
+        + "</ol></nav>")
+    for section, slug in zip(sections, slugs):
+        out.append(f'<h2 id="{slug}">{e(section.title)}'
+                   f'<a class="self" href="#{slug}" aria-label="link to this section">#</a></h2>')
         for item in section.items:
             if isinstance(item, str):
                 out.append(f"<p>{e(item)}</p>")

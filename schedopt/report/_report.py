@@ -271,7 +271,7 @@ class ReportConfig:
 
 
 def write_report(out="report", *, quick: bool = False, progress: bool = True,
-                 config: ReportConfig | None = None, sections=()) -> dict:
+                 config: ReportConfig | None = None, sections=(), lead_sections=()) -> dict:
     """Run the report's computations and write ``out/report.md``, ``out/report.html`` and
     one PNG per figure in ``out`` (created if missing).
 
@@ -284,6 +284,9 @@ def write_report(out="report", *, quick: bool = False, progress: bool = True,
         ``build(progress)`` returns a ``Section`` (``make demo`` adds the training
         benchmark of ``benchmarks/training.py`` this way; the package itself never imports
         from ``benchmarks/``).
+      lead_sections: ``(stage, build)`` pairs placed before the built-in sections
+        (``schedopt report --steps/--grad-norms`` puts the user's run there:
+        ``your_run_sections``).
 
     Returns:
       ``{"md": Path, "html": Path, "figures": [Path, ...], "seconds": float}``.
@@ -293,24 +296,17 @@ def write_report(out="report", *, quick: bool = False, progress: bool = True,
     config = ReportConfig.default(quick) if config is None else config
     start = time.perf_counter()
     extra = _check_sections(sections)
-    stages = ["comparison", "scaling fit", "per-step G", "solver benchmark"]
-    bar = _progress(len(stages) + len(extra), "schedopt report", progress)
+    lead = _check_sections(lead_sections)
+    bar = _progress(4 + len(extra) + len(lead), "schedopt report", progress)
+    built_in = [
+        ("comparison", lambda progress: _comparison_section(config.steps)),
+        ("scaling fit", lambda progress: _scaling_section(np.asarray(config.scaling_grid))),
+        ("per-step G", lambda progress: _per_step_section(config.steps)),
+        ("solver benchmark", lambda progress: _solver_section(
+            solver_benchmark(config.solver_steps, config.solver_methods)))]
     sections = []
     try:
-        bar.set_description("comparison")
-        sections.append(_comparison_section(config.steps))
-        bar.update(1)
-        bar.set_description("scaling fit")
-        sections.append(_scaling_section(np.asarray(config.scaling_grid)))
-        bar.update(1)
-        bar.set_description("per-step G")
-        sections.append(_per_step_section(config.steps))
-        bar.update(1)
-        bar.set_description("solver benchmark")
-        sections.append(_solver_section(solver_benchmark(config.solver_steps,
-                                                         config.solver_methods)))
-        bar.update(1)
-        for stage, build in extra:
+        for stage, build in lead + built_in + extra:
             bar.set_description(stage)
             sections.append(build(progress))
             bar.update(1)
@@ -343,9 +339,18 @@ def _check_sections(sections) -> list:
 
 
 def _require_matplotlib() -> None:
-    if importlib.util.find_spec("matplotlib") is None:
-        raise ValueError("the report draws figures with matplotlib, which is not installed: "
-                         "pip install 'schedopt[figures]'")
+    """A ValueError (one line at the command line, exit 2) when matplotlib is missing."""
+    try:
+        if importlib.util.find_spec("matplotlib") is not None:
+            import matplotlib  # noqa: F401
+            return
+    except (ImportError, ValueError):
+        pass
+    raise ValueError("the report draws figures with matplotlib, which is not installed: "
+                     "pip install 'schedopt[figures]'")
+
+
+require_matplotlib = _require_matplotlib
 
 
 def _version() -> str:

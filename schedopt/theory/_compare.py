@@ -322,7 +322,8 @@ def family_callables(families) -> dict[str, Callable]:
     return out
 
 
-def family_table(steps=1000, D=1.0, G=1.0, *, families=None, bounds=BOUNDS) -> FamilyTable:
+def family_table(steps=1000, D=1.0, G=1.0, *, families=None, bounds=BOUNDS,
+                 progress=None) -> FamilyTable:
     """Every family at its best multiplier under each bound, against the optimum of bound (C).
 
     The first row, ``"optimal"``, is the exact optimum of bound (C) (docs/math.md §4.4) rescaled to
@@ -334,24 +335,30 @@ def family_table(steps=1000, D=1.0, G=1.0, *, families=None, bounds=BOUNDS) -> F
       D, G: as in ``optimal_schedule`` (G a scalar or one value per step).
       families: names from ``FAMILIES``, or a mapping name → callable(steps); default all.
       bounds: which of ``BOUNDS`` to tabulate (the ratio column is always bound (C)).
+      progress: None, or a callable ``progress(done, total)`` called after the optimum and
+        after each row, e.g. for a progress bar.
     """
     T = _validation.steps(steps)
     bounds = (bounds,) if isinstance(bounds, str) else tuple(bounds)
     for b in bounds:
         if b not in BOUNDS:
             raise ValueError(f"bounds must be among {', '.join(map(repr, BOUNDS))}, got {b!r}")
+    callables = family_callables(families)
     optimum = optimal_schedule(T, D, G, method="exact")
+    if progress is not None:
+        progress(1, len(callables) + 2)
     D = float(D)
     shapes = {"optimal": optimum.eta}
-    shapes.update({name: np.asarray(f(T), dtype=np.float64)
-                   for name, f in family_callables(families).items()})
+    shapes.update({name: np.asarray(f(T), dtype=np.float64) for name, f in callables.items()})
     rows = []
-    for name, shape in shapes.items():
+    for i, (name, shape) in enumerate(shapes.items()):
         found = {b: at_best(shape, D, G, b) for b in bounds}
         value_c = found["last_iterate"][0] if "last_iterate" in found else at_best(
             shape, D, G, "last_iterate")[0]
         rows.append(FamilyRow(name=name, values={b: v for b, (v, _) in found.items()},
                               scales={b: s for b, (_, s) in found.items()},
                               ratio=value_c / optimum.bound))
+        if progress is not None:
+            progress(i + 2, len(shapes) + 1)
     return FamilyTable(steps=T, D=D, optimum=optimum.bound, bounds=bounds, rows=tuple(rows))
 

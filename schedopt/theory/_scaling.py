@@ -145,7 +145,8 @@ def default_steps_grid(min_steps=100, max_steps=1_000_000, num=25) -> np.ndarray
 
 
 def fit_scaling(steps_grid=None, families=SCALING_FAMILIES, D=1.0, G=1.0, *,
-                bound="last_iterate", log_term=LOG_TERM_FAMILIES) -> ScalingTable:
+                bound="last_iterate", log_term=LOG_TERM_FAMILIES,
+                progress=None) -> ScalingTable:
     """Fit bound*(T) ≈ c·T^(−p) for the optimum and each family at its best multiplier.
 
     The optimum comes from the exact recursion of docs/math.md §4.4 (``optimal_schedule(T,
@@ -159,6 +160,8 @@ def fit_scaling(steps_grid=None, families=SCALING_FAMILIES, D=1.0, G=1.0, *,
       families: names from ``FAMILIES`` or a mapping name → callable(steps).
       D, G: scalars.
       bound: the bound the families are scaled and measured under.
+      progress: None, or a callable ``progress(done, total)`` called after each solve (one
+        per T of the grid for the optimum and for each family), e.g. for a progress bar.
       log_term: the families (or ``"optimal"``) also fitted with the log term.
     """
     grid = default_steps_grid() if steps_grid is None else np.array(
@@ -169,11 +172,19 @@ def fit_scaling(steps_grid=None, families=SCALING_FAMILIES, D=1.0, G=1.0, *,
     if bound not in BOUNDS:
         raise ValueError(f"bound must be one of {', '.join(map(repr, BOUNDS))}, got {bound!r}")
     callables = family_callables(families)
-    values = {"optimal": np.array([optimal_schedule(int(T), D, G, method="exact").bound
+    total = grid.size * (1 + len(callables))
+    done = iter(range(1, total + 1))
+
+    def tick(value):
+        if progress is not None:
+            progress(next(done), total)
+        return value
+
+    values = {"optimal": np.array([tick(optimal_schedule(int(T), D, G, method="exact").bound)
                                    for T in grid])}
     for name, f in callables.items():
-        values[name] = np.array([at_best(np.asarray(f(int(T)), np.float64), D, G, bound)[0]
-                                 for T in grid], dtype=object)
+        values[name] = np.array([tick(at_best(np.asarray(f(int(T)), np.float64), D, G,
+                                              bound)[0]) for T in grid], dtype=object)
         if any(v is None or v == INF for v in values[name]):
             raise ValueError(f"family {name!r} has no finite bound {bound!r} on this grid; "
                              f"leave it out or choose another bound")

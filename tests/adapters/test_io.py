@@ -42,8 +42,8 @@ def _leftovers(folder: Path):
 def test_schedule_round_trip_is_bit_exact(tmp_path_factory, values, suffix):
     path = tmp_path_factory.mktemp("rt") / f"eta{suffix}"
     eta = np.array(values, dtype=np.float64)
-    _io.write_schedule(path, _result(eta), D=2.0, G=3.0)
-    back = _io.read_schedule(path)
+    schedopt.save_schedule(path, _result(eta), D=2.0, G=3.0)
+    back = schedopt.load_schedule(path)
     assert back.dtype == np.float64
     np.testing.assert_array_equal(back, eta)
 
@@ -76,7 +76,7 @@ def test_json_record_of_rates_to_apply_names_the_horizon(tmp_path):
         float(schedopt.last_iterate_bound(full, 2.0, np.array(record["G"]))), rel=1e-13)
     for suffix in (".json", ".csv", ".npy"):
         out = _io.write_schedule(tmp_path / f"e{suffix}", applied, D=2.0, G=[1.0, 2.0, 3.0])
-        assert _io.read_schedule(out).tobytes() == applied.eta.tobytes()
+        assert schedopt.load_schedule(out).tobytes() == applied.eta.tobytes()
 
 
 def test_json_record_says_what_was_solved(tmp_path):
@@ -96,10 +96,11 @@ def test_non_finite_numbers_follow_one_rule(tmp_path):
     assert json.loads(path.read_text()) == {"a": "inf", "b": ["-inf"], "c": [1.0, "inf"]}
 
 
-def test_csv_has_step_and_eta_columns(tmp_path):
+def test_csv_has_step_eta_and_count_columns(tmp_path):
+    """step is t of η_t (1-based); count is the 0-based counter of optax and PyTorch."""
     path = tmp_path / "eta.csv"
     _io.write_schedule(path, _result([0.25, 0.125]))
-    assert path.read_text() == "step,eta\n1,0.25\n2,0.125\n"
+    assert path.read_text() == "step,eta,count\n1,0.25,0\n2,0.125,1\n"
 
 
 def test_write_csv_refuses_unequal_columns(tmp_path):
@@ -171,6 +172,50 @@ def test_nan_json_is_refused_before_anything_is_replaced(tmp_path):
     with pytest.raises(ValueError):
         _io.write_json(path, {"bound": float("nan")})
     assert path.read_bytes() == OLD
+
+
+def test_sigterm_mid_write_leaves_no_temporary_file(tmp_path):
+    """SIGTERM (what `kill` and job schedulers send) removes the .tmp, then still kills."""
+    path = tmp_path / "t.json"
+    path.write_bytes(OLD)
+    ready = tmp_path / "ready"
+    script = textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+        from schedopt.adapters import _io
+        def slow(f):
+            f.write(b"{{half a file")
+            f.flush()
+            Path({str(ready)!r}).touch()
+            time.sleep(60)
+        _io.atomic_write({str(path)!r}, slow)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists():
+            assert proc.poll() is None, "the writer exited early"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == -signal.SIGTERM
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert path.read_bytes() == OLD
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_handler_installed_by_the_caller_is_kept(tmp_path):
+    seen = []
+    previous = signal.signal(signal.SIGTERM, lambda *a: seen.append(a))
+    try:
+        _io.write_text(tmp_path / "a.txt", "x")
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert signal.getsignal(signal.SIGTERM) is previous
 
 
 def test_process_killed_mid_write_leaves_old_file_intact(tmp_path):

@@ -91,9 +91,28 @@ def test_past_the_horizon():
     assert before == eta[0]
 
 
-def test_float_count_is_refused():
-    with pytest.raises(TypeError, match="count must be an integer"):
-        as_optax([1.0, 0.5])(jnp.float32(1.0))
+def test_float_counts_are_accepted_like_optaxs_own_schedules():
+    """optax.linear_schedule(…)(2.0) works; so must ours: a float count k is floored."""
+    import optax
+
+    eta = np.array([0.4, 0.3, 0.2, 0.1])
+    with jax.enable_x64(True):
+        schedule = as_optax(eta, after="zero")
+        got = [float(schedule(k)) for k in (0.0, 1.0, 1.7, 3.0, 3.9, 4.0, 7.5)]
+        jitted = jax.jit(schedule)(jnp.arange(4, dtype=jnp.float32))
+    assert got == [0.4, 0.3, 0.3, 0.1, 0.1, 0.0, 0.0]
+    assert _bits(jitted) == _bits(eta)
+    assert float(optax.linear_schedule(1.0, 0.0, 4)(2.0)) == 0.5     # what optax accepts
+    with pytest.raises(TypeError, match="count must be a step count"):
+        as_optax(eta)(jnp.bool_(True))
+
+
+def test_optimal_optax_schedule_takes_a_dtype():
+    with jax.enable_x64(True):
+        wide = optimal_optax_schedule(30, 0.1, warmup=3)
+        narrow = optimal_optax_schedule(30, 0.1, warmup=3, dtype=jnp.float32)
+        assert wide(5).dtype == jnp.float64 and narrow(5).dtype == jnp.float32
+        assert float(narrow(5)) == float(np.float32(float(wide(5))))
 
 
 # ----------------------------------------------------------------------------------------

@@ -76,8 +76,21 @@ def test_constant_and_short_logs_pass_through():
 def test_profile_of_an_evenly_spaced_log_is_the_log():
     x = np.random.default_rng(1).lognormal(size=40)
     np.testing.assert_array_equal(grad_norm_profile(x, smoothing=None), x)
-    log = grad_norm_log(x, step=5 + 10 * np.arange(40))
+    log = grad_norm_log(x, step=np.arange(40) + 1.0)
     np.testing.assert_array_equal(grad_norm_profile(log, smoothing=None), x)
+    # kept every 10 steps: the run's own span (steps 1..395), the log at the logged steps,
+    # held before the first and linear between (issue 15: not 40 steps)
+    sparse = grad_norm_log(x, step=5 + 10 * np.arange(40))
+    G = grad_norm_profile(sparse, smoothing=None)
+    assert sparse.horizon == G.shape[0] == 395
+    np.testing.assert_array_equal(G[4::10], x)
+    np.testing.assert_array_equal(G[:5], np.full(5, x[0]))
+    np.testing.assert_allclose(G[9], 0.5 * (x[0] + x[1]), rtol=1e-15)
+    # counted from 0: steps 0, 10, …, 390 are a run of 391 steps
+    zero = grad_norm_log(x, step=10 * np.arange(40))
+    assert zero.horizon == 391 and grad_norm_profile(zero, smoothing=None)[390] == x[-1]
+    # evenly spaced steps to another T are resampled over the span
+    np.testing.assert_array_equal(grad_norm_profile(sparse, steps=40, smoothing=None), x)
     np.testing.assert_array_equal(grad_norm_profile(x), median_smooth(x, 0.1))
 
 

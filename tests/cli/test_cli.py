@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import schedopt
 from schedopt.adapters import _io
 from schedopt import cli
 from schedopt.solvers._solve import METHODS
@@ -51,7 +52,7 @@ def test_optimize_json_matches_the_api(tmp_path, capsys):
     assert status == 0, err
     record = json.loads(out.read_text())
     assert set(record) == {"updates", "horizon", "D", "G", "method", "bound", "converged",
-                           "gap", "iterations", "seconds", "eta", "weight", "message",
+                           "gap", "iterations", "seconds", "eta", "weight", "tol", "message",
                            "problem", "version"}
     # --steps N: the N rates to apply, η_1..η_N of the horizon-(N+1) optimum (docs/math.md §5.1)
     api = applied_schedule(100, 2.0, 0.5)
@@ -64,7 +65,7 @@ def test_optimize_json_matches_the_api(tmp_path, capsys):
     assert record["bound"] == api.bound == full.bound
     assert (record["updates"], record["horizon"], record["D"], record["G"]) == (100, 101, 2.0, 0.5)
     assert (record["method"], record["converged"], record["gap"]) == ("exact", True, 0.0)
-    assert _io.read_schedule(out).tobytes() == full.eta[:100].tobytes()
+    assert schedopt.load_schedule(out).tobytes() == full.eta[:100].tobytes()
     assert f"{api.bound:.10g}" in stdout and str(out) in stdout
     assert "100 rates to apply" in stdout and "bound (C) on θ_101" in stdout
 
@@ -93,9 +94,10 @@ def test_optimize_csv_and_npy_match_the_api(tmp_path, capsys, suffix):
     out = tmp_path / f"eta{suffix}"
     status, _, err = run(capsys, "optimize", "--steps", 50, "--out", out)
     assert status == 0, err
-    written = _io.read_schedule(out)
+    written = schedopt.load_schedule(out)
     assert written.shape == (50,)
     assert written.tobytes() == optimal_schedule(51).eta[:50].tobytes()
+    np.testing.assert_array_equal(schedopt.load_schedule(out), written)
 
 
 def test_optimize_with_constraints_matches_the_api(tmp_path, capsys):
@@ -137,7 +139,7 @@ def test_optimize_grad_norms_uses_the_resampled_log(tmp_path, capsys, grad_log):
     status, _, err = run(capsys, "optimize", "--steps", 300, "--grad-norms", path, "--out", out)
     assert status == 0, err
     record = json.loads(out.read_text())
-    G = grad_norm_profile(path, steps=300, smoothing=None)
+    G = grad_norm_profile(path, steps=300)        # smoothed as refine does (issue 15)
     G_horizon = np.append(G, G[-1])                    # G_301 = G_300
     np.testing.assert_array_equal(np.array(record["G"]), G_horizon)
     np.testing.assert_array_equal(np.array(record["eta"]),
@@ -174,17 +176,20 @@ def test_refine_matches_the_api(tmp_path, capsys, grad_log):
     assert "200 gradient norms" in stdout
 
 
-def test_refine_defaults_to_the_logs_length_and_no_smoothing(tmp_path, capsys, grad_log):
+def test_refine_defaults_to_the_logs_horizon_and_no_smoothing(tmp_path, capsys, grad_log):
     from schedopt.adapters._refine import refine
 
     path, g = grad_log
     out = tmp_path / "run2.npy"
-    status, _, err = run(capsys, "refine", "--grad-norms", path, "--smoothing", "none",
-                         "--monotone", "--out", out)
+    status, stdout, err = run(capsys, "refine", "--grad-norms", path, "--smoothing", "none",
+                              "--monotone", "--out", out)
     assert status == 0, err
     eta = np.load(out)
-    assert eta.shape == (200,)
-    np.testing.assert_array_equal(eta, refine(g, smoothing=None, monotone=True).eta)
+    # logged every 2 steps from step 0 to 398: a run of 399 steps, not 200
+    assert eta.shape == (399,) and "horizon T = 399" in stdout
+    np.testing.assert_array_equal(eta, refine(path, smoothing=None, monotone=True).eta)
+    G = np.interp(np.arange(399.0), 2.0 * np.arange(200), g)
+    np.testing.assert_array_equal(eta, refine(G, smoothing=None, monotone=True).eta)
 
 
 def test_refine_prints_the_logs_clean_up(tmp_path, capsys):
@@ -267,8 +272,7 @@ BAD = [
      "horizon must be a positive integer, got 0"),
     (["optimize", "--steps", "1.5", "--out", "{d}/e.json"],
      "argument --steps/--updates: expected a whole"),
-    (["optimize", "--out", "{d}/e.json"],
-     "one of the arguments --steps/--updates --horizon is required"),
+    (["optimize", "--out", "{d}/e.json"], "give --steps N (the updates to apply), --horizon T"),
     (["optimize", "--steps", "5", "--horizon", "6", "--out", "{d}/e.json"],
      "argument --horizon: not allowed with argument --steps/--updates"),
     (["optimize", "--steps", "10"], "the following arguments are required: --out"),
@@ -319,7 +323,7 @@ BAD = [
     (["compare", "--steps", "0"], "steps must be a positive integer"),
     (["compare", "--steps", "10", "--G", "-2"], "G must be > 0"),
     (["compare", "--steps", "10", "--out", "{d}/t.npy"], "out must end in .json, .csv or .md"),
-    (["scaling", "--num", "2"], "at least 3 values of T"),
+    (["scaling", "--num", "3"], "at least 4 values of T"),
     (["scaling", "--min-steps", "0"], "min_steps must be a positive integer, got 0"),
     (["scaling", "--num", "-1"], "num must be a positive integer, got -1"),
     (["scaling", "--min-steps", "1000", "--max-steps", "10"], "max_steps must be >= min_steps"),
