@@ -155,9 +155,11 @@ def worst_case(eta, D=1.0, G=1.0) -> WorstCase:
     case scales as D·G.
 
     Size and time. The SDP has an (N+2)×(N+2) Gram matrix and (N+2)(N+1) linear
-    inequalities; ``benchmarks/worst_case.py`` measures about 2 s at N = 40 and 30 s at N = 80 on
-    two cores (see ``docs/worst_case.md``). N up to about 100 is practical; time grows like N⁴
-    to N⁵ beyond that.
+    inequalities. ``benchmarks/worst_case.py`` measured one solve on the shared 2-core machine
+    at 3.8 s of CPU time for N = 40 (4–8 s wall) and 44 s of CPU for N = 80 (64 s wall at load
+    average 5.5, up to 180 s at load 14); the CPU time grows like N^3.5 there. N ≈ 100 is the
+    practical limit (minutes); beyond, the interior-point method's dense PSD block dominates.
+    The solver stalls near an absolute duality gap of 1e-8, so values carry about 7–8 digits.
 
     Args:
       eta: the N ≥ 1 rates applied, finite and ≥ 0 (zeros allowed).
