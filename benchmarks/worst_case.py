@@ -233,8 +233,8 @@ found by a bounded scalar search on log λ (the function is convex in λ):
 {multipliers}
 
 **What it means for you.** Apply the first N rates of the horizon-(N+1) optimum (worst case
-{min(applied):.2f}–{max(applied):.2f}× the best possible here), not the full horizon-N optimum, whose last-step
-jump costs {min(full):.2f}–{max(full):.2f}× on the parameters you keep. Plain linear decay at its best
+{min(applied):.2f}–{max(applied):.2f}× the best possible here), not the full horizon-N optimum,
+whose last-step jump costs {min(full):.2f}–{max(full):.2f}× on the parameters you keep. Plain linear decay at its best
 multiplier is within {100 * (max(linear) - 1):.2f}% of the minimax value, and bound (C) is
 {min(loose):.2f}–{max(loose):.2f}× the true worst case on the applied optimum, so a smaller (C) does
 not always mean a smaller worst case.

@@ -149,9 +149,9 @@ def worst_case(eta, D=1.0, G=1.0) -> WorstCase:
 
     Units. Solved for D = G = 1 and rescaled, since
     ``worst_case(η, D, G) = D·G · worst_case(η·G/D, 1, 1)``: if f is feasible for (D, G) then
-    ``f̃(y) = f(θ* + D·y)/(D·G)`` is 1-Lipschitz with ``‖y_1‖ ≤ 1``, its subgradient method with
-    steps ``η·G/D`` visits ``y_t = (θ_t − θ*)/D``, and ``f̃(y_{N+1}) − f̃* = (f(θ_{N+1}) − f*)/(DG)``
-    (and back). So with the schedule itself scaled by D/G, as ``minimax_schedule`` is, the worst
+    ``f̃(y) = f(θ* + D·y)/(D·G)`` is 1-Lipschitz with ``‖y_1‖ ≤ 1``, its subgradients are
+    ``g/G``, so its subgradient method with steps ``η·G/D`` visits ``y_t = (θ_t − θ*)/D``, and
+    ``f̃(y_{N+1}) − f̃* = (f(θ_{N+1}) − f*)/(DG)`` (and back). So with the schedule itself scaled by D/G, as ``minimax_schedule`` is, the worst
     case scales as D·G.
 
     Size and time. The SDP has an (N+2)×(N+2) Gram matrix and (N+2)(N+1) linear
