@@ -157,8 +157,9 @@ def worst_case(eta, D=1.0, G=1.0) -> WorstCase:
     Size and time. The SDP has an (N+2)×(N+2) Gram matrix and (N+2)(N+1) linear
     inequalities. ``benchmarks/worst_case.py`` measured one solve on the shared 2-core machine
     at 3.8 s of CPU time for N = 40 (4–8 s wall) and 44 s of CPU for N = 80 (64 s wall at load
-    average 5.5, up to 180 s at load 14); the CPU time grows like N^3.5 there. N ≈ 100 is the
-    practical limit (minutes); beyond, the interior-point method's dense PSD block dominates.
+    average 5.5, up to 180 s at load 14), and 163 s of CPU for N = 100 (475 s wall at load 8).
+    N ≈ 100 is the practical limit: the cost of the dense PSD block of the interior-point
+    method grows like N^3.5 from 40 to 80 and faster beyond.
     The solver stalls near an absolute duality gap of 1e-8, so values carry about 7–8 digits.
 
     Args:
