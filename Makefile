@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/theory.py
 	$(BIN)/python benchmarks/training.py
 	$(BIN)/python benchmarks/refine.py
+	$(BIN)/python benchmarks/worst_case.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

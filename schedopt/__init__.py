@@ -31,6 +31,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     # Bounds (docs/math.md §2, §4.1)
     "BOUNDS": "schedopt.bounds",
+    "applied_bound": "schedopt.bounds",
+    "applied_bound_weight": "schedopt.bounds",
     "Scale": "schedopt.bounds",
     "average_iterate_bound": "schedopt.bounds",
     "last_iterate_bound": "schedopt.bounds",
@@ -64,6 +66,9 @@ _EXPORTS = {
     "family_table": "schedopt.theory",
     "linear_decay_guarantee": "schedopt.theory",
     "variational_schedule": "schedopt.theory",
+    "WorstCase": "schedopt.theory",
+    "minimax_schedule": "schedopt.theory",
+    "worst_case": "schedopt.theory",
     # optax adapters (docs/math.md §1: optax's count k is step k + 1)
     "as_optax": "schedopt.adapters",
     "optimal_optax_schedule": "schedopt.adapters",
@@ -89,6 +94,8 @@ __getattr__, __dir__ = _lazy.exports(globals(), _EXPORTS)
 
 if typing.TYPE_CHECKING:   # static tools see the eager imports
     from schedopt.bounds import BOUNDS
+    from schedopt.bounds import applied_bound
+    from schedopt.bounds import applied_bound_weight
     from schedopt.bounds import Scale
     from schedopt.bounds import average_iterate_bound
     from schedopt.bounds import last_iterate_bound
@@ -119,6 +126,9 @@ if typing.TYPE_CHECKING:   # static tools see the eager imports
     from schedopt.theory import family_table
     from schedopt.theory import linear_decay_guarantee
     from schedopt.theory import variational_schedule
+    from schedopt.theory import WorstCase
+    from schedopt.theory import minimax_schedule
+    from schedopt.theory import worst_case
     from schedopt.adapters import as_optax
     from schedopt.adapters import optimal_optax_schedule
     from schedopt.adapters import resample

@@ -9,6 +9,8 @@ float64 inside. This layer imports only the foundation (``schedopt._validation``
 from schedopt import _lazy
 
 _EXPORTS = {
+    "applied_bound": "schedopt.bounds._applied",
+    "applied_bound_weight": "schedopt.bounds._applied",
     "BOUNDS": "schedopt.bounds._bounds",
     "InfiniteBoundError": "schedopt.bounds._bounds",
     "NotNonIncreasingError": "schedopt._validation",

@@ -8,6 +8,9 @@ and ``family_table`` (every family at its best multiplier against the optimum) a
 from schedopt import _lazy
 
 _EXPORTS = {
+    "WorstCase": "schedopt.theory._worst_case",
+    "minimax_schedule": "schedopt.theory._worst_case",
+    "worst_case": "schedopt.theory._worst_case",
     "Comparison": "schedopt.theory._compare",
     "FamilyTable": "schedopt.theory._compare",
     "Prediction": "schedopt.theory._predictions",

@@ -1,0 +1,143 @@
+r"""The guarantee on the parameters a user keeps after applying N rates (docs/math.md §5.1).
+
+Bound (C) at horizon T bounds ``E[L(θ_T)]``, the point where the T-th gradient is taken:
+only η_1..η_{T−1} move θ and η_T is an analysis weight. A user who applies the N rates
+η_1..η_N keeps θ_{N+1}, so their guarantee is (C) at horizon N + 1 with a weight η_{N+1}
+that is never applied and may be chosen freely:
+
+.. math::
+    B(\eta) = \min_{w > 0} F(w), \qquad
+    F(w) = \frac{D^2}{2(\eta_{1:N} + w)}
+         + \frac12 \sum_{t=1}^{N} \frac{G_t^2 \eta_t^2}{\eta_{t+1:N} + w}
+         + \frac12 G_{N+1}^2 w .
+
+F is strictly convex on w > 0 and tends to +∞ at both ends (the last term with η_t > 0
+has an empty tail, so its denominator is w alone; with η = 0 the D² term is D²/(2w)), so
+the minimiser is the unique root of F′, i.e. of
+
+.. math:: \varphi(w) = \sum_{j=0}^{N} \frac{c_j}{(a_j + w)^2} = G_{N+1}^2,
+
+with ``c_0 = D², a_0 = η_{1:N}`` and ``c_t = G_t² η_t², a_t = η_{t+1:N}``. Each single term
+gives ``w* ≥ √c_j/G_{N+1} − a_j`` and the sum gives ``w* ≤ Σ_j √c_j / G_{N+1}``: a bracket
+of positive numbers, in which a safeguarded Newton iteration on ``log φ(e^u)`` converges to
+the last bit. No closed form exists in general (clearing denominators leaves a polynomial of
+degree 2N + 1).
+
+Uses ``schedopt.last_iterate_bound`` for the value at the minimiser, so that the number is
+bit for bit bound (C) of the schedule ``(η_1..η_N, w*)``; and ``schedopt._validation`` (the
+foundation layer) for argument checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from schedopt import _validation
+
+_MAX_ITER = 200
+
+
+def _arguments(eta, D, G):
+    """Validated float64 (η, D, G as given, G_t² for t ≤ N, G_{N+1}²)."""
+    eta = _validation.schedule(eta)
+    N = eta.shape[0]
+    D = _validation.positive_scalar(D, "D")
+    if np.ndim(G) == 1 and np.shape(G)[0] != N + 1:
+        raise ValueError(f"G must be a scalar or a 1-D array of length N + 1 = {N + 1} for a "
+                         f"schedule of N = {N} applied rates (G_{{N+1}} weighs the never-applied "
+                         f"analysis weight η_{{N+1}}), got length {np.shape(G)[0]}")
+    G = _validation.gradient_norms(G, N + 1)
+    G2 = np.broadcast_to(np.square(G), (N + 1,)).astype(np.float64)
+    return eta, D, G, G2[:N], float(G2[N])
+
+
+def _terms(eta, D, G2):
+    """The (c_j, a_j) of φ, j = 0..N, without the terms whose c_j is 0."""
+    tails = np.concatenate([np.cumsum(eta[::-1])[::-1][1:], [0.0]])       # η_{t+1:N}
+    c = np.concatenate([[D * D], G2 * eta * eta])
+    a = np.concatenate([[float(np.sum(eta))], tails])
+    keep = c > 0
+    return c[keep], a[keep]
+
+
+def _log_phi(u, c, a):
+    """log φ(e^u) and its derivative in u (φ is the sum in the module docstring)."""
+    w = np.exp(u)
+    inv = 1.0 / (a + w)
+    terms = c * inv * inv
+    phi = float(np.sum(terms))
+    dphi = -2.0 * float(np.sum(terms * inv))
+    return np.log(phi), w * dphi / phi
+
+
+def _weight(c, a, G2_last):
+    """The root of φ(w) = G_{N+1}² by Newton on u = log w, kept inside a shrinking bracket."""
+    g = np.sqrt(G2_last)
+    root_c = np.sqrt(c)
+    lo = np.log(max(float(np.max(root_c / g - a)), np.finfo(float).tiny))
+    hi = np.log(float(np.sum(root_c)) / g)
+    target = np.log(G2_last)
+    u = 0.5 * (lo + hi)
+    for _ in range(_MAX_ITER):
+        value, slope = _log_phi(u, c, a)
+        residual = value - target
+        if residual == 0.0:
+            return float(np.exp(u))
+        if residual > 0:        # φ decreases: the root lies to the right
+            lo = u
+        else:
+            hi = u
+        step = -residual / slope if slope < 0 else np.inf
+        candidate = u + step
+        if not lo < candidate < hi:
+            candidate = 0.5 * (lo + hi)
+        if abs(candidate - u) <= 4 * np.finfo(float).eps * max(1.0, abs(u)) or hi - lo <= 0:
+            return float(np.exp(candidate))
+        u = candidate
+    return float(np.exp(u))
+
+
+def applied_bound_weight(eta, D=1.0, G=1.0) -> float:
+    r"""The analysis weight ``w* = argmin_w (C)(η_1..η_N, w)`` behind ``applied_bound``.
+
+    It is the η_{N+1} of bound (C) at horizon N + 1 that makes the bound on θ_{N+1} smallest;
+    it is never applied. Same arguments as ``applied_bound``.
+    """
+    eta, D, _, G2, G2_last = _arguments(eta, D, G)
+    c, a = _terms(eta, D, G2)
+    return _weight(c, a, G2_last)
+
+
+def applied_bound(eta, D=1.0, G=1.0) -> float:
+    r"""Bound (C) on ``E[L(θ_{N+1}) − L*]`` after applying the N rates ``η_1..η_N`` (docs/math.md §5.1).
+
+    .. math::
+        \min_{w>0}\; \frac{D^2}{2(\eta_{1:N}+w)}
+        + \frac12\sum_{t=1}^{N}\frac{G_t^2\eta_t^2}{\eta_{t+1:N}+w} + \frac12 G_{N+1}^2 w
+
+    — bound (C) at horizon N + 1 with the never-applied weight η_{N+1} = w chosen optimally
+    (``applied_bound_weight`` returns it). This is the guarantee on the parameters a user keeps
+    after N updates; ``last_iterate_bound(η)`` instead covers θ_N, where the last rate has not
+    acted yet. The applied rates of the horizon-(N+1) optimum,
+    ``optimal_schedule(N + 1).eta[:N]``, minimise it.
+
+    Zeros are allowed anywhere. Trailing zeros leave θ unchanged, so with constant G the value
+    equals that of the schedule without them; with η = 0 everywhere it is ``D·G_{N+1}`` (no
+    step is taken, and (C) at horizon 1 is ``min_w D²/(2w) + G²w/2``). The value is finite for
+    every η ≥ 0.
+
+    Args:
+      eta: the N ≥ 1 rates to apply, finite and ≥ 0.
+      D: ‖θ_1 − θ*‖, > 0.
+      G: the gradient-norm bound, > 0: a scalar, or one per step G_1..G_{N+1} (length N + 1;
+        G_{N+1} weighs the analysis weight).
+
+    Returns:
+      The bound as a Python float.
+    """
+    eta, D, G, G2, G2_last = _arguments(eta, D, G)
+    c, a = _terms(eta, D, G2)
+    w = _weight(c, a, G2_last)
+    # Imported here: schedopt's public names load JAX on first use (PEP 562).
+    from schedopt import last_iterate_bound
+    return float(last_iterate_bound(np.append(eta, w), D, G))
