@@ -5,6 +5,11 @@ Backward recursion ``J_T = G_T²``; for t = T−1..1: ``x = J_{t+1}/G_t²``,
 ``S_t = r_t S_{t+1}``, ``η_t = S_t − S_{t+1} = (r_t − 1) S_{t+1}``; the optimal value is
 ``D·√J_1`` and the schedule is scaled by λ* of §4.1. ``r_t − 1`` is computed as
 ``x/(√(1+x) + 1)``: the naive form loses digits to cancellation once T ≳ 10⁵.
+
+The loop carries ``m_t = r_t − 1`` alone: with ``J_{t+1} = 2G_{t+1}² m_{t+1}`` (and
+``m_T = ½``, so that ``J_T = G_T²``), ``x_t = c_t m_{t+1}`` with ``c_t = 2G_{t+1}²/G_t²``
+computed beforehand for every t at once. Each step is then one multiply, one square root,
+one add and one divide, all dependent: that chain is the floor of the recursion.
 """
 
 from __future__ import annotations
@@ -13,56 +18,88 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-_CHUNK = 8192
+# Steps per compiled call. One compilation serves every T; at T = 10⁶ the 16 calls cost
+# little next to the loop itself.
+_CHUNK = 1 << 16
 
 
 @jax.jit
-def _recursion(J, G2):
-    """The backward recursion over one chunk of G_t², entered with J_{t+1} of the next chunk."""
-    def step(J, g2):
-        x = J / g2
-        r_minus_1 = x / (jnp.sqrt(1.0 + x) + 1.0)
-        return 2.0 * g2 * r_minus_1, r_minus_1
+def _recursion(m, c):
+    """m_t for one chunk of c_t (backwards), entered with m_{t+1} of the next chunk."""
+    def step(m, c):
+        x = c * m
+        m = x / (jnp.sqrt(1.0 + x) + 1.0)
+        return m, m
 
-    return jax.lax.scan(step, J, G2, reverse=True, unroll=8)
+    return jax.lax.scan(step, m, c, reverse=True, unroll=8)
 
 
 def tail_ratios(G2: np.ndarray) -> tuple[float, np.ndarray]:
     """J_1 and (r_t − 1) for t = 1..T−1, for squared gradient norms G2 (float64, length T).
 
-    The scan runs over fixed-size chunks from the end, so it is compiled once for every T;
-    the first chunk is padded at the front, which the backward recursion reaches only after
-    every real step.
+    The scan runs over fixed-size chunks from the end, so it is compiled once for every T.
+    The first chunk is padded at the front with c = 0, which the backward recursion reaches
+    only after every real step.
     """
     T = G2.shape[0]
     if T == 1:
         return float(G2[0]), np.zeros(0)
     n = T - 1                                        # steps t = 1..T−1
     chunks = -(-n // _CHUNK)
-    padded = np.ones(chunks * _CHUNK)
-    padded[padded.size - n:] = G2[:-1]
-    out = np.empty_like(padded)
+    c = np.zeros(chunks * _CHUNK)
+    real = c[c.size - n:]
+    np.divide(G2[1:], G2[:-1], out=real)
+    real *= 2.0
+    out = np.empty_like(c)
     with jax.enable_x64(True):
-        J = jnp.asarray(G2[-1], jnp.float64)
-        for c in range(chunks - 1, -1, -1):
-            part = slice(c * _CHUNK, (c + 1) * _CHUNK)
-            J, r_minus_1 = _recursion(J, padded[part])
-            out[part] = np.asarray(r_minus_1)
+        m = jnp.asarray(0.5, jnp.float64)            # m_T = ½: J_T = 2G_T²·½ = G_T²
+        for k in range(chunks - 1, -1, -1):
+            part = slice(k * _CHUNK, (k + 1) * _CHUNK)
+            m, chunk = _recursion(m, c[part])
+            out[part] = np.asarray(chunk)
     r_minus_1 = out[out.size - n:]
-    # The scan's own J went on through the padding; J_1 = 2 G_1² (r_1 − 1).
     return float(2.0 * G2[0] * r_minus_1[0]), r_minus_1
 
 
-def exact_shape(G2: np.ndarray) -> tuple[np.ndarray, float]:
-    """The optimal schedule's shape (η_T = 1) and J_1, with the bound's optimum D·√J_1."""
-    J1, r_minus_1 = tail_ratios(G2)
-    # S_{t+1} = Π_{k=t+1}^{T−1} r_k (S_T = 1), a running product from the end.
-    ratios = 1.0 + r_minus_1[1:]
-    tails = np.cumprod(ratios[::-1])[::-1]
-    if not np.all(np.isfinite(tails)):          # a product past 1e308: work in logarithms
-        logs = np.cumsum(np.log1p(r_minus_1[1:])[::-1])[::-1]
-        tails = np.exp(logs - logs[0])
-        shape = np.append(r_minus_1 * np.append(tails, np.exp(-logs[0])), np.exp(-logs[0]))
-        return shape, J1
-    shape = np.append(r_minus_1 * np.append(tails, 1.0), 1.0)
-    return shape, J1
+def exact_schedule(G2: np.ndarray, D: float) -> tuple[np.ndarray, float]:
+    """The optimal schedule of bound (C) and its value D·√J_1 (THEORY §4.4).
+
+    The multiplier is λ* of §4.1 in closed form: at the optimum both parts of
+    ``a/λ + bλ`` are equal, so ``λ* = 2a/value = D/(S_1·√J_1)`` for the shape with η_T = 1
+    (``a = D²/(2S_1)``), with no further pass over the schedule.
+    """
+    J1, m = tail_ratios(G2)
+    value = D * float(np.sqrt(J1))
+    T = G2.shape[0]
+    if T == 1:
+        return np.array([D / float(np.sqrt(J1))]), value
+    # S_{t+1} = Π_{k=t+1}^{T−1} (1 + m_k), S_T = 1: a running product from the end.
+    tails = np.empty(T - 1)
+    tails[-1] = 1.0
+    np.add(m[1:], 1.0, out=tails[:-1])
+    backwards = tails[::-1]
+    with np.errstate(over="ignore"):
+        np.multiply.accumulate(backwards, out=backwards)
+    S1 = tails[0] * (1.0 + m[0])
+    if not np.isfinite(S1):
+        return _schedule_in_logs(m, J1, D), value
+    lam = D / (S1 * float(np.sqrt(J1)))
+    eta = np.empty(T)
+    np.multiply(m, tails, out=eta[:-1])
+    eta[-1] = 1.0
+    eta *= lam
+    return eta, value
+
+
+def _schedule_in_logs(m: np.ndarray, J1: float, D: float) -> np.ndarray:
+    """``exact_schedule`` when S_1/η_T passes 1e308 (G_t growing by orders of magnitude):
+    the same formula in logarithms, normalised by S_2."""
+    logs = np.append(np.cumsum(np.log1p(m[1:])[::-1])[::-1], 0.0)    # log S_{t+1}
+    top = logs[0]
+    log_lam = np.log(D) - np.log1p(m[0]) - 0.5 * np.log(J1)            # λ* for S_2 = 1
+    eta = np.exp(np.append(np.log(m) + logs, 0.0) + (log_lam - top))
+    if not eta[-1] > 0:
+        raise ValueError("G spans too many orders of magnitude for float64: the optimal "
+                         "schedule's last step would be below 1e-308 of its largest; "
+                         "rescale or clip the gradient norms")
+    return eta
