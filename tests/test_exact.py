@@ -54,3 +54,14 @@ def test_logarithmic_fallback_keeps_the_bound():
 def test_unrepresentable_schedule_is_refused_with_a_sentence():
     with pytest.raises(ValueError, match="orders of magnitude"):
         optimal_schedule(200, 1.0, 10.0 ** np.linspace(0, 150, 200))
+
+
+@pytest.mark.parametrize("T", [2, 10, 3000])
+def test_python_loop_and_compiled_scan_agree(T, monkeypatch):
+    from schedopt import _exact
+    G2 = np.random.default_rng(T).uniform(0.3, 3.0, T) ** 2
+    J1, m = _exact.tail_ratios(G2)
+    monkeypatch.setattr(_exact, "_PYTHON_MAX", 0)        # the compiled scan
+    J1_scan, m_scan = _exact.tail_ratios(G2)
+    assert J1 == pytest.approx(J1_scan, rel=1e-15)
+    np.testing.assert_allclose(m, m_scan, rtol=1e-15, atol=0)
