@@ -19,9 +19,11 @@ import math
 
 import numpy as np
 
-# Steps per compiled call. One compilation serves every T; at T = 10⁶ the 16 calls cost
-# little next to the loop itself.
+# Steps per compiled call: one compilation per chunk size serves every T. Long schedules use
+# the large chunk (16 calls at T = 10⁶); shorter ones the small one, so that T = 10⁴ does not
+# run a loop of 2¹⁶ steps.
 _CHUNK = 1 << 16
+_SMALL_CHUNK = 1 << 13
 # Up to this many steps the loop runs in plain Python floats (about 0.3 µs a step, the same
 # IEEE operations): cheaper than compiling the scan (0.1–0.6 s) on a first call, and JAX is
 # not even imported. Past it the compiled scan is faster per call (at T = 10⁴, 1.2 against
@@ -72,8 +74,9 @@ def tail_ratios(G2: np.ndarray) -> tuple[float, np.ndarray]:
     if n <= _PYTHON_MAX:
         r_minus_1 = _python_recursion((G2[1:] / G2[:-1]) * 2.0)
         return float(2.0 * G2[0] * r_minus_1[0]), r_minus_1
-    chunks = -(-n // _CHUNK)
-    c = np.zeros(chunks * _CHUNK)
+    size = _CHUNK if n > 4 * _SMALL_CHUNK else _SMALL_CHUNK
+    chunks = -(-n // size)
+    c = np.zeros(chunks * size)
     real = c[c.size - n:]
     np.divide(G2[1:], G2[:-1], out=real)
     real *= 2.0
@@ -84,7 +87,7 @@ def tail_ratios(G2: np.ndarray) -> tuple[float, np.ndarray]:
     with jax.enable_x64(True):
         m = jnp.asarray(0.5, jnp.float64)            # m_T = ½: J_T = 2G_T²·½ = G_T²
         for k in range(chunks - 1, -1, -1):
-            part = slice(k * _CHUNK, (k + 1) * _CHUNK)
+            part = slice(k * size, (k + 1) * size)
             m, chunk = recursion(m, c[part])
             out[part] = np.asarray(chunk)
     r_minus_1 = out[out.size - n:]
