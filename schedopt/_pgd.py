@@ -284,7 +284,8 @@ def optimal_schedule_batch(steps, D=1.0, G=1.0, *, monotone=False, max_lr=None, 
     """Many optimal schedules of bound (C) at once: ``method="pgd"`` under ``jax.vmap``.
 
     The batch is solved in one compiled call (on a GPU when JAX has one); problems of
-    different T are padded at the front with zeros, which leave bound (C) unchanged.
+    different T are padded at the front with zeros, which leave bound (C) unchanged. A batch
+    of one problem with T ≤ ``HOST_MAX`` runs the same iteration in numpy instead.
 
     Args:
       steps: T, one for all, or a sequence with one per problem.
