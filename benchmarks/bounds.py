@@ -1,22 +1,30 @@
-"""Benchmark for ``last_iterate_bound`` (issue 2 §5): value-and-gradient time against a baseline.
+"""Benchmark for ``last_iterate_bound`` (issues 2 §5 and 14 §4): value-and-gradient time
+against the previous release's code and a naive formula, and the cost of a first eager call.
 
 Bound (C) of docs/math.md §2 with its gradient, ``jax.jit(jax.value_and_grad(last_iterate_bound))``,
-at T = 10³ … 10⁷ on the CPU, side by side in one run with the baseline: the same jit of
-``value_and_grad`` of the straightforward cumsum formula (``naive`` below). The two are timed
-in alternation (one call of each per repeat, so that both see the same load) and the table
-gives the median and the fastest of the repeats, compilation excluded. The schedule is the
-linear decay ``1 − t/(T+1)`` with D = G = 1.
+at T = 10³ … 10⁷ on the CPU, side by side in one run with two baselines: ``v0.1.0``, the same
+jit of the previous release's implementation (a faithful copy in
+``benchmarks/baseline/bounds_v010.py``), and ``naive``, the straightforward cumsum formula
+below. The three are timed in alternation (one call of each per repeat, so that all see the
+same load) and the table gives the median and the fastest of the repeats, compilation
+excluded, with the CPU time of the process (``time.process_time``, less sensitive to the
+other jobs on a shared machine) and the minor page faults per call (``getrusage``): above
+glibc's 32 MB mmap threshold XLA:CPU's fresh buffers are mapped and zero-filled anew on
+every call, which dominates at T = 10⁷. The load average is recorded beside every row. The
+schedule is the linear decay ``1 − t/(T+1)`` with D = G = 1.
 
 Memory: XLA's own buffer assignment for the compiled function (``memory_analysis()``):
-temporaries, and temporaries + argument + output, in MB. This is the peak of what the
-executable allocates (XLA:CPU frees nothing inside one call), not a process RSS.
+temporaries, and temporaries + argument + output, in MB.
 
-Each row also checks that both give the same value (relative difference) and gradient
-(largest difference relative to the largest gradient entry).
+Each row also checks that ours and v0.1.0 give the same value (relative difference) and
+gradient (largest difference relative to the largest gradient entry).
 
-A last CPU row vmaps both over 64 schedules of T = 10⁴ (the linear decay times random factors
-in [0.5, 1]). With a GPU backend, also T = 10⁸ and a vmap batch of 1024 schedules of T = 10⁴ (linear decay
-times random factors in [0.5, 1]); without one they are reported as not measured.
+A CPU row vmaps all three over 64 schedules of T = 10⁴. With a GPU backend, also T = 10⁸ and
+a vmap batch of 1024 schedules of T = 10⁴; without one they are reported as not measured.
+
+Last, the first eager call ``last_iterate_bound(eta)`` at a length not seen before in the
+process (what a solver or a user pays once per new T): ours evaluates concrete schedules up
+to ``HOST_MAX`` in numpy; v0.1.0 compiled its jitted function for every new length.
 
 Usage: ``python benchmarks/bounds.py [--quick] [--sizes N ...] [--out PATH]``.
 ``--quick``: T = 10³ and 10⁴ only (a smoke test), written to ``bounds_quick.json``.
@@ -32,6 +40,8 @@ import sys
 import time
 from pathlib import Path
 
+import resource
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -39,11 +49,15 @@ import numpy as np
 import schedopt
 from schedopt import last_iterate_bound
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baseline import bounds_v010  # noqa: E402  (the v0.1.0 copy, benchmarks only)
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 CPU_SIZES = (10**3, 10**4, 10**5, 10**6, 10**7)
 CPU_BATCH = (64, 10**4)           # a vmap row on the CPU too: 64 schedules of T = 10⁴
-TARGET_MS = {10**6: 5.0}          # issue 2 §5, on the 2-core CPU machine
+TARGET_MS = {10**6: 6.0, 10**7: 60.0}   # issue 14 §4, on the 2-core CPU machine
+EAGER_SIZES = (10**3, 10**4, 10**5)
 
 
 def naive(eta, D=1.0, G=1.0):
@@ -62,19 +76,27 @@ def _block(out):
     return jax.block_until_ready(out)
 
 
-def time_pair(fns, args, min_repeats: int, budget_s: float) -> dict[str, list[float]]:
-    """Seconds per call for each function, called in alternation, compile excluded."""
+def faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def time_pair(fns, args, min_repeats: int, budget_s: float) -> dict[str, dict[str, list]]:
+    """Wall and CPU seconds and minor faults per call for each function, called in
+    alternation, compile excluded."""
     for fn in fns.values():                       # compile and warm up
         _block(fn(*args))
         _block(fn(*args))
-    times = {name: [] for name in fns}
+    times = {name: {"wall": [], "cpu": [], "faults": []} for name in fns}
+    first = next(iter(fns))
     start = time.perf_counter()
-    while (len(times[next(iter(fns))]) < min_repeats
-           or time.perf_counter() - start < budget_s) and len(times[next(iter(fns))]) < 200:
+    while (len(times[first]["wall"]) < min_repeats
+           or time.perf_counter() - start < budget_s) and len(times[first]["wall"]) < 200:
         for name, fn in fns.items():
-            t0 = time.perf_counter()
+            f0, c0, t0 = faults(), time.process_time(), time.perf_counter()
             _block(fn(*args))
-            times[name].append(time.perf_counter() - t0)
+            times[name]["wall"].append(time.perf_counter() - t0)
+            times[name]["cpu"].append(time.process_time() - c0)
+            times[name]["faults"].append(faults() - f0)
     return times
 
 
@@ -98,30 +120,84 @@ def agreement(ours, base) -> dict[str, float]:
             "grad_rel_diff": float(np.max(np.abs(g1 - g2)) / np.max(np.abs(g2)))}
 
 
-def stats(ts: list[float]) -> dict[str, float]:
-    return {"median_ms": 1e3 * float(np.median(ts)), "min_ms": 1e3 * float(np.min(ts)),
-            "repeats": len(ts)}
+def stats(t: dict[str, list]) -> dict[str, float]:
+    return {"median_ms": 1e3 * float(np.median(t["wall"])), "min_ms": 1e3 * float(np.min(t["wall"])),
+            "cpu_median_ms": 1e3 * float(np.median(t["cpu"])),
+            "faults_per_call": float(np.median(t["faults"])), "repeats": len(t["wall"])}
+
+
+def v010(eta, D=1.0, G=1.0):
+    return bounds_v010.last_iterate_bound(eta, D, G)
 
 
 def bench_size(T: int, batch: int | None = None) -> dict:
-    """One row: ours and the baseline at length T (a vmapped batch when ``batch`` is set)."""
+    """One row: ours, v0.1.0 and naive at length T (a vmapped batch when ``batch`` is set)."""
     if batch is None:
         eta = jnp.asarray(linear_decay(T))
-        ours = jax.jit(jax.value_and_grad(last_iterate_bound))
-        base = jax.jit(jax.value_and_grad(naive))
+        wrap = lambda f: jax.jit(jax.value_and_grad(f))                   # noqa: E731
     else:
         rng = np.random.default_rng(0)
         eta = jnp.asarray(linear_decay(T) * rng.uniform(0.5, 1.0, (batch, T)))
-        ours = jax.jit(jax.vmap(jax.value_and_grad(last_iterate_bound)))
-        base = jax.jit(jax.vmap(jax.value_and_grad(naive)))
-    times = time_pair({"ours": ours, "baseline": base}, (eta,),
-                      min_repeats=5 if T * (batch or 1) >= 10**7 else 20, budget_s=2.0)
-    row = {"T": T, "batch": batch,
-           "ours": stats(times["ours"]) | {"memory": memory_mb(ours, eta)},
-           "baseline": stats(times["baseline"]) | {"memory": memory_mb(base, eta)}}
-    row["check"] = agreement(ours(eta), base(eta))
-    row["speedup_median"] = row["baseline"]["median_ms"] / row["ours"]["median_ms"]
+        wrap = lambda f: jax.jit(jax.vmap(jax.value_and_grad(f)))         # noqa: E731
+    fns = {"ours": wrap(last_iterate_bound), "v0.1.0": wrap(v010), "naive": wrap(naive)}
+    load = os.getloadavg()[0]
+    times = time_pair(fns, (eta,), min_repeats=5 if T * (batch or 1) >= 10**7 else 20,
+                      budget_s=2.0)
+    row = {"T": T, "batch": batch, "load_before_after": [load, os.getloadavg()[0]]}
+    for name, fn in fns.items():
+        row[name] = stats(times[name]) | {"memory": memory_mb(fn, eta)}
+    row["check"] = agreement(fns["ours"](eta), fns["v0.1.0"](eta))
+    row["ratio_v010_over_ours"] = row["v0.1.0"]["median_ms"] / row["ours"]["median_ms"]
+    row["ratio_naive_over_ours"] = row["naive"]["median_ms"] / row["ours"]["median_ms"]
     return row
+
+
+EAGER_CHILD = r"""
+import sys, time
+import numpy as np
+sys.path.insert(0, sys.argv[2])
+import jax
+from baseline import bounds_v010
+from schedopt import last_iterate_bound
+T = int(sys.argv[1])
+fn = {"ours": last_iterate_bound, "v0.1.0": bounds_v010.last_iterate_bound}[sys.argv[3]]
+eta = 1.0 - np.arange(1, T + 1) / (T + 1)
+float(fn(np.ones(7)))                        # backend and first-use costs, not per length
+out = []
+for length in (T, T, T + 8):
+    t0 = time.perf_counter(); float(fn(eta[:length] if length <= T else np.append(eta, eta[-8:])))
+    out.append(time.perf_counter() - t0)
+print(*out)
+"""
+
+
+def eager_first_calls() -> list[dict]:
+    """Fresh process per size and code: first eager call at a new T, again, and at T + 8."""
+    import subprocess
+    rows = []
+    for T in EAGER_SIZES:
+        row = {"T": T, "load": os.getloadavg()[0]}
+        for code in ("ours", "v0.1.0"):
+            done = subprocess.run([sys.executable, "-c", EAGER_CHILD, str(T), str(HERE), code],
+                                  capture_output=True, text=True,
+                                  env=dict(os.environ, PYTHONPATH=str(HERE.parent)))
+            if done.returncode:
+                raise RuntimeError(done.stderr[-2000:])
+            first, again, other = (float(x) * 1e3 for x in done.stdout.split())
+            row[code] = {"first_ms": first, "again_ms": again, "new_length_ms": other}
+        rows.append(row)
+    return rows
+
+
+def eager_table(rows) -> str:
+    lines = ["| T | ours first / again / T+8 ms | v0.1.0 first / again / T+8 ms | load |",
+             "|---|---|---|---|"]
+    for r in rows:
+        o, b = r["ours"], r["v0.1.0"]
+        lines.append(f"| {r['T']:.0e} | {o['first_ms']:.1f} / {o['again_ms']:.2f} / "
+                     f"{o['new_length_ms']:.1f} | {b['first_ms']:.1f} / {b['again_ms']:.2f} / "
+                     f"{b['new_length_ms']:.1f} | {r['load']:.1f} |")
+    return "\n".join(lines)
 
 
 def fmt_mem(m):
@@ -129,15 +205,19 @@ def fmt_mem(m):
 
 
 def table(rows) -> str:
-    lines = ["| T | ours median (min) ms | baseline median (min) ms | speed-up (median) "
-             "| ours memory MB temp / total | baseline memory MB | value rel. diff | grad rel. diff |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| T | ours median (min) ms | v0.1.0 median (min) ms | v0.1.0 / ours | naive median ms "
+             "| CPU ms ours / v0.1.0 | faults per call ours / v0.1.0 | ours memory MB temp / total "
+             "| v0.1.0 memory MB | value rel. diff | grad rel. diff | load |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         T = f"{r['T']:.0e}".replace("e+0", "e") if r["batch"] is None else f"{r['batch']} × {r['T']:.0e}".replace("e+0", "e")
-        o, b, c = r["ours"], r["baseline"], r["check"]
+        o, b, n, c = r["ours"], r["v0.1.0"], r["naive"], r["check"]
         lines.append(f"| {T} | {o['median_ms']:.2f} ({o['min_ms']:.2f}) | {b['median_ms']:.2f} "
-                     f"({b['min_ms']:.2f}) | {r['speedup_median']:.1f}× | {fmt_mem(o['memory'])} "
-                     f"| {fmt_mem(b['memory'])} | {c['value_rel_diff']:.1e} | {c['grad_rel_diff']:.1e} |")
+                     f"({b['min_ms']:.2f}) | {r['ratio_v010_over_ours']:.2f}× | {n['median_ms']:.2f} "
+                     f"| {o['cpu_median_ms']:.1f} / {b['cpu_median_ms']:.1f} "
+                     f"| {o['faults_per_call']:.0f} / {b['faults_per_call']:.0f} | {fmt_mem(o['memory'])} "
+                     f"| {fmt_mem(b['memory'])} | {c['value_rel_diff']:.1e} | {c['grad_rel_diff']:.1e} "
+                     f"| {r['load_before_after'][0]:.1f}–{r['load_before_after'][1]:.1f} |")
     return "\n".join(lines)
 
 
@@ -160,7 +240,7 @@ def main(argv=None) -> int:
             for T, batch in [(T, None) for T in sizes] + [(T, b) for b, T in batches]:
                 cpu_rows.append(bench_size(T, batch))
                 print(f"  cpu T={T:.0e} batch={batch}: ours {cpu_rows[-1]['ours']['median_ms']:.2f} ms, "
-                      f"baseline {cpu_rows[-1]['baseline']['median_ms']:.2f} ms", flush=True)
+                      f"v0.1.0 {cpu_rows[-1]['v0.1.0']['median_ms']:.2f} ms", flush=True)
         gpu_rows, gpu_note = [], None
         if backend == "gpu" and not args.quick:
             for T, batch in ((10**8, None), (10**4, 1024)):
@@ -168,6 +248,7 @@ def main(argv=None) -> int:
         else:
             gpu_note = (f"GPU rows (T = 1e8; vmap of 1024 × 1e4) not measured: the JAX backend "
                         f"here is {backend!r}" + (" (--quick)" if args.quick else ""))
+    eager = [] if args.quick or args.sizes else eager_first_calls()
     load_after = os.getloadavg()
 
     print(f"\nBound (C) value and gradient, jax.jit(jax.value_and_grad(...)), float64, "
@@ -178,6 +259,9 @@ def main(argv=None) -> int:
         if row is not None:
             met = "met" if row["ours"]["median_ms"] <= target else "NOT met"
             print(f"target ≤ {target} ms at T = {T:.0e}: median {row['ours']['median_ms']:.2f} ms ({met})")
+    if eager:
+        print("\nFirst eager call last_iterate_bound(eta) at a new length, fresh process")
+        print(eager_table(eager))
     if gpu_rows:
         print(f"\nGPU ({jax.devices()[0].device_kind})")
         print(table(gpu_rows))
@@ -185,9 +269,11 @@ def main(argv=None) -> int:
         print("\n" + gpu_note)
 
     result = {
-        "benchmark": "last_iterate_bound value_and_grad vs jit(value_and_grad(cumsum formula))",
+        "benchmark": "last_iterate_bound value_and_grad vs v0.1.0's and a cumsum formula's; "
+                     "first eager call at a new length",
         "schedule": "linear decay 1 - t/(T+1), D = G = 1, float64",
-        "timing": "median and min over alternating repeats, compilation excluded",
+        "timing": "median and min over alternating repeats, compilation excluded; CPU time "
+                  "and minor page faults per call",
         "memory": "XLA buffer assignment of the compiled function (memory_analysis): temp, "
                   "and temp + argument + output, MB",
         "machine": {"platform": platform.platform(), "processor": platform.processor(),
@@ -199,6 +285,7 @@ def main(argv=None) -> int:
         "cpu": cpu_rows,
         "gpu": gpu_rows,
         "gpu_note": gpu_note,
+        "eager_first_calls": eager,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

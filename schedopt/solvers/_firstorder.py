@@ -35,6 +35,7 @@ import scipy.optimize
 
 from schedopt._closed_forms import defazio_shape
 from schedopt.bounds._bounds import last_iterate_bound
+from schedopt.bounds._bounds import last_value_and_grad_numpy
 from schedopt.bounds._bounds import optimal_scale
 
 # η_T > 0 keeps bound (C) finite (docs/math.md §2): its variable gets this lower bound, relative to
@@ -105,11 +106,20 @@ class Scaled:
             lower=pad(self.lower), upper=pad(self.upper), G2=pad(self.G2, 1.0))
 
     def eta(self, z) -> np.ndarray:
-        """The schedule (length T) of a point z of the layout."""
-        with jax.enable_x64(True):
-            eta = np.asarray(eta_of(jnp.asarray(z), self.base, self.ramp, self.scale,
-                                    self.mask, self.first, self.monotone))
+        """The schedule (length T) of a point z of the layout (numpy: eager jnp operations
+        would compile each operation anew for every length)."""
+        eta = _eta_numpy(np.asarray(z, dtype=np.float64), self.base, self.ramp, self.scale,
+                         self.mask, self.first, self.monotone)[0]
         return eta[eta.shape[0] - self.steps:]
+
+
+def _eta_numpy(z, base, ramp, scale, mask, first, monotone):
+    """``eta_of`` in numpy: (η, the free part mask·F(d·z))."""
+    free = scale * z
+    if monotone:
+        free = np.cumsum(free[::-1])[::-1]
+    free = free * mask
+    return base + ramp * free[first] + free, free
 
 
 def eta_of(z, base, ramp, scale, mask, first, monotone):
@@ -123,6 +133,35 @@ def objective(z, base, ramp, scale, mask, first, monotone, G2, D, f0):
     """Bound (C) at η(z), in units of its value at the start (jnp; differentiable)."""
     eta = eta_of(z, base, ramp, scale, mask, first, monotone)
     return last_iterate_bound(eta, D, jnp.sqrt(G2)) / f0
+
+
+def host_objective(scaled: Scaled):
+    """``objective`` and its gradient in z as a numpy function of z (over the layout of
+    ``scaled``), for problems small enough (T ≤ ``_bounds.HOST_MAX``) that compiling the JAX
+    objective would cost more than the whole solve.
+
+    The same arithmetic as ``jax.value_and_grad(objective)``: η = base + ramp·η_F + mask·F(d·z),
+    bound (C) and its gradient by ``last_value_and_grad_numpy``, then the chain rule back
+    through η(z) (the adjoint of the tail sum is the prefix sum).
+    """
+    base, ramp, scale, mask = scaled.base, scaled.ramp, scaled.scale, scaled.mask
+    first, monotone, f0 = scaled.first, scaled.monotone, scaled.f0
+    D2 = scaled.D * scaled.D
+    G2 = np.square(np.sqrt(scaled.G2))      # as objective's G = √G2, squared again
+    ramped = bool(np.any(ramp))
+
+    def fun(z):
+        eta, _ = _eta_numpy(z, base, ramp, scale, mask, first, monotone)
+        value, d_eta = last_value_and_grad_numpy(eta, D2, G2)
+        d_free = d_eta.copy()
+        if ramped:
+            d_free[first] += np.dot(ramp, d_eta)
+        d_free *= mask
+        if monotone:
+            d_free = np.cumsum(d_free)
+        return value / f0, scale * d_free / f0
+
+    return fun
 
 
 def _shape(G2: np.ndarray, monotone: bool) -> np.ndarray:

@@ -7,8 +7,10 @@ against about T in η coordinates; docs/math.md §4.3). The gradient is ``jax.gr
 ``last_iterate_bound`` (its custom VJP) through the linear change of variables, so a
 linear warm-up ramp and the tail sums of ``monotone`` are handled by the chain rule.
 
-The objective is compiled once per size bucket (the layout is padded at the front with
-zeros, which leave bound (C) unchanged), so repeated solves of nearby T reuse the code.
+Up to T = ``HOST_MAX`` the objective is evaluated in numpy (no compilation: a first call
+at T = 10³ takes milliseconds, not a second). Above it the objective is compiled once per
+size bucket (the layout is padded at the front with zeros, which leave bound (C) unchanged),
+so repeated solves of nearby T reuse the code.
 scipy's compiled L-BFGS-B is driven with array bounds (``_fast_box_lbfgsb``) where this
 scipy allows it. L-BFGS-B cannot certify a gap: ``gap`` is None.
 """
@@ -23,7 +25,9 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.optimize
 
+from schedopt.bounds._bounds import HOST_MAX
 from schedopt.solvers._firstorder import bucket
+from schedopt.solvers._firstorder import host_objective
 from schedopt.solvers._firstorder import kkt_residual
 from schedopt.solvers._firstorder import objective
 from schedopt.solvers._firstorder import FLOOR_NOTE
@@ -113,22 +117,26 @@ def _fast_driver_works() -> bool:
     return bool(found.success) and bool(np.allclose(found.x, [0.5, 0.0], atol=1e-8))
 
 
-def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
-    """Minimise bound (C) for a ``Problem`` with L-BFGS-B in scaled coordinates.
+def _objective(scaled):
+    """x ↦ (value, gradient) of the scaled objective over the free values x.
 
-    ``tol`` is L-BFGS-B's ``ftol`` (it stops when an iteration lowers the bound by less than
-    ``tol`` relative to the bound) and the bar for the scale-free KKT residual of
-    ``_firstorder.kkt_residual`` (0 at the optimum), which decides ``converged``. Stopping
-    short (iteration limit, a residual above tol after restarts, or η_T ending on its
-    safeguard floor) gives ``converged=False`` and says why.
+    Small problems run in numpy (``host_objective``): compiling the JAX objective took
+    0.8–1.1 s per size bucket, longer than the whole solve. Larger ones use the compiled
+    objective, once per size bucket (zeros in front, which leave bound (C) unchanged).
     """
-    refuse_monotone_cap(problem, "lbfgsb")
-    max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
-    start = time.perf_counter()
-    scaled = scaled_problem(problem)
-    size = bucket(scaled.base.shape[0])
+    n, T = scaled.free, scaled.steps
+    if T <= HOST_MAX:
+        host = host_objective(scaled)
+        z = np.zeros(T)
+
+        def fun(x):
+            z[T - n:] = x
+            value, grad = host(z)
+            return float(value), grad[T - n:]
+
+        return fun
+    size = bucket(T)
     lay = scaled.padded(size)
-    n = scaled.free
     head = size - n
     with jax.enable_x64(True):
         args = [jnp.asarray(a) for a in (lay.base, lay.ramp, lay.scale, lay.mask)]
@@ -142,6 +150,24 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
             value, grad = _value_and_grad(jnp.asarray(padded), *args, monotone=lay.monotone)
         return float(value), np.asarray(grad)[head:]
 
+    return fun
+
+
+def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
+    """Minimise bound (C) for a ``Problem`` with L-BFGS-B in scaled coordinates.
+
+    ``tol`` is L-BFGS-B's ``ftol`` (it stops when an iteration lowers the bound by less than
+    ``tol`` relative to the bound) and the bar for the scale-free KKT residual of
+    ``_firstorder.kkt_residual`` (0 at the optimum), which decides ``converged``. Stopping
+    short (iteration limit, a residual above tol after restarts, or η_T ending on its
+    safeguard floor) gives ``converged=False`` and says why.
+    """
+    refuse_monotone_cap(problem, "lbfgsb")
+    max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
+    start = time.perf_counter()
+    scaled = scaled_problem(problem)
+    n = scaled.free
+    fun = _objective(scaled)
     lower, upper = scaled.lower[-n:], scaled.upper[-n:]
     driver = _fast_box_lbfgsb if _FAST_DRIVER() else _scipy_box_lbfgsb
     x, iterations, restarts = scaled.z0[-n:], 0, 0

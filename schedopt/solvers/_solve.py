@@ -58,14 +58,11 @@ METHODS = {
 
 
 def _solve_exact(problem: Problem, tol, max_iter) -> ScheduleResult:
-    from schedopt.bounds._bounds import optimal_scale
-    from schedopt.solvers._exact import exact_shape
+    from schedopt.solvers._exact import exact_schedule
 
     start = time.perf_counter()
-    shape, J1 = exact_shape(problem.G2)
-    scale = optimal_scale(shape, problem.D, problem.G)
-    eta = scale.scale * shape
-    return ScheduleResult(eta=eta, bound=problem.D * np.sqrt(J1), method="exact",
+    eta, bound = exact_schedule(problem.G2, problem.D)
+    return ScheduleResult(eta=eta, bound=bound, method="exact",
                           converged=True, iterations=0, seconds=time.perf_counter() - start,
                           message="closed-form recursion (docs/math.md §4.4)", gap=0.0)
 
