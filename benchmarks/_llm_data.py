@@ -63,3 +63,23 @@ def load(data=DATA):
                     "peak_lr": float(r["peak_lr"]), "horizon": T,
                     "final": float(r["final_val_loss"])})
     return out
+
+
+def export_csv(path, data=None, stride=50):
+    """The runs as one tracker-style CSV (run, step, lr, loss): the rate every ``stride``
+    steps and at the schedule's corners (so linear interpolation rebuilds the linear pieces
+    exactly), the loss where one was observed; for ``schedopt calibrate``."""
+    data = load() if data is None else data
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["run", "step", "lr", "loss"])
+        for d in data:
+            r, T = d["run"], d["horizon"]
+            corners = {1, 300, T - round(d["cooldown"] * T), T}
+            steps = sorted(corners | set(range(stride, T + 1, stride)) | set(r["steps"].tolist()))
+            loss = dict(zip(r["steps"].tolist(), r["loss"].tolist()))
+            short = f"{d['decay']}-cd{d['cooldown']:g}-lr{d['peak_lr']:g}-T{T}"
+            for s in steps:
+                w.writerow([short, s, repr(float(r["lr"][s - 1])),
+                            repr(loss[s]) if s in loss else ""])
+    return path

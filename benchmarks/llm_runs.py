@@ -197,7 +197,12 @@ def run():
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-figures", action="store_true")
+    parser.add_argument("--export", metavar="FILE",
+                        help="only write the runs as one CSV for `schedopt calibrate`")
     args = parser.parse_args(argv)
+    if args.export:
+        print(f"wrote {_llm_data.export_csv(args.export)}")
+        return
     results, models, data = run()
     out = HERE / "results" / "llm_runs.json"
     out.write_text(json.dumps(results, indent=1))

@@ -2,8 +2,9 @@
 
 Commands: ``optimize`` (one optimal schedule to a file), ``refine`` (the optimum for the
 gradient norms of a previous run), ``compare`` (every schedule family against the optimum),
-``scaling`` (the fitted 1/√T law), ``report`` (tables and figures as Markdown and HTML) and
-``demo`` (the report on its defaults).
+``scaling`` (the fitted 1/√T law), ``report`` (tables and figures as Markdown and HTML),
+``demo`` (the report on its defaults), ``calibrate`` (a loss model fitted to training runs)
+and ``plan`` (the schedule and peak LR that model recommends for a new horizon).
 
 Flags carry the names of the Python API (``--steps`` is ``steps``, ``--max-lr`` is
 ``max_lr``, ``--D`` is ``D``) and so do the keys of the JSON the commands write. A bad
@@ -158,6 +159,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bars")
     p.set_defaults(run=_cmd_report)
+
+    # calibrate: fit a loss model to pilot runs (schedopt.calibration; THEORY §2, §5.1)
+    p = command("calibrate", "fit a loss model to training runs and write it as JSON",
+                "Read runs (a folder of tracker CSV exports, one run per file, or one CSV with "
+                "a run column; columns step, lr, loss and optionally grad_norm), fit the loss "
+                "model of schedopt.calibration.fit_loss_curves and write it as JSON, with a "
+                "table of the fit on each run's last logged loss.",
+                ["schedopt calibrate runs/ --out model.json",
+                 "schedopt calibrate runs.csv --out model.json --bootstrap 50"])
+    p.add_argument("runs", metavar="RUNS", help="a folder of .csv files or one .csv file")
+    p.add_argument("--out", required=True, metavar="FILE", help="the fitted model (.json)")
+    p.add_argument("--form", default="bound", choices=("bound", "multi_power"),
+                   help="bound: bound (C) with fitted powers (default); multi_power: Luo et al.")
+    p.add_argument("--min-fraction", dest="min_fraction", type=_number, default=0.5,
+                   metavar="F", help="fit the points at steps >= F x each run's length "
+                                     "(default 0.5)")
+    p.add_argument("--bootstrap", type=_whole_number, default=20, metavar="N",
+                   help="refits on resampled runs for the intervals (default 20)")
+    p.set_defaults(run=_cmd_calibrate)
+
+    # plan: the recommended schedule for a new horizon from a fitted model
+    p = command("plan", "the schedule and peak LR a fitted model recommends for T steps",
+                "Load a model written by `schedopt calibrate` and print the schedule of T "
+                "applied rates minimising its predicted final loss (bound (C) at horizon T+1, "
+                "first T rates), its peak LR and the predicted loss with its bootstrap interval.",
+                ["schedopt plan --model model.json --steps 100000 --warmup 300 --out plan.csv"])
+    p.add_argument("--model", required=True, metavar="FILE", help="a model from calibrate")
+    _flag_steps(p, required=True)
+    p.add_argument("--warmup", type=_whole_number, default=None, metavar="W",
+                   help="W linear warm-up steps")
+    p.add_argument("--max-lr", dest="max_lr", type=_number, default=None, metavar="X",
+                   help="cap every rate at X (LR units)")
+    p.add_argument("--no-monotone", dest="monotone", action="store_false",
+                   help="allow the rates to rise after the warm-up")
+    p.add_argument("--out", metavar="FILE", help="also write the schedule (.json or .csv)")
+    p.set_defaults(run=_cmd_plan)
 
     p = command("demo", "the report on its defaults, then where it is",
                 "What `make demo` runs: `schedopt report --out report` with progress bars.",
@@ -448,6 +485,56 @@ def _write_report(out, *, quick, progress):
         raise RuntimeError(f"the report failed: {err}") from err
 
 
+def _cmd_calibrate(args) -> int:
+    from schedopt import _io
+    from schedopt.calibration import fit_loss_curves
+    from schedopt.calibration import read_runs
+
+    out = _io.check_output_path(args.out, formats=(".json",))
+    runs = read_runs(args.runs)
+    model = fit_loss_curves(runs, form=args.form, min_fraction=args.min_fraction,
+                            bootstrap=args.bootstrap)
+    model.save(out)
+    q = model.quality
+    print(f"fitted {args.form} model to {q['runs']} runs ({q['points']} points) in "
+          f"{q['seconds']:.1f} s: rms relative error {100 * q['rms_relative_error']:.3f}%")
+    print(f"{'run':<40} {'step':>8} {'observed':>10} {'predicted':>10} {'error':>8}")
+    for run in runs:
+        i = int(run.steps.argmax())
+        pred = model.predict(run.lr[: run.steps[i]])
+        print(f"{run.name[:40]:<40} {run.steps[i]:>8} {run.loss[i]:>10.4f} {pred:>10.4f} "
+              f"{100 * (pred / run.loss[i] - 1):>7.2f}%")
+    print(f"wrote {out}")
+    return 0
+
+
+def _cmd_plan(args) -> int:
+    from schedopt import _io
+    from schedopt.calibration import load_model
+
+    out = None if args.out is None else _io.check_output_path(args.out, formats=(".json", ".csv"))
+    model = load_model(args.model)
+    plan = model.best_schedule(args.steps, monotone=args.monotone, max_lr=args.max_lr,
+                               warmup=args.warmup)
+    interval = ("" if plan.interval is None
+                else f" (90% interval {plan.interval[0]:.4f}..{plan.interval[1]:.4f})")
+    print(f"steps = {args.steps}: peak LR {plan.peak_lr:.4g}, predicted final loss "
+          f"{plan.loss:.4f}{interval}")
+    print(f"lr at steps 1, T/4, T/2, 3T/4, T: "
+          + ", ".join(f"{plan.lr[min(int(f * args.steps), args.steps - 1)]:.4g}"
+                      for f in (0, 0.25, 0.5, 0.75, 1)))
+    if out is not None:
+        if out.suffix.lower() == ".csv":
+            _io.write_csv(out, {"step": range(1, args.steps + 1), "lr": plan.lr})
+        else:
+            _io.write_json(out, {"steps": args.steps, "peak_lr": plan.peak_lr,
+                                 "loss": plan.loss, "interval": plan.interval,
+                                 "note": plan.message, "model": str(args.model),
+                                 "lr": plan.lr.tolist()})
+        print(f"wrote {out}")
+    return 0
+
+
 # ---------------------------------------------------------------------------------------
 
 def main(argv=None) -> int:
@@ -463,8 +550,8 @@ def main(argv=None) -> int:
         print(f"schedopt {__version__}")
         return 0
     if args.command is None:
-        print(f"schedopt: error: give a command: optimize, refine, compare, scaling, report or "
-              f"demo (see schedopt --help)", file=sys.stderr)
+        print(f"schedopt: error: give a command: optimize, refine, compare, scaling, report, "
+              f"demo, calibrate or plan (see schedopt --help)", file=sys.stderr)
         return 2
     try:
         return args.run(args)
