@@ -56,17 +56,17 @@ def as_run(run, index: int = 0) -> Run:
         raise _bad(name, "lr is empty; give the rate applied at every step 1..T")
     if not np.all(np.isfinite(lr)):
         i = int(np.flatnonzero(~np.isfinite(lr))[0])
-        raise _bad(name, f"lr at step {i + 1} is {lr[i]!r}; rates must be finite")
+        raise _bad(name, f"lr at step {i + 1} is {float(lr[i])!r}; rates must be finite")
     if np.any(lr < 0):
         i = int(np.flatnonzero(lr < 0)[0])
-        raise _bad(name, f"lr at step {i + 1} is {lr[i]!r}; rates must be >= 0")
+        raise _bad(name, f"lr at step {i + 1} is {float(lr[i])!r}; rates must be >= 0")
     if loss.size == 0:
         raise _bad(name, "no loss points; give at least one (step, loss) pair")
     if steps.shape != loss.shape:
         raise _bad(name, f"steps has {steps.size} entries but loss has {loss.size}")
     if not np.all(np.isfinite(loss)) or np.any(loss <= 0):
         i = int(np.flatnonzero(~(np.isfinite(loss) & (loss > 0)))[0])
-        raise _bad(name, f"loss at step {steps[i]} is {loss[i]!r}; losses must be finite and > 0")
+        raise _bad(name, f"loss at step {steps[i]} is {float(loss[i])!r}; losses must be finite and > 0")
     steps = _steps(steps, name)
     if steps.min() < 1:
         raise _bad(name, f"a loss is logged at step {steps.min()}; steps count updates, from 1")
@@ -137,14 +137,29 @@ def _columns(header, path):
     return found
 
 
+def _num(text, name, column):
+    if text == "":
+        return np.nan
+    try:
+        return float(text)
+    except ValueError:
+        raise _bad(name, f"{column} {text!r} is not a number") from None
+
+
 def _rows_to_run(name, rows):
     """Rows of (step, lr, loss, grad) with '' for missing; lr filled between logged steps."""
-    step = np.array([int(float(r[0])) for r in rows])
+    empty = [r[2] == "" for r in rows]
+    rows = [(_num(a, name, "step"), _num(b, name, "lr"), _num(c, name, "loss"),
+             _num(d, name, "grad_norm")) for a, b, c, d in rows]
+    if any(not np.isfinite(r[0]) for r in rows):
+        raise _bad(name, "every row needs a step")
+    step = np.array([int(r[0]) for r in rows])
     order = np.argsort(step, kind="stable")
     step = step[order]
     rows = [rows[i] for i in order]
+    empty_loss = [empty[i] for i in order]
     T = int(step.max())
-    lr_s = np.array([np.nan if r[1] == "" else float(r[1]) for r in rows])
+    lr_s = np.array([r[1] for r in rows])
     has_lr = ~np.isnan(lr_s)
     if not has_lr.any():
         raise _bad(name, "no lr values; the lr column must be filled")
@@ -156,9 +171,10 @@ def _rows_to_run(name, rows):
     # The rate between two logged steps is interpolated linearly: exact for the linear
     # pieces of warm-up/stable/decay schedules, an approximation otherwise.
     lr = np.interp(grid, step[has_lr], lr_s[has_lr])
-    loss_s = np.array([np.nan if r[2] == "" else float(r[2]) for r in rows])
-    has_loss = ~(np.array([r[2] == "" for r in rows])) & (step >= 1)
-    g = np.array([np.nan if r[3] == "" else float(r[3]) for r in rows])
+    loss_s = np.array([r[2] for r in rows])
+    # An empty loss cell means "no loss here"; a written nan is kept, for as_run to refuse.
+    has_loss = np.array([not empty for empty in empty_loss]) & (step >= 1)
+    g = np.array([r[3] for r in rows])
     grad = None
     if np.isfinite(g).sum() >= 2:
         ok = np.isfinite(g)
