@@ -90,6 +90,32 @@ def _sqrt_rule(train, test):
             "choice": {"cooldown": pick["cooldown"], "peak_lr": pick["peak_lr"]}}
 
 
+def _profile(run, r):
+    """G_t² ∝ (η_t/η_max + 0.01)^r: a gradient-norm profile fitted through the rates (the
+    runs' gradient-norm column is empty, so logged G_t cannot be used)."""
+    lr = np.asarray(run["lr"])
+    return dict(run, grad_norm=(lr / lr.max() + 0.01) ** (r / 2))
+
+
+def _lr_profile(train, test, obs, grid=(-1.0, -0.5, 0.5, 1.0)):
+    """The profile's power r chosen on the training runs' fit error (a 1-D grid), then scored."""
+    fits = []
+    for r in grid:
+        t0 = time.perf_counter()
+        model = fit_loss_curves([_profile(d["run"], r) for d in train], grad_norms=True)
+        fits.append((model.quality["rms_relative_error"], r, model, time.perf_counter() - t0))
+    _, r, model, seconds = min(fits, key=lambda f: f[0])
+    pred = np.array([model.predict(d["run"]["lr"], grad_norm=_profile(d["run"], r)["grad_norm"])
+                     for d in test])
+    pick = test[int(np.argmin(pred))]
+    print(f"  per-step G profile: r = {r:g} ({seconds:.1f} s)", flush=True)
+    return [{"model": f"+ powers p, q and G_t² ∝ (η_t/η_max + 0.01)^r, r = {r:g} (grid)",
+             "options": {"grad_norms": True, "profile_power": r}, "fit_seconds": seconds,
+             "params": model.params, "fit_rms_rel_error": model.quality["rms_relative_error"],
+             **_scores(pred, obs), "predicted": pred.tolist(),
+             "choice": {"cooldown": pick["cooldown"], "peak_lr": pick["peak_lr"]}}]
+
+
 def holdout(data):
     train = [d for d in data if d["horizon"] < HOLDOUT]
     test = [d for d in data if d["horizon"] == HOLDOUT]
@@ -108,6 +134,8 @@ def holdout(data):
                      "predicted": pred.tolist()})
         models[label] = model
         print(f"  {label}: {seconds:.1f} s", flush=True)
+    for r in _lr_profile(train, test, obs):
+        rows.append(r)
     pred = _per_config(train, test)
     pick = test[int(np.argmin(pred))]
     rows.append({"model": "per-configuration a + b·T^-½ (needs 15k and 25k of each)",
@@ -177,6 +205,8 @@ def markdown(results) -> str:
                      f"[{o['interval'][0]:.4f}, {o['interval'][1]:.4f}] | cool-down "
                      f"{w['cooldown']:g}, peak {w['peak_lr']:g} | {w['loss']:.4f} "
                      f"[{w['interval'][0]:.4f}, {w['interval'][1]:.4f}] |")
+    lines += ["", "Prediction of one 10⁵-step schedule's final loss: "
+              f"{1000 * L['horizons'][-1]['predict_seconds']:.0f} ms."]
     lines += ["", f"Machine: {results['machine']}; load average before/after "
               f"{results['loadavg_before']} / {results['loadavg_after']}."]
     return "\n".join(lines)
