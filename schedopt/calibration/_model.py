@@ -66,7 +66,9 @@ class LossModel:
         """Predicted loss after ``steps`` updates (default: all of them) of the rates ``lr``.
 
         ``lr`` holds the rate applied at steps 1..T; ``steps`` is an int or an array of step
-        numbers in 1..T. Returns a float for a single step, else a float64 array.
+        numbers in 1..T. ``grad_norm``: one G_t per step for a model fitted with
+        ``grad_norms=True`` (without it such a model assumes a constant G). Returns a float
+        when ``steps`` is None, else a float64 array.
         """
         feats, scalar = self._features(lr, steps, grad_norm)
         with _x64():
@@ -184,10 +186,16 @@ class LossModel:
             raise ValueError(f"model form must be one of {_forms.FORMS}, got {form!r}")
         names = _forms.param_names(form)
         params = d.get("params", {})
-        if set(params) != set(names) or not all(np.isfinite(float(params[k])) for k in names):
-            raise ValueError(f"model params must be finite numbers for {', '.join(names)}")
+        try:
+            ok = set(params) == set(names) and all(np.isfinite(float(params[k])) for k in names)
+            lr_scale = float(d["lr_scale"])
+        except (KeyError, TypeError, ValueError):
+            ok = False
+        if not ok or not (np.isfinite(lr_scale) and lr_scale > 0):
+            raise ValueError(f"model params must be finite numbers for {', '.join(names)} and "
+                             "lr_scale a positive number")
         return cls(form=form, params={k: float(params[k]) for k in names},
-                   lr_scale=float(d["lr_scale"]), grad_norms=bool(d.get("grad_norms", False)),
+                   lr_scale=lr_scale, grad_norms=bool(d.get("grad_norms", False)),
                    quality=dict(d.get("quality", {})),
                    bootstrap=[{k: float(p[k]) for k in names} for p in d.get("bootstrap", [])])
 

@@ -129,3 +129,13 @@ def test_fit_options_are_checked(synthetic):
         fit_loss_curves(runs, bootstrap=-1)
     with pytest.raises(ValueError, match="min_fraction"):
         fit_loss_curves(runs, min_fraction=2.0)
+
+
+def test_load_model_refuses_broken_params(fitted, tmp_path):
+    _, _, model = fitted
+    d = model.to_dict()
+    for broken in (dict(d, params={}), dict(d, lr_scale=-1.0),
+                   {k: v for k, v in d.items() if k != "lr_scale"}):
+        (tmp_path / "b.json").write_text(json.dumps(broken))
+        with pytest.raises(ValueError, match="model params"):
+            load_model(tmp_path / "b.json")
