@@ -106,8 +106,14 @@ def mpl_predict(theta, feats):
 
 
 def mpl_start(feats, loss):
+    """L0 below the smallest loss, α = 0.5 and A through the median point; B, β, γ of order
+    one and C so that the decay term saturates over ~10% of the typical LR sum."""
     L0 = 0.9 * float(np.min(loss))
-    return np.array([L0, np.log(1.0), np.log(0.5), np.log(1.0), np.log(1.0), np.log(0.5),
+    S = feats[:, 0]
+    i = int(np.argsort(S)[S.size // 2])
+    A = max(float(loss[i]) - L0, 1e-3) * np.sqrt(S[i])
+    C = 10.0 / max(float(np.median(S)), 1e-12)
+    return np.array([L0, np.log(A), np.log(0.5), np.log(0.3), np.log(C), np.log(0.5),
                      np.log(0.5)])
 
 
