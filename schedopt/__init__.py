@@ -69,6 +69,11 @@ _EXPORTS = {
     "WorstCase": "schedopt.theory",
     "minimax_schedule": "schedopt.theory",
     "worst_case": "schedopt.theory",
+    # Loss models fitted to real training runs: predictions and decisions (docs/calibration.md)
+    "LossModel": "schedopt.calibration",
+    "fit_loss_curves": "schedopt.calibration",
+    "load_model": "schedopt.calibration",
+    "read_runs": "schedopt.calibration",
     # optax adapters (docs/math.md §1: optax's count k is step k + 1)
     "as_optax": "schedopt.adapters",
     "optimal_optax_schedule": "schedopt.adapters",
@@ -129,6 +134,10 @@ if typing.TYPE_CHECKING:   # static tools see the eager imports
     from schedopt.theory import WorstCase
     from schedopt.theory import minimax_schedule
     from schedopt.theory import worst_case
+    from schedopt.calibration import LossModel
+    from schedopt.calibration import fit_loss_curves
+    from schedopt.calibration import load_model
+    from schedopt.calibration import read_runs
     from schedopt.adapters import as_optax
     from schedopt.adapters import optimal_optax_schedule
     from schedopt.adapters import resample

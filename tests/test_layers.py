@@ -21,15 +21,15 @@ LAYERS = (
     ("solvers", ("schedopt.solvers",)),
     ("schedules", ("schedopt.schedules",)),
     ("theory", ("schedopt.theory",)),
-    ("calibration", ("schedopt.calibration",)),
     ("adapters", ("schedopt.adapters", "schedopt.torch")),
+    ("calibration", ("schedopt.calibration",)),
     ("report", ("schedopt.report",)),
     ("cli", ("schedopt.cli", "schedopt.__main__")),
 )
 FACADE = "schedopt"
 
-# Size limits of docs/contributing.md; a longer module or function says why in its
-# docstring with the words "long because".
+# Size limits of docs/contributing.md (a function's docstring does not count); a longer module
+# or function says why in its docstring with the words "long because".
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 
@@ -158,6 +158,15 @@ def test_the_facade_only_points_at_layers():
     assert [m for m in FACADE_EXPORTS.values() if layer_of(m) is None] == []
 
 
+def _docstring_lines(node) -> int:
+    """Lines of a function's docstring: the formula and its references do not count."""
+    first = node.body[0] if node.body else None
+    if isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant) \
+            and isinstance(first.value.value, str):
+        return first.end_lineno - first.lineno + 1
+    return 0
+
+
 def _long(text: str | None) -> bool:
     return text is not None and "long because" in text
 
@@ -171,7 +180,7 @@ def test_modules_and_functions_stay_small_or_say_why(module):
         f"{module} has {lines} lines; split it or say why in its docstring ('long because')"
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            length = node.end_lineno - node.lineno + 1
+            length = node.end_lineno - node.lineno + 1 - _docstring_lines(node)
             assert length <= MAX_FUNCTION_LINES or _long(ast.get_docstring(node)), \
                 f"{module}.{node.name} has {length} lines; split it or say why in its docstring"
 

@@ -12,13 +12,13 @@ _EXPORTS = {
     "applied_bound": "schedopt.bounds._applied",
     "applied_bound_weight": "schedopt.bounds._applied",
     "BOUNDS": "schedopt.bounds._bounds",
-    "InfiniteBoundError": "schedopt.bounds._bounds",
+    "InfiniteBoundError": "schedopt.bounds._scale",
     "NotNonIncreasingError": "schedopt._validation",
-    "Scale": "schedopt.bounds._bounds",
+    "Scale": "schedopt.bounds._scale",
     "average_iterate_bound": "schedopt.bounds._bounds",
     "last_iterate_bound": "schedopt.bounds._bounds",
     "monotone_last_iterate_bound": "schedopt.bounds._bounds",
-    "optimal_scale": "schedopt.bounds._bounds",
+    "optimal_scale": "schedopt.bounds._scale",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = _lazy.exports(globals(), _EXPORTS)

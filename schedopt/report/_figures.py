@@ -15,7 +15,7 @@ import numpy as np
 
 from schedopt.adapters import _io
 from schedopt import _validation
-from schedopt.bounds._bounds import optimal_scale
+from schedopt.bounds._scale import optimal_scale
 from schedopt._closed_forms import continuous_schedule
 from schedopt._closed_forms import defazio_schedule
 from schedopt.theory._scaling import ScalingTable

@@ -36,7 +36,7 @@ import scipy.optimize
 from schedopt._closed_forms import defazio_shape
 from schedopt.bounds._bounds import last_iterate_bound
 from schedopt.bounds._bounds import last_value_and_grad_numpy
-from schedopt.bounds._bounds import optimal_scale
+from schedopt.bounds._scale import optimal_scale
 
 # η_T > 0 keeps bound (C) finite (docs/math.md §2): its variable gets this lower bound, relative to
 # its starting value; the solvers report a result that ends on it as not converged.

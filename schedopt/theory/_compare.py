@@ -18,9 +18,9 @@ import numpy as np
 from schedopt import _validation
 from schedopt._validation import NotNonIncreasingError
 from schedopt.bounds._bounds import BOUNDS
-from schedopt.bounds._bounds import InfiniteBoundError
+from schedopt.bounds._scale import InfiniteBoundError
 from schedopt.bounds._bounds import last_iterate_bound
-from schedopt.bounds._bounds import optimal_scale
+from schedopt.bounds._scale import optimal_scale
 from schedopt._closed_forms import continuous_schedule
 from schedopt._closed_forms import defazio_schedule
 from schedopt._result import ScheduleResult

@@ -11,8 +11,17 @@ from schedopt import cli
 
 
 def _function(path: str):
-    module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+    """``package.module.name`` or ``package.module.Class.method``."""
+    parts = path.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            value = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            value = getattr(value, name)
+        return value
+    raise ImportError(path)
 
 
 def _subparser(name: str) -> argparse.ArgumentParser:

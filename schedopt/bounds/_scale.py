@@ -1,0 +1,79 @@
+"""The best multiplier of a shape under each bound: scale separation (docs/math.md §4.1).
+
+Every bound is ``a/λ + b·λ`` in the multiplier λ of a shape, so the best multiplier and the
+bound there are closed forms. Pure numpy: choosing a multiplier needs no JAX.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from schedopt import _validation
+from schedopt._sums import tail_sums
+from schedopt.bounds._bounds import BOUNDS
+
+
+class Scale(NamedTuple):
+    """The best multiplier λ* of a shape and the bound's value at λ*·shape."""
+    scale: float
+    value: float
+
+
+def _coefficients(bound, shape, D2, G2):
+    """(a, b) with bound(λ·shape) = a/λ + b·λ."""
+    T = shape.shape[0]
+    if bound == "last_iterate":
+        S = tail_sums(shape)
+        denom = np.append(S[1:], 1.0)
+        terms = G2 * shape * shape / denom
+        terms[-1] = G2[-1] * shape[-1]
+        return D2 / (2 * S[0]), 0.5 * float(np.sum(terms))
+    if bound == "monotone_last_iterate":
+        from schedopt.bounds._bounds import _monotone_weights
+
+        weights = _monotone_weights(T, np)
+        return D2 / (2 * T * shape[-1]), 0.5 * float(np.sum(G2 * shape**2 * weights)) / shape[-1]
+    energy = float(np.sum(G2 * shape**2))
+    if bound == "average_iterate":
+        total = float(np.sum(shape))
+        return D2 / (2 * total), energy / (2 * total)
+    return D2 / (2 * T * shape[-1]), energy / (2 * T * shape[-1])   # average, non-increasing
+
+
+class InfiniteBoundError(ValueError):
+    """A shape whose bound is +∞ for every multiplier (e.g. bound (C) with η_T = 0)."""
+
+
+def optimal_scale(shape, D=1.0, G=1.0, bound="last_iterate") -> Scale:
+    r"""The multiplier λ* minimising ``bound(λ·shape)`` and the bound's value there.
+
+    Every bound is ``a/λ + bλ`` in λ (docs/math.md §4.1), so ``λ* = √(a/b)`` and the value is
+    ``2√(ab)``; for bound (C), ``λ* = D/√(s_{1:T}·h)`` and the value is ``D·√(h/s_{1:T})``.
+
+    Args:
+      shape: the schedule's shape s ≥ 0 (any positive scaling of it gives the same answer).
+      bound: ``"last_iterate"`` (C), ``"monotone_last_iterate"`` (B), ``"average_iterate"``
+        (A, weighted) or ``"average_iterate_nonincreasing"`` (A, seed 000's form).
+
+    Raises:
+      InfiniteBoundError: the bound is +∞ at every multiplier (a ValueError).
+      NotNonIncreasingError: (B) or the non-increasing (A) on a rising shape (a ValueError).
+    """
+    if bound not in BOUNDS:
+        raise ValueError(f"bound must be one of {', '.join(map(repr, BOUNDS))}, got {bound!r}")
+    shape = _validation.schedule(shape, "shape")
+    if _validation.is_traced(shape):
+        raise TypeError("optimal_scale works on concrete arrays; it cannot be traced by jax")
+    D = _validation.positive_scalar(D, "D")
+    G2 = np.broadcast_to(np.square(_validation.gradient_norms(G, shape.shape[0])), shape.shape)
+    if bound in ("monotone_last_iterate", "average_iterate_nonincreasing"):
+        _validation.nonincreasing(shape, "shape", f"bound {bound!r}")
+    needs_last = bound != "average_iterate"
+    if (needs_last and shape[-1] == 0) or not np.any(shape > 0):
+        where = "its last entry is 0" if needs_last and np.any(shape > 0) else "it is all zero"
+        raise InfiniteBoundError(f"shape makes bound {bound!r} infinite for every multiplier "
+                                 f"({where})")
+    a, b = _coefficients(bound, shape, D * D, G2)
+    return Scale(scale=float(np.sqrt(a / b)), value=float(2.0 * np.sqrt(a * b)))

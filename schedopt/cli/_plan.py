@@ -1,0 +1,58 @@
+"""``schedopt plan``: the schedule and peak LR a fitted loss model recommends."""
+
+from __future__ import annotations
+
+from schedopt.cli import _common as c
+
+NAME = "plan"
+HELP = "the schedule and peak LR a fitted model recommends for N updates"
+DESCRIPTION = ("Load a model written by `schedopt calibrate` and print the N rates to apply "
+               "that minimise its predicted final loss (bound (C) at horizon N + 1, first N "
+               "rates, docs/math.md §5.1), its peak LR and the predicted loss with its "
+               "bootstrap interval.")
+EXAMPLES = ["schedopt plan --model model.json --steps 100000 --warmup 300 --out plan.csv"]
+FUNCTION = ("schedopt.calibration.LossModel.best_schedule",)
+# Flags that are not parameters of FUNCTION, and what each is for.
+CLI_ONLY = {"model": "the JSON file written by calibrate (schedopt.calibration.load_model)",
+            "out": "the schedule file (.json or .csv)"}
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--model", required=True, metavar="FILE", help="a model from calibrate")
+    p.add_argument("--steps", type=c.whole_number, required=True, metavar="N",
+                   help="number of updates N of the new run")
+    p.add_argument("--warmup", type=c.whole_number, default=None, metavar="W",
+                   help="W linear warm-up steps")
+    p.add_argument("--max-lr", dest="max_lr", type=c.number, default=None, metavar="X",
+                   help="cap every rate at X (LR units)")
+    p.add_argument("--no-monotone", dest="monotone", action="store_false",
+                   help="allow the rates to rise after the warm-up")
+    p.add_argument("--out", metavar="FILE", help="also write the schedule (.json or .csv)")
+
+
+def run(args) -> int:
+    from schedopt.adapters import _io
+    from schedopt.calibration import load_model
+
+    out = None if args.out is None else _io.check_output_path(args.out, formats=(".json", ".csv"))
+    model = load_model(args.model)
+    plan = model.best_schedule(args.steps, monotone=args.monotone, max_lr=args.max_lr,
+                               warmup=args.warmup)
+    interval = ("" if plan.interval is None
+                else f" (90% interval {plan.interval[0]:.4f}..{plan.interval[1]:.4f})")
+    print(f"steps = {args.steps}: peak LR {plan.peak_lr:.4g}, predicted final loss "
+          f"{plan.loss:.4f}{interval}")
+    print("lr at steps 1, N/4, N/2, 3N/4, N: "
+          + ", ".join(f"{plan.lr[min(int(f * args.steps), args.steps - 1)]:.4g}"
+                      for f in (0, 0.25, 0.5, 0.75, 1)))
+    if out is not None:
+        if out.suffix.lower() == ".csv":
+            _io.write_csv(out, {"step": range(1, args.steps + 1), "lr": plan.lr,
+                                "count": range(args.steps)})
+        else:
+            _io.write_json(out, {"steps": args.steps, "peak_lr": plan.peak_lr,
+                                 "loss": plan.loss, "interval": plan.interval,
+                                 "note": plan.message, "model": str(args.model),
+                                 "lr": plan.lr.tolist()})
+        print(f"wrote {out}")
+    return 0
