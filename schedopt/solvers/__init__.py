@@ -1,13 +1,19 @@
 """Solvers: the schedule that minimises bound (C) (docs/math.md §4).
 
 ``optimal_schedule(steps, ..., method=...)`` is the one entry point, ``optimal_schedule_batch``
-its batched projected-gradient form, and ``METHODS`` the methods with what each supports.
+its batched projected-gradient form, ``extend_schedule`` the optimal continuation of
+applied rates, ``anytime_schedule`` the schedule with the best worst ratio over
+checkpoints, and ``METHODS`` the methods with what each supports.
 Every method returns a ``ScheduleResult``. This layer imports the bounds and the foundation.
 """
 
 from schedopt import _lazy
 
 _EXPORTS = {
+    "AnytimeResult": "schedopt.solvers._anytime",
+    "anytime_schedule": "schedopt.solvers._anytime",
+    "checkpoint_ratios": "schedopt.solvers._anytime",
+    "extend_schedule": "schedopt.solvers._extend",
     "METHODS": "schedopt.solvers._solve",
     "ScheduleResult": "schedopt._result",
     "optimal_schedule": "schedopt.solvers._solve",

@@ -8,6 +8,8 @@ and ``family_table`` (every family at its best multiplier against the optimum) a
 from schedopt import _lazy
 
 _EXPORTS = {
+    "AnytimeRow": "schedopt.theory._horizons",
+    "anytime_table": "schedopt.theory._horizons",
     "Comparison": "schedopt.theory._compare",
     "FamilyTable": "schedopt.theory._compare",
     "Prediction": "schedopt.theory._predictions",
