@@ -170,10 +170,6 @@ def extend_schedule(applied, steps, D=1.0, G=1.0, *, max_lr=None, monotone=False
     G2 = extended_G(G, N)
     if max_lr is not None:
         max_lr = _validation.positive_scalar(max_lr, "max_lr")
-        if history.size and np.max(history) > max_lr:
-            i = int(np.argmax(history))
-            raise ValueError(f"applied[{i}] = {history[i]!r} exceeds max_lr = {max_lr!r}; the "
-                             f"cap applies to the continuation, so raise it above the history")
     if not isinstance(monotone, (bool, np.bool_)):
         raise TypeError(f"monotone must be True or False, got {monotone!r}")
     constrained = max_lr is not None or bool(monotone)
@@ -211,18 +207,26 @@ def _applied_bound(eta, D, G2) -> float:
 
 
 def _extend_newton(frozen, N, D, G, max_lr, monotone, tol, summary, start):
-    from schedopt.solvers._solve import optimal_schedule
+    """The newton method with the frozen rates as a fixed warm-up.
+
+    The cap binds the continuation only (newton caps the free steps), so a history above
+    it is allowed here, which ``make_problem``'s check for user warm-ups would refuse.
+    """
+    import dataclasses
+
+    from schedopt.solvers import _newton
+    from schedopt.solvers._problem import check_tolerances
+    from schedopt.solvers._problem import make_problem
 
     if frozen.size == N + 1:
         raise ValueError("the history and re-warm-up leave no free step")
-    if frozen.size == 0:
-        warmup = None
-    else:
-        warmup = frozen
-    result = optimal_schedule(N + 1, D, G, method="newton", monotone=monotone, max_lr=max_lr,
-                              warmup=warmup, tol=tol)
-    summary = dict(summary, constraints=result.problem["constraints"][1:] if warmup is not None
-                   else result.problem["constraints"])
+    problem = make_problem(N + 1, D, G, monotone=monotone,
+                           warmup=frozen if frozen.size else None)
+    problem = dataclasses.replace(problem, max_lr=max_lr)
+    tol, _ = check_tolerances(tol, None)
+    result = _newton.solve(problem, tol, None)
+    summary = dict(summary, constraints=[c.summary() for c in problem.constraints
+                                         if c.summary()["kind"] != "warmup"])
     return ScheduleResult(eta=result.eta[:N], bound=result.bound, method="newton",
                           converged=result.converged, iterations=result.iterations,
                           seconds=time.perf_counter() - start,
