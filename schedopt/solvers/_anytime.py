@@ -1,4 +1,4 @@
-r"""``anytime_schedule``: one schedule that is good at every checkpoint.
+r"""``anytime_schedule``: one schedule that is good at every checkpoint (docs/math.md §5.4).
 
 **Problem.** A checkpoint t_i is a number of applied updates at which the run may stop and
 keep θ_{t_i+1}. Its guarantee is bound (C) at horizon t_i + 1 with the never-applied weight

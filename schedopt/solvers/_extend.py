@@ -192,7 +192,9 @@ def extend_schedule(applied, steps, D=1.0, G=1.0, *, max_lr=None, monotone=False
                               summary, start)
     eta, value, gap = _solve_exact(frozen, G2, D)
     bound = _applied_bound(eta, D, G2)
-    gap = gap + gap_peak + max(0.0, bound - value)
+    # The two evaluations of the optimum (the 1-D f and bound (C) itself) differ by rounding
+    # only; their difference is added so that the gap also covers it.
+    gap = gap + gap_peak + abs(bound - value)
     return ScheduleResult(eta=eta[:N], bound=bound, method="exact", converged=gap <= 1e-9 * bound,
                           iterations=0, seconds=time.perf_counter() - start,
                           message="frozen-prefix recursion (docs/math.md §4.4, §5.1)",

@@ -1,4 +1,4 @@
-r"""Bound (C) with a frozen prefix: the exact O(T) optimum of the continuation.
+r"""Bound (C) with a frozen prefix: the exact O(T) continuation (docs/math.md §4.6).
 
 Let η_1..η_W be fixed and T > W. In tail-sum coordinates (docs/math.md §4.3) with
 ``S = S_{W+1} = η_{W+1:T}`` and ``q_t = η_{t+1:W}`` (``q_W = 0``), the prefix enters bound
@@ -35,7 +35,8 @@ import numpy as np
 
 @dataclasses.dataclass(frozen=True)
 class Tail:
-    """The optimal tail sum ``S`` after a frozen prefix, ``value`` = f(S), ``gap`` ≥ f(S) − min f."""
+    """The optimal tail sum ``S`` after a frozen prefix, ``value`` = f(S) and
+    ``gap`` ≥ f(S) − min f."""
     S: float
     value: float
     gap: float

@@ -21,7 +21,8 @@ def tracker_export(tmp_path):
     """A tracker's LR export: a quoted header, optax counts from 0, one row per update."""
     lr = np.concatenate([np.linspace(0.005, 0.05, 10), np.full(90, 0.05)])
     path = tmp_path / "run1.csv"
-    path.write_text('"Step","run1 - lr"\n' + "".join(f"{i},{float(x)!r}\n" for i, x in enumerate(lr)))
+    rows = "".join(f"{i},{float(x)!r}\n" for i, x in enumerate(lr))
+    path.write_text('"Step","run1 - lr"\n' + rows)
     return path, lr
 
 
