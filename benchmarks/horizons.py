@@ -19,8 +19,9 @@
 (d) Speed: ``extend_schedule`` at T₂ = 10⁶ with a 10⁵-step history, against the exact
     unconstrained solve at the same size (the baseline, same run), with the load average.
 
-Usage: ``python benchmarks/horizons.py [--quick]``. Writes ``benchmarks/results/horizons.json``
-(``horizons_quick.json`` with ``--quick``) and ``benchmarks/figures/horizons_*.png``.
+Usage: ``python benchmarks/horizons.py [--quick] [--replot]``. Writes
+``benchmarks/results/horizons.json`` and ``.md`` (``horizons_quick.*`` with ``--quick``) and
+``benchmarks/figures/horizons_*.png``; ``--replot`` redraws them from the JSON.
 """
 
 from __future__ import annotations
@@ -205,6 +206,18 @@ def figures(payload, suffix) -> None:
     fig.tight_layout()
     fig.savefig(FIGURES / f"horizons_transfer{suffix}.png", dpi=110)
     plt.close(fig)
+    entries = payload["anytime"]
+    fig, axes = plt.subplots(1, len(entries), figsize=(5 * len(entries), 3.8))
+    for ax, entry in zip(np.atleast_1d(axes), entries):
+        for row in entry["rows"]:
+            label = row["name"] + (f" ({row['parameter']})" if row["parameter"] else "")
+            ax.plot(entry["checkpoints"], row["ratios"], "o-", label=label, ms=3)
+        ax.set(xscale="log", xlabel="checkpoint t_i (updates)", ylabel="bound / optimal bound",
+               title=f"(b) {len(entry['checkpoints'])} checkpoints, each at its best multiplier")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(FIGURES / f"horizons_checkpoints{suffix}.png", dpi=110)
+    plt.close(fig)
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     rows = [r for r in payload["unknown_horizon"] if "K" in r]
     K = [r["K"] for r in rows]
@@ -221,11 +234,48 @@ def figures(payload, suffix) -> None:
     plt.close(fig)
 
 
+def markdown(payload) -> str:
+    lines = ["# benchmarks/horizons.py", "", "## (a) horizon transfer (bound (C) of θ_{T2+1})", "",
+             "| G | T2 | extend | gap | best grid | fraction | factor | fresh optimum |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in payload["transfer"]:
+        lines.append(f"| {r['G']} | {r['T2']} | {r['extend_bound']:.8f} | {r['extend_gap']:.1e} "
+                     f"| {r['grid_bound']:.8f} | {r['grid_fraction']} | {r['grid_factor']} "
+                     f"| {r['fresh_optimum']:.8f} |")
+    for entry in payload["anytime"]:
+        points = entry["checkpoints"]
+        lines += ["", f"## (b) {len(points)} checkpoints {points[0]}..{points[-1]} "
+                  f"(anytime certified gap {entry['anytime_gap']:.1e}, "
+                  f"{entry['seconds']:.0f} s at load {entry['loadavg']})", "",
+                  "| schedule | parameter | multiplier | worst ratio |", "|---|---|---|---|"]
+        for row in entry["rows"]:
+            lines.append(f"| {row['name']} | {row['parameter']} | {row['multiplier']:.6g} "
+                         f"| {row['worst_ratio']:.6f} |")
+    lines += ["", "## (c) worst ratio against the number of doubling checkpoints", "",
+              "| K | anytime | lower bound | 1/√t | fit |", "|---|---|---|---|---|"]
+    for r in payload["unknown_horizon"][:-1]:
+        lines.append(f"| {r['K']} | {r['anytime_worst_ratio']:.6f} | "
+                     f"{r['anytime_lower_bound']:.6f} | {r['inverse_sqrt_worst_ratio']:.6f} | "
+                     f"{r['polylog_fit']:.6f} |")
+    d = payload["speed"]
+    lines += ["", f"## (d) 10⁵-step history extended to 10⁶: {d['extend_seconds_cold']:.2f} s "
+              f"cold, {d['extend_seconds_warm']:.2f} s warm; exact 10⁶ + 1 (baseline) "
+              f"{d['exact_baseline_seconds']:.2f} s; load {d['loadavg_before']}"]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer and smaller settings")
+    parser.add_argument("--replot", action="store_true",
+                        help="redraw the figures and the table from the written JSON")
     args = parser.parse_args(argv)
     suffix = "_quick" if args.quick else ""
+    if args.replot:
+        payload = json.loads((RESULTS / f"horizons{suffix}.json").read_text())
+        figures(payload, suffix)
+        (RESULTS / f"horizons{suffix}.md").write_text(markdown(payload))
+        return 0
     base = 100 if args.quick else 250
     payload = {"loadavg_start": _loadavg(), "transfer": part_a(args.quick)}
     payload["anytime"] = part_b([[base * 2**k for k in range(4)],
@@ -237,6 +287,7 @@ def main(argv=None) -> int:
     out = RESULTS / f"horizons{suffix}.json"
     out.write_text(json.dumps(payload, indent=1, default=float) + "\n")
     figures(payload, suffix)
+    (RESULTS / f"horizons{suffix}.md").write_text(markdown(payload))
     print(f"wrote {out}")
     return 0
 
