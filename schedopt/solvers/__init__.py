@@ -12,7 +12,7 @@ from schedopt import _lazy
 _EXPORTS = {
     "AnytimeResult": "schedopt.solvers._anytime",
     "anytime_schedule": "schedopt.solvers._anytime",
-    "checkpoint_ratios": "schedopt.solvers._anytime",
+    "checkpoint_ratios": "schedopt.solvers._checkpoints",
     "extend_schedule": "schedopt.solvers._extend",
     "METHODS": "schedopt.solvers._solve",
     "ScheduleResult": "schedopt._result",

@@ -40,7 +40,9 @@ from scipy.linalg import solveh_banded
 
 from schedopt import _validation
 from schedopt.solvers import _prefix
-from schedopt.solvers._exact import tail_ratios
+from schedopt.solvers._checkpoints import _Model
+from schedopt.solvers._checkpoints import _pieces
+from schedopt.solvers._checkpoints import check_checkpoints
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -76,78 +78,6 @@ class AnytimeResult:
             arr = np.array(getattr(self, name), dtype=np.float64, copy=True)
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
-
-
-def check_checkpoints(checkpoints) -> tuple:
-    """Increasing positive whole numbers, at least one."""
-    try:
-        values = list(checkpoints)
-    except TypeError:
-        raise TypeError(f"checkpoints must be a list of whole numbers of steps, got "
-                        f"{checkpoints!r}") from None
-    if not values:
-        raise ValueError("checkpoints must hold at least one number of steps, got none")
-    out = tuple(_validation.steps(v, "checkpoints") for v in values)
-    if any(b <= a for a, b in zip(out, out[1:])):
-        raise ValueError(f"checkpoints must be strictly increasing, got {list(out)}")
-    return out
-
-
-class _Model:
-    """The data of every f_i: coefficients already divided by OPT_i."""
-
-    def __init__(self, checkpoints, D, G2):
-        self.N = np.asarray(checkpoints)
-        self.n, self.K = int(self.N[-1]), len(checkpoints)
-        self.D = D
-        self.G2 = G2
-        self.J = np.array([tail_ratios(G2[:N + 1])[0] for N in self.N])
-        self.opt = D * np.sqrt(self.J)
-        self.g = [G2[:N] / c for N, c in zip(self.N, self.opt)]
-        self.gw = np.array([G2[N] / c for N, c in zip(self.N, self.opt)])
-        self.d = D**2 / self.opt
-
-
-def _pieces(model, A, y, i, derivatives=True):
-    """f_i and, if asked, its gradient (A, y_i) and Hessian pieces; None off the domain."""
-    N = int(model.N[i])
-    nxt = np.append(A[1:], 0.0)[:N]
-    e = A[:N] - nxt
-    q = nxt + y[i]
-    u = A[0] + y[i]
-    if np.any(q <= 0) or u <= 0:
-        return None
-    g = model.g[i]
-    ratio = e / q
-    value = model.d[i] / (2 * u) + 0.5 * np.sum(g * e * ratio) + 0.5 * model.gw[i] * q[-1]
-    if not derivatives:
-        return value
-    n = A.shape[0]
-    head = model.d[i] / (2 * u * u)
-    gA = np.zeros(n)
-    gA[:N] += g * ratio
-    down = -g * (ratio + 0.5 * ratio**2)
-    m = min(N, n - 1)                               # index t+1 exists for t < n
-    gA[1:m + 1] += down[:m]
-    gA[0] -= head
-    if N < n:
-        gA[N] += 0.5 * model.gw[i]
-    gy = -0.5 * np.sum(g * ratio**2) - head + 0.5 * model.gw[i]
-    beta = g / q
-    diag = np.zeros(n)
-    off = np.zeros(n - 1)
-    col = np.zeros(n)
-    diag[:N] += beta
-    diag[1:m + 1] += (beta * (1 + ratio) ** 2)[:m]
-    off[:m] += -(beta * (1 + ratio))[:m]
-    col[:N] += -beta * ratio
-    col[1:m + 1] += (beta * (1 + ratio) * ratio)[:m]
-    hy = np.sum(beta * ratio**2)
-    curv = model.d[i] / u**3
-    diag[0] += curv
-    col[0] += curv
-    hy += curv
-    return value, gA, gy, diag, off, col, hy
 
 
 @dataclasses.dataclass
@@ -267,14 +197,55 @@ def _centre(model, x, tau, max_steps):
     return x, _system(model, *_split(model, x), tau), steps, lam2
 
 
+def _lagrangian(model, lam, A, y):
+    """Σ λ_i f_i, its gradient and its Hessian pieces (tridiagonal, border, corner)."""
+    n, K = model.n, model.K
+    parts = [_pieces(model, A, y, i) for i in range(K)]
+    if any(p is None for p in parts):
+        return None
+    band, B = np.zeros((2, n)), np.zeros((n, K))
+    grad, corner, value = np.zeros(n + K), np.zeros(K), 0.0
+    for i, (f, a, b, diag, off, col, hy) in enumerate(parts):
+        value += lam[i] * f
+        grad[:n] += lam[i] * a
+        grad[n + i] = lam[i] * b
+        band[1] += lam[i] * diag
+        band[0, 1:] += lam[i] * off
+        B[:, i] = lam[i] * col
+        corner[i] = lam[i] * hy
+    return value, grad, band, B, corner
+
+
+def _polish(model, lam, x, steps=8):
+    """Newton steps on the Lagrangian Σ λ_i f_i for fixed λ: its minimum is the dual value,
+    and a point near it makes the lower bound's linear term (∇ of the Lagrangian) tiny."""
+    n = model.n
+    z = x[:n + model.K].copy()
+    for _ in range(steps):
+        value, grad, band, B, corner = _lagrangian(model, lam, z[:n], z[n:])
+        Z = solveh_banded(band, np.column_stack([-grad[:n], B]), check_finite=False)
+        schur = np.diag(corner) - B.T @ Z[:, 1:]
+        dz = np.linalg.solve(schur, -grad[n:] - B.T @ Z[:, 0])
+        d = np.concatenate([Z[:, 0] - Z[:, 1:] @ dz, dz])
+        alpha = 1.0
+        while alpha > 1e-8:
+            trial = _lagrangian(model, lam, z[:n] + alpha * d[:n], z[n:] + alpha * d[n:])
+            if trial is not None and trial[0] <= value:
+                break
+            alpha *= 0.5
+        else:
+            break
+        z = z + alpha * d
+    return z
+
+
 def _lower_bound(model, s: _System, x, worst):
-    """The certified lower bound of the module doc at the point x with multipliers ω/Σω."""
+    """The certified lower bound of the module doc, at multipliers ω/Σω and the point x
+    moved towards the Lagrangian's minimiser."""
     n, K = model.n, model.K
     lam = s.w / np.sum(s.w)
-    rho = np.zeros(n + K)
-    for i, (a, b) in enumerate(s.gradients):
-        rho[:n] += lam[i] * a
-        rho[n + i] = lam[i] * b
+    x = _polish(model, lam, x)
+    value, rho, *_ = _lagrangian(model, lam, x[:n], x[n:n + K])
     total = 2 * worst * model.D / np.sqrt(model.J)          # A_1 + y_i ≤ this at x*
     # A* is non-increasing in [0, total_K]: the extreme points of that set are total_K times
     # the indicators of 1..k, so the minimum of ρ·A over it is a prefix sum of ρ (the
@@ -282,11 +253,12 @@ def _lower_bound(model, s: _System, x, worst):
     ramp = min(0.0, total[-1] * float(np.min(np.cumsum(rho[:n]))))
     y = x[n:n + K]
     box_y = np.sum(np.minimum(rho[n:] * (-total[-1] - y), rho[n:] * (total - y)))
-    return float(lam @ s.f - rho[:n] @ x[:n] + ramp + box_y)
+    return float(value - rho[:n] @ x[:n] + ramp + box_y)
 
 
 def _start(model):
-    """The horizon-(t_K + 1) optimum's rates, each checkpoint's weight at its best."""
+    """A start inside the domain: the shape below at the total of the horizon-(t_K + 1)
+    optimum, each checkpoint's weight at its best."""
     # An inverse-square-root shape, offset by the first checkpoint: within a small factor of
     # every checkpoint's optimum, where the horizon-t_K optimum is far off at t_1.
     t = np.arange(1, model.n + 1, dtype=np.float64)
@@ -364,24 +336,3 @@ def _result(model, x, points, lower, tol, iterations, start, message):
                          lower_bound=lower, gap=gap, bounds=bounds, optimal_bounds=model.opt,
                          converged=gap <= tol, iterations=iterations,
                          seconds=time.perf_counter() - start, message=message)
-
-
-def checkpoint_ratios(eta, checkpoints, D=1.0, G=1.0) -> np.ndarray:
-    """bound(t_i)/optimal_bound(t_i) of the rates ``eta`` at each checkpoint (module doc).
-
-    ``eta`` must hold at least t_K rates; G is a scalar or per step (t_K or t_K + 1 values).
-    """
-    from schedopt.solvers._extend import extended_G
-
-    points = check_checkpoints(checkpoints)
-    eta = _validation.schedule(eta, "eta")
-    if eta.shape[0] < points[-1]:
-        raise ValueError(f"eta holds {eta.shape[0]} rates, fewer than the last checkpoint "
-                         f"{points[-1]}")
-    D = _validation.positive_scalar(D, "D")
-    G2 = extended_G(G, points[-1])
-    out = []
-    for N in points:
-        opt = D * np.sqrt(tail_ratios(G2[:N + 1])[0])
-        out.append(_prefix.applied_value(eta[:N], D, G2[:N + 1]).value / opt)
-    return np.array(out)

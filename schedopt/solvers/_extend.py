@@ -138,6 +138,18 @@ def _check_rewarmup(rewarmup, rewarmup_peak, W, steps, constrained):
     return K, rewarmup_peak
 
 
+def _frozen(history, K, peak, G2, D):
+    """The history and its re-warm-up ramp (to ``peak``, or the best peak): the frozen
+    rates, the peak and the certificate of its choice."""
+    if not K:
+        return history, peak, 0.0
+    if peak is None:
+        peak, gap_peak, ramp = _best_peak(history, K, G2, D)
+        return np.concatenate([history, ramp]), peak, gap_peak
+    a, b = _ramp(float(history[-1]) if history.size else 0.0, K)
+    return np.concatenate([history, a + b * peak]), peak, 0.0
+
+
 def extend_schedule(applied, steps, D=1.0, G=1.0, *, max_lr=None, monotone=False,
                     rewarmup=0, rewarmup_peak=None, tol=1e-12) -> ScheduleResult:
     """The optimal continuation of the rates ``applied`` to ``steps`` updates in all.
@@ -174,16 +186,7 @@ def extend_schedule(applied, steps, D=1.0, G=1.0, *, max_lr=None, monotone=False
         raise TypeError(f"monotone must be True or False, got {monotone!r}")
     constrained = max_lr is not None or bool(monotone)
     K, peak = _check_rewarmup(rewarmup, rewarmup_peak, history.size, N, constrained)
-    gap_peak = 0.0
-    if K:
-        if peak is None:
-            peak, gap_peak, ramp = _best_peak(history, K, G2, D)
-        else:
-            a, b = _ramp(float(history[-1]) if history.size else 0.0, K)
-            ramp = a + b * peak
-        frozen = np.concatenate([history, ramp])
-    else:
-        frozen = history
+    frozen, peak, gap_peak = _frozen(history, K, peak, G2, D)
     summary = {"steps": N, "horizon": N + 1, "D": D, "applied_steps": int(history.size),
                "rewarmup": K, "rewarmup_peak": peak, "max_lr": max_lr,
                "monotone": bool(monotone)}

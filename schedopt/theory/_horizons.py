@@ -15,8 +15,8 @@ import dataclasses
 import numpy as np
 
 from schedopt.solvers._anytime import anytime_schedule
-from schedopt.solvers._anytime import check_checkpoints
-from schedopt.solvers._anytime import checkpoint_ratios
+from schedopt.solvers._checkpoints import check_checkpoints
+from schedopt.solvers._checkpoints import checkpoint_ratios
 from schedopt.solvers._exact import tail_ratios
 from schedopt.solvers._extend import extended_G
 from schedopt.solvers._solve import optimal_schedule
