@@ -33,8 +33,8 @@ def add_arguments(p) -> None:
     c.flag_D(p)
     p.add_argument("--G", type=c.number, default=1.0, metavar="X",
                    help="gradient-norm bound G (> 0, default 1)")
-    p.add_argument("--tol", type=c.number, default=1e-6, metavar="X",
-                   help="certified gap on the worst ratio to stop at (default 1e-6)")
+    p.add_argument("--tol", type=c.number, default=1e-5, metavar="X",
+                   help="certified gap on the worst ratio to stop at (default 1e-5)")
     p.add_argument("--max-iter", dest="max_iter", type=c.whole_number, default=500,
                    metavar="N", help="limit on Newton steps (default 500)")
     c.flag_out(p)

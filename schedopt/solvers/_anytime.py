@@ -216,44 +216,65 @@ def _lagrangian(model, lam, A, y):
     return value, grad, band, B, corner
 
 
-def _polish(model, lam, x, steps=8):
-    """Newton steps on the Lagrangian Σ λ_i f_i for fixed λ: its minimum is the dual value,
-    and a point near it makes the lower bound's linear term (∇ of the Lagrangian) tiny."""
-    n = model.n
-    z = x[:n + model.K].copy()
-    for _ in range(steps):
-        value, grad, band, B, corner = _lagrangian(model, lam, z[:n], z[n:])
-        Z = solveh_banded(band, np.column_stack([-grad[:n], B]), check_finite=False)
+def _lagrangian_step(parts, n):
+    """The Newton step of the Lagrangian from its pieces, with one round of iterative
+    refinement (its tridiagonal block is badly conditioned near the end of the schedule)."""
+    value, grad, band, B, corner = parts
+
+    def solve(rhs):
+        Z = solveh_banded(band, np.column_stack([rhs[:n], B]), check_finite=False)
         schur = np.diag(corner) - B.T @ Z[:, 1:]
-        dz = np.linalg.solve(schur, -grad[n:] - B.T @ Z[:, 0])
-        d = np.concatenate([Z[:, 0] - Z[:, 1:] @ dz, dz])
-        alpha = 1.0
-        while alpha > 1e-8:
-            trial = _lagrangian(model, lam, z[:n] + alpha * d[:n], z[n:] + alpha * d[n:])
-            if trial is not None and trial[0] <= value:
-                break
-            alpha *= 0.5
-        else:
-            break
-        z = z + alpha * d
-    return z
+        dz = np.linalg.solve(schur, rhs[n:] - B.T @ Z[:, 0])
+        return np.concatenate([Z[:, 0] - Z[:, 1:] @ dz, dz])
+
+    def product(v):
+        out = band[1] * v[:n]
+        out[:-1] += band[0, 1:] * v[1:n]
+        out[1:] += band[0, 1:] * v[:n - 1]
+        return np.concatenate([out + B @ v[n:], B.T @ v[:n] + corner * v[n:]])
+
+    d = solve(-grad)
+    return d + solve(-grad - product(d))
 
 
-def _lower_bound(model, s: _System, x, worst):
-    """The certified lower bound of the module doc, at multipliers ω/Σω and the point x
-    moved towards the Lagrangian's minimiser."""
-    n, K = model.n, model.K
-    lam = s.w / np.sum(s.w)
-    x = _polish(model, lam, x)
-    value, rho, *_ = _lagrangian(model, lam, x[:n], x[n:n + K])
+def _bound_at(model, lam, z, worst):
+    """The lower bound of the module doc at the point z = (A, y) for multipliers λ."""
+    n = model.n
+    parts = _lagrangian(model, lam, z[:n], z[n:])
+    if parts is None:
+        return -np.inf, None
+    value, rho = parts[0], parts[1]
     total = 2 * worst * model.D / np.sqrt(model.J)          # A_1 + y_i ≤ this at x*
     # A* is non-increasing in [0, total_K]: the extreme points of that set are total_K times
     # the indicators of 1..k, so the minimum of ρ·A over it is a prefix sum of ρ (the
     # gradient in η coordinates), which does not drown in the rounding of ρ's entries.
     ramp = min(0.0, total[-1] * float(np.min(np.cumsum(rho[:n]))))
-    y = x[n:n + K]
+    y = z[n:]
     box_y = np.sum(np.minimum(rho[n:] * (-total[-1] - y), rho[n:] * (total - y)))
-    return float(value - rho[:n] @ x[:n] + ramp + box_y)
+    return float(value - rho[:n] @ z[:n] + ramp + box_y), parts
+
+
+def _lower_bound(model, s: _System, x, worst, steps=6):
+    """The certified lower bound of the module doc at multipliers ω/Σω: the best over x and
+    a few Newton steps on the Lagrangian Σ λ_i f_i from it (a point nearer its minimiser
+    makes the linear term smaller)."""
+    n = model.n
+    lam = s.w / np.sum(s.w)
+    z = x[:n + model.K].copy()
+    best, parts = _bound_at(model, lam, z, worst)
+    for _ in range(steps):
+        d = _lagrangian_step(parts, n)
+        alpha, trial = 1.0, None
+        while alpha > 1e-6:
+            value, trial = _bound_at(model, lam, z + alpha * d, worst)
+            if trial is not None:
+                break
+            alpha *= 0.5
+        if trial is None:
+            break
+        z, parts = z + alpha * d, trial
+        best = max(best, value)
+    return best
 
 
 def _start(model):
@@ -272,7 +293,7 @@ def _start(model):
     return A, y
 
 
-def anytime_schedule(checkpoints, D=1.0, G=1.0, *, tol=1e-6, max_iter=500) -> AnytimeResult:
+def anytime_schedule(checkpoints, D=1.0, G=1.0, *, tol=1e-5, max_iter=500) -> AnytimeResult:
     """The schedule minimising the worst ratio bound(t_i)/optimal_bound(t_i) over checkpoints.
 
     A checkpoint t_i is a number of applied updates; its bound is (C) of θ_{t_i+1}, horizon
