@@ -44,6 +44,10 @@ _EXPORTS = {
     "optimal_schedule": "schedopt.solvers",
     "optimal_schedule_batch": "schedopt.solvers",
     "applied_schedule": "schedopt.solvers",
+    "extend_schedule": "schedopt.solvers",
+    "AnytimeResult": "schedopt.solvers",
+    "anytime_schedule": "schedopt.solvers",
+    "checkpoint_ratios": "schedopt.solvers",
     # Schedule families (peak-1 shapes; optax's names where optax has the schedule)
     "FAMILIES": "schedopt.schedules",
     "constant": "schedopt.schedules",
@@ -111,6 +115,10 @@ if typing.TYPE_CHECKING:   # static tools see the eager imports
     from schedopt.solvers import optimal_schedule
     from schedopt.solvers import optimal_schedule_batch
     from schedopt.solvers import applied_schedule
+    from schedopt.solvers import extend_schedule
+    from schedopt.solvers import AnytimeResult
+    from schedopt.solvers import anytime_schedule
+    from schedopt.solvers import checkpoint_ratios
     from schedopt.schedules import FAMILIES
     from schedopt.schedules import constant
     from schedopt.schedules import cosine_decay

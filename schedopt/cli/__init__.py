@@ -22,7 +22,8 @@ from schedopt.cli._common import METHODS as _METHODS      # noqa: F401  (checked
 from schedopt.cli._common import UsageError
 
 # The commands in the order --help lists them: the module of each.
-COMMANDS = ("optimize", "refine", "compare", "scaling", "report", "demo", "calibrate", "plan")
+COMMANDS = ("optimize", "extend", "anytime", "refine", "compare", "scaling", "report", "demo",
+            "calibrate", "plan")
 _MODULES = {name: f"schedopt.cli._{name}" for name in COMMANDS}
 
 

@@ -136,3 +136,10 @@ def _schedule_in_logs(m: np.ndarray, J1: float, D: float) -> np.ndarray:
                          "schedule's last step would be below 1e-308 of its largest; "
                          "rescale or clip the gradient norms")
     return eta
+
+
+def exact_shape(G2: np.ndarray) -> tuple[np.ndarray, float]:
+    """The optimal schedule's shape (peak 1) and J_1, for callers that scale it themselves
+    (``extend_schedule`` fits the tail after a frozen history)."""
+    eta, bound = exact_schedule(np.asarray(G2, dtype=np.float64), 1.0)
+    return eta / np.max(eta), bound * bound

@@ -11,6 +11,8 @@ _EXPORTS = {
     "WorstCase": "schedopt.theory._worst_case",
     "minimax_schedule": "schedopt.theory._worst_case",
     "worst_case": "schedopt.theory._worst_case",
+    "AnytimeRow": "schedopt.theory._horizons",
+    "anytime_table": "schedopt.theory._horizons",
     "Comparison": "schedopt.theory._compare",
     "FamilyTable": "schedopt.theory._compare",
     "Prediction": "schedopt.theory._predictions",
