@@ -38,6 +38,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/training.py
 	$(BIN)/python benchmarks/refine.py
 	$(BIN)/python benchmarks/worst_case.py
+	$(BIN)/python benchmarks/exact.py
+	$(BIN)/python benchmarks/first_calls.py
+	$(BIN)/python benchmarks/applied.py
+	$(BIN)/python benchmarks/horizons.py
+	$(BIN)/python benchmarks/llm_runs.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

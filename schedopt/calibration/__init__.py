@@ -1,5 +1,5 @@
 """Loss models fitted to real training runs: predict the loss of any schedule, and choose the
-peak learning rate and the schedule for a new horizon (bound (C), THEORY §2, §5.1)."""
+peak learning rate and the schedule for a new horizon (bound (C), docs/math.md §2, §5.1)."""
 
 from schedopt.calibration._fit import fit_loss_curves
 from schedopt.calibration._forms import FORMS

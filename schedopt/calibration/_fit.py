@@ -85,7 +85,7 @@ def fit_loss_curves(runs, *, form="bound", d_power=True, noise_power=True, grad_
                     robust=False,
                     bootstrap=0, seed=0, max_points=100, final_weight=1.0,
                     min_fraction=0.5) -> LossModel:
-    """Fit a loss-curve model shared by ``runs`` (THEORY §2, bound (C); or the Multi-Power Law).
+    """Fit a loss-curve model shared by ``runs`` (docs/math.md §2, bound (C); or the Multi-Power Law).
 
     Args:
       runs: ``Run`` objects or mappings ``{"lr": rates applied at steps 1..T, "steps":

@@ -18,7 +18,7 @@ FORMS = ("bound", "multi_power")
 
 
 # ---------------------------------------------------------------------------------------
-# Bound (C) with the applied-rate rule (THEORY §2, §5.1)
+# Bound (C) with the applied-rate rule (docs/math.md §2, §5.1)
 #
 #   loss after t updates = L∞ + A·(η_{1:t} + x_t)^{−p} + B·N_t^q,
 #   N_t = min_x Σ_{s≤t} G_s²η_s²/(η_{s+1:t} + x) + G_{t+1}² x,   x_t its minimiser.

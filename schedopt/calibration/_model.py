@@ -1,6 +1,6 @@
 """A fitted loss model: predictions for any schedule, the best peak LR and the best schedule.
 
-Applied-rate rule (THEORY §5.1): ``lr[t-1]`` is the rate of the t-th update and the loss
+Applied-rate rule (docs/math.md §5.1): ``lr[t-1]`` is the rate of the t-th update and the loss
 after t updates is that of θ_{t+1}; in the bound form it is bound (C) at horizon t+1, whose
 last weight η_{t+1} is never applied and is chosen by the model (``_forms``). ``best_schedule``
 therefore solves bound (C) at horizon N+1 and returns its first N rates.
@@ -120,7 +120,7 @@ class LossModel:
         """The N = ``steps`` rates to apply that minimise the predicted final loss.
 
         Bound form, p = q = 1: the model is L∞ + bound (C) with D = √(2A), G = √(2B); the
-        answer is the first N rates of the (C) optimum at horizon N+1 (THEORY §5.1, through
+        answer is the first N rates of the (C) optimum at horizon N+1 (docs/math.md §5.1, through
         ``schedopt.optimal_schedule`` with the constraints). Fitted powers p, q: the model's
         stationarity conditions are those of (C) with D² = 2pA·F^{1−p}, G² = 2qB·N^{q−1}
         (F, N the model's terms at the answer). Without a cap the (C) shape is scale-free, so the

@@ -1,4 +1,4 @@
-"""Bound (C) at every horizon of one schedule in O(T) (THEORY §2), and the applied-rate terms.
+"""Bound (C) at every horizon of one schedule in O(T) (docs/math.md §2), and the applied-rate terms.
 
 At horizon t the noise term of bound (C) is ``Σ_{s<t} G_s²η_s² / η_{s+1:t} + G_t²η_t``: every
 horizon has its own denominators, so evaluating it for all t directly costs O(T²). Write
@@ -56,7 +56,7 @@ def prefix_moments(eta, weights, u):
 
 
 def prefix_bounds(eta, D=1.0, G=1.0):
-    """Bound (C) (THEORY §2) of the prefix η_1..η_t at every horizon t = 1..T, in O(T·K).
+    """Bound (C) (docs/math.md §2) of the prefix η_1..η_t at every horizon t = 1..T, in O(T·K).
 
     Equals ``[last_iterate_bound(eta[:t], D, G[:t]) for t in 1..T]`` to ≈1e-9 relative
     (tested), ``+∞`` where η_t = 0 (a positive earlier rate then has an empty tail, or
@@ -85,7 +85,7 @@ def noise_terms(eta, weights, t_obs, g2_next):
     """The applied-rate noise term after t applied steps, for each t in ``t_obs``.
 
     Training for t updates keeps θ_{t+1}, covered by bound (C) at horizon t+1 whose last weight
-    x = η_{t+1} is never applied (THEORY §5.1). We choose x to minimise the noise part
+    x = η_{t+1} is never applied (docs/math.md §5.1). We choose x to minimise the noise part
     ``Σ_{s≤t} w_s/(η_{s+1:t} + x) + G_{t+1}² x`` (convex in x), and return that minimum and x.
     ``weights`` are ``G_s² η_s²``; ``g2_next`` is G_{t+1}² for each t. The distance term
     D²/(2(P_t + x)) moves by a relative O(x/P_t) with x, which is why x is not re-optimised

@@ -42,7 +42,7 @@ def test_prefix_bounds_match_last_iterate_bound_on_every_prefix(eta, D, per_step
 
 
 def _direct_c(eta, D, G):
-    """Bound (C) of every prefix straight from its definition (THEORY §2), O(T²) numpy."""
+    """Bound (C) of every prefix straight from its definition (docs/math.md §2), O(T²) numpy."""
     G2 = np.broadcast_to(np.square(G), eta.shape)
     out = []
     for t in range(1, eta.size + 1):

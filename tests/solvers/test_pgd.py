@@ -14,62 +14,10 @@ from solver_checks import relative_gap
 METHOD = "pgd"
 
 
-@pytest.mark.parametrize("T", [1, 2, 3, 10, 100, 1000])
-def test_reaches_exact_optimum_scalar_G(T):
-    check_unconstrained(METHOD, T, 1.0)
-
-
-@pytest.mark.parametrize("T, profile", [(200, "scalar"), (200, "random"), (200, "spike"),
-                                        (200, "drift"), (1000, "random"), (1000, "spike")])
-def test_reaches_exact_optimum_per_step_G(T, profile):
-    check_unconstrained(METHOD, T, G_profiles(T)[profile], D=0.4)
-
-
-@pytest.mark.parametrize("constraints", [
-    dict(max_lr=0.05),
-    dict(max_lr=0.02, warmup=20),
-    dict(warmup=25),
-    dict(warmup=[0.01, 0.03, 0.06, 0.04]),
-    dict(monotone=True),
-    dict(monotone=True, warmup=10),
-], ids=str)
-@pytest.mark.parametrize("profile", ["scalar", "drift"])
-def test_constraints_hold_and_solution_is_optimal(constraints, profile):
-    T = 200
-    check_constrained(METHOD, T, G_profiles(T)[profile], **constraints)
-
-
-def test_agrees_with_newton_on_constrained_problems():
-    pytest.importorskip("schedopt.solvers._newton")
-    T = 120
-    G = G_profiles(T)["spike"]
-    for constraints in (dict(max_lr=0.05), dict(monotone=True, warmup=8)):
-        a = optimal_schedule(T, 1.0, G, method=METHOD, **constraints)
-        b = optimal_schedule(T, 1.0, G, method="newton", **constraints)
-        assert abs(a.bound - b.bound) <= 1e-8 * b.bound, constraints
-
-
-def test_same_input_same_output():
-    check_deterministic(METHOD)
-
-
-def test_monotone_with_max_lr_is_refused_with_the_way_out():
-    with pytest.raises(ValueError, match=r"monotone.*max_lr.*method='newton'"):
-        optimal_schedule(50, method=METHOD, monotone=True, max_lr=0.1)
-
-
 def test_iteration_limit_is_reported_not_hidden():
     result = optimal_schedule(1000, 1.0, G_profiles(1000)["random"], method=METHOD, max_iter=3)
     assert not result.converged and "max_iter = 3" in result.message
     assert np.all(np.isfinite(result.eta)) and np.isfinite(result.bound)
-
-
-def test_wild_profile_is_never_nan_and_never_claims_too_much():
-    G = [1e-3, 1e3] * 20
-    result = optimal_schedule(40, 3.0, G, method=METHOD, max_iter=500)
-    assert np.all(np.isfinite(result.eta)) and np.isfinite(result.bound)
-    if result.converged:
-        assert relative_gap(result, 40, 3.0, G) <= 1e-9
 
 
 # ----------------------------------------------------------------------------------------
