@@ -7,8 +7,6 @@ from schedopt import optimal_schedule
 from schedopt import optimal_schedule_batch
 from solver_checks import G_profiles
 from solver_checks import check_constrained
-from solver_checks import check_deterministic
-from solver_checks import check_unconstrained
 from solver_checks import relative_gap
 
 METHOD = "pgd"
