@@ -85,6 +85,10 @@ import time
 import numpy as np
 from scipy import linalg
 
+from schedopt._newton_pool import solve_pooled
+from schedopt._newton_sums import bound as _bound
+from schedopt._newton_sums import running_sums as _running_sums
+from schedopt._newton_sums import tail_sums as _tail_sums
 from schedopt._result import ScheduleResult
 
 _CENTRED = 0.25        # Newton decrement at which a point counts as centred
@@ -209,25 +213,6 @@ def _rows(n: int, capped: bool, monotone: bool) -> _Rows | None:
     template[2 * width + c - r, r] = coef[used]
     return _Rows(cols=cols, coef=coef, pos_x=pos_x, pos_p=pos_p, width=width,
                  template=template)
-
-
-def _running_sums(v: np.ndarray, block: int = 1024) -> np.ndarray:
-    """v_1, v_1 + v_2, …. np.cumsum's rounding grows like n·ε (1e-11 at T = 10⁶); summing
-    within blocks and then over block totals keeps it near (block + n/block)·ε."""
-    n = v.size
-    if n <= block:
-        return np.cumsum(v)
-    rows = -(-n // block)
-    padded = np.zeros(rows * block)
-    padded[:n] = v
-    within = np.cumsum(padded.reshape(rows, block), axis=1)
-    within[1:] += np.cumsum(within[:-1, -1])[:, None]
-    return within.ravel()[:n]
-
-
-def _tail_sums(eta: np.ndarray) -> np.ndarray:
-    """x_i = η_{i:n}, the tail-sum coordinates (THEORY §4.3)."""
-    return _running_sums(eta[::-1])[::-1]
 
 
 def _state(model: _Model, eta: np.ndarray) -> _State:
@@ -545,8 +530,17 @@ def _schedule(problem, model: _Model, state: _State) -> np.ndarray:
 
 
 def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
-    """Minimise bound (C) under ``problem``'s constraints; ``gap`` is the certificate above."""
+    """Minimise bound (C) under ``problem``'s constraints; ``gap`` is the certificate above.
+
+    Monotone problems without a warm-up go first to the pooled-block Newton method with a
+    Lagrangian dual certificate (``schedopt._newton_pool``); this barrier method takes over
+    where that one does not certify its answer.
+    """
     start = time.perf_counter()
+    if problem.monotone and problem.warmup_length == 0:
+        pooled = solve_pooled(problem, tol, max_iter)
+        if pooled is not None:
+            return pooled
     max_iter = _MAX_ITER if max_iter is None else max_iter
     model = _model(problem)
     state = _start(model)
@@ -650,17 +644,6 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
     return _result(problem, model, state, cert, iteration, start, tol,
                    f"certified within tol = {tol:g} (relative) at the best certified point; "
                    f"after it, {message}", f"{message}; returning the best certified point")
-
-
-def _bound(problem, eta: np.ndarray) -> float:
-    """Bound (C) at eta (THEORY §2) in numpy float64; equals ``problem.bound(eta)`` without
-    the JAX dispatch, which compiles anew for every schedule length."""
-    S = _tail_sums(eta)
-    if not eta[-1] > 0:
-        return float("inf")
-    G2 = problem.G2
-    terms = 0.5 * np.sum(G2[:-1] * eta[:-1] * (eta[:-1] / S[1:]))
-    return float(0.5 * problem.D**2 / S[0] + terms + 0.5 * G2[-1] * eta[-1])
 
 
 def _result(problem, model, state, cert, iterations, start, tol, success,
