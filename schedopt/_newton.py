@@ -90,6 +90,7 @@ from schedopt._newton_sums import bound as _bound
 from schedopt._newton_sums import running_sums as _running_sums
 from schedopt._newton_sums import tail_sums as _tail_sums
 from schedopt._result import ScheduleResult
+from schedopt._threads import single_blas_thread
 
 _CENTRED = 0.25        # Newton decrement at which a point counts as centred
 _CERTIFIABLE = 0.9     # Newton decrement below which the certificate is evaluated
@@ -536,11 +537,17 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
     Lagrangian dual certificate (``schedopt._newton_pool``); this barrier method takes over
     where that one does not certify its answer.
     """
+    with single_blas_thread():
+        if problem.monotone and problem.warmup_length == 0:
+            pooled = solve_pooled(problem, tol, max_iter)
+            if pooled is not None:
+                return pooled
+        return _barrier(problem, tol, max_iter)
+
+
+def _barrier(problem, tol: float, max_iter: int | None) -> ScheduleResult:
+    """The path-following barrier method of the module docstring."""
     start = time.perf_counter()
-    if problem.monotone and problem.warmup_length == 0:
-        pooled = solve_pooled(problem, tol, max_iter)
-        if pooled is not None:
-            return pooled
     max_iter = _MAX_ITER if max_iter is None else max_iter
     model = _model(problem)
     state = _start(model)

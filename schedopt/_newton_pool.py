@@ -89,12 +89,12 @@ def _newton_direction(v, blocks: _Blocks, g, q, x):
     """Δv of the Newton step on the block values, and λ² = −∇fᵀΔ (None if not PD)."""
     B, n = blocks.count, blocks.n
     ids, L = blocks.ids[:-1], blocks.lengths
-    ends = blocks.starts + L
-    x_ext = np.append(x, 0.0)
+    after = np.append(x[blocks.starts[1:]], 0.0)    # X_{b+1}
     y = x[1:]
     w = g[:-1] / y
-    c0 = x_ext[ends[ids]] / (y * L[ids])         # 1 − ρ·(steps after i in its block), exact
-    c1 = -(v[ids] / y) - c0
+    # 1 − ρ·(steps after i in its block) = X_{b+1}/(y·L_b), without the cancellation.
+    c0 = np.repeat(after / L, L)[:-1] / y
+    c1 = -(np.repeat(v, L)[:-1] / y) - c0
     diag = np.bincount(ids, w * c0 * c0, minlength=B + 1)
     diag[1:] += np.bincount(ids, w * c1 * c1, minlength=B + 1)[:-1]
     off = np.bincount(ids, w * c0 * c1, minlength=B + 1)[:B]
@@ -253,21 +253,29 @@ def _certificate(q, blocks: _Blocks, g, cap) -> float:
     return dual_bound(g, d) - (nu * cap if nu else 0.0)
 
 
-def _start(n: int, g: np.ndarray, cap) -> np.ndarray:
-    """Defazio et al.'s refinement η_t ∝ G_t⁻² Σ_{p>t} G_p⁻² (THEORY §3), at the variational
-    scale, made non-increasing and under the cap: a monotone start near the optimum."""
-    inv = 1.0 / g
-    after = np.append(tail_sums(inv)[1:], 0.0)
-    eta = inv * after
-    eta[-1] = eta[-2] if n > 1 else 1.0
-    eta = np.minimum.accumulate(np.maximum(eta, eta[eta > 0].min() if np.any(eta > 0) else 1.0))
-    x = tail_sums(eta)
-    value, _, _ = _value_and_q(eta, g)
+def _unconstrained(g: np.ndarray) -> np.ndarray:
+    """The unconstrained optimum of the rescaled problem (THEORY §4.4's recursion, in plain
+    Python floats: the ratios r_t − 1 = x/(√(1+x) + 1), x = J_{t+1}/G_t², then η ∝ (r_t − 1)
+    S_{t+1}, scaled by its best multiplier, THEORY §4.1)."""
+    n = g.size
+    if n == 1:
+        return np.ones(1)
+    sqrt = math.sqrt
+    J = float(g[-1])
+    out = [0.0] * (n - 1)
+    i = n - 2
+    for gi in g[-2::-1].tolist():
+        x = J / gi
+        r1 = x / (sqrt(1.0 + x) + 1.0)
+        out[i] = r1
+        J = 2.0 * gi * r1
+        i -= 1
+    r_minus_1 = np.array(out)
+    logs = np.append(tail_sums(np.log1p(r_minus_1[1:])), 0.0)     # log S_{t+1}, S_T = 1
+    eta = np.append(r_minus_1 * np.exp(logs - logs[0]), math.exp(-logs[0]))
+    value, _, x = _value_and_q(eta, g)
     head = 0.5 / x[0]
-    eta *= math.sqrt(head / max(value - head, 1e-300))      # best multiplier (THEORY §4.1)
-    if cap is not None:
-        eta = np.minimum(eta, cap)
-    return eta
+    return eta * math.sqrt(head / max(value - head, 1e-300))
 
 
 def solve_pooled(problem, tol: float, max_iter: int | None):
@@ -279,14 +287,13 @@ def solve_pooled(problem, tol: float, max_iter: int | None):
     g = problem.G2 / np.sum(problem.G2)
     n = problem.steps
     cap = None if problem.max_lr is None else problem.max_lr / sigma
-    eta = _start(n, g, cap)
-    blocks = _Blocks(np.flatnonzero(np.append(True, eta[1:] < eta[:-1])), n, False)
-    v = eta[blocks.starts]
-    if cap is not None and v[0] >= cap:
-        blocks = _Blocks(blocks.starts, n, True)
+    # First the exact unconstrained optimum (every step its own block), whose out-of-order
+    # stretches the first repair pools, as pool-adjacent-violators would.
+    v = _unconstrained(g)
+    blocks = _Blocks(np.arange(n), n, False)
     steps = 0
     for _ in range(_MAX_ROUNDS):
-        v, value, q, x, taken = _reduced_solve(v, blocks, g, budget - steps)
+        v, value, q, x, taken = _reduced_solve(v, blocks, g, min(_MAX_NEWTON, budget - steps))
         steps += taken
         repaired = _repair(v, blocks, q, cap)
         if repaired is None or steps >= budget:
