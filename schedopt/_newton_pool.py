@@ -163,23 +163,38 @@ def _reduced_solve(v, blocks: _Blocks, g, budget: int):
     return v, value, q, x, steps
 
 
-def _multipliers(q, blocks: _Blocks):
-    """μ_i of η_i ≥ η_{i+1} (i < n) and ν of the cap, from stationarity (module docstring)."""
+def _multipliers(q, blocks: _Blocks, g):
+    """μ_i of η_i ≥ η_{i+1} (i < n) and ν of the cap, from stationarity (module docstring).
+
+    μ inside a block is a running sum of q from its start, or equally (the block's q sum to
+    0) minus the sum to its end. Each is used on the side of the block's largest g: the
+    residual of the block sum then lands where the Lagrangian is most curved, whereas a
+    residual at a step with tiny g moves the Lagrangian's minimiser, and the dual bound,
+    far (G spanning decades).
+    """
     gv = _block_sums(q, blocks)
     nu = -float(gv[0]) if blocks.capped else 0.0
-    within = running_sums(q)
-    before = np.append(0.0, within[blocks.starts[1:] - 1])
-    mu = within - before[blocks.ids]
-    if blocks.capped:
-        mu[blocks.ids == 0] += nu
-    mu[blocks.starts[1:] - 1] = 0.0                 # boundaries: constraint inactive
+    ids, starts = blocks.ids, blocks.starts
+    forward = running_sums(q)
+    mu = forward - np.append(0.0, forward[starts[1:] - 1])[ids]
+    backward = np.append(running_sums(q[::-1])[::-1], 0.0)       # Σ_{k≥i} q_k
+    ends = starts + blocks.lengths
+    from_end = -(backward[1:] - backward[ends][ids])             # −Σ_{k=i+1}^{e−1} q_k
+    top = np.maximum.reduceat(g, starts)
+    at = np.flatnonzero(g == top[ids])
+    pivot = at[np.append(True, ids[at][1:] != ids[at][:-1])]     # first argmax per block
+    after = np.arange(q.size) >= pivot[ids]
+    if blocks.capped:                               # forward sums start from ν there
+        mu[ids == 0] += nu
+    mu[after] = from_end[after]
+    mu[starts[1:] - 1] = 0.0                        # boundaries: constraint inactive
     mu[-1] = 0.0                                    # no constraint after the last step
     return mu, nu
 
 
-def _repair(v, blocks: _Blocks, q, cap):
+def _repair(v, blocks: _Blocks, q, g, cap):
     """The next partition (None when the KKT conditions hold) and its starting values."""
-    mu, nu = _multipliers(q, blocks)
+    mu, nu = _multipliers(q, blocks, g)
     starts, capped = blocks.starts, blocks.capped
     # Split each block at its most negative pooling multiplier.
     size = np.add.reduceat(np.abs(q), starts)
@@ -244,7 +259,7 @@ def dual_bound(g: np.ndarray, d: np.ndarray) -> float:
 
 def _certificate(q, blocks: _Blocks, g, cap) -> float:
     """A lower bound on f̂* from the multipliers at the current point, clipped to ≥ 0."""
-    mu, nu = _multipliers(q, blocks)
+    mu, nu = _multipliers(q, blocks, g)
     mu = np.maximum(mu, 0.0)
     nu = max(nu, 0.0) if blocks.capped else 0.0
     d = -mu
@@ -295,7 +310,7 @@ def solve_pooled(problem, tol: float, max_iter: int | None):
     for _ in range(_MAX_ROUNDS):
         v, value, q, x, taken = _reduced_solve(v, blocks, g, min(_MAX_NEWTON, budget - steps))
         steps += taken
-        repaired = _repair(v, blocks, q, cap)
+        repaired = _repair(v, blocks, q, g, cap)
         if repaired is None or steps >= budget:
             break
         blocks, v = repaired
