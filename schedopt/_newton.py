@@ -1,5 +1,10 @@
 r"""``method="newton"``: bound (C) under linear constraints by a path-following barrier method.
 
+Monotone problems without a warm-up (``optimal_optax_schedule``'s default among them) are
+first given to ``schedopt._newton_pool``: Newton on pooled blocks, certified by a Lagrangian
+dual bound, O(T) per step without the augmented system below. The barrier method solves
+everything else, and those problems too when the pooled answer is not certified within tol.
+
 **Coordinates.** Let W be the warm-up length, n = T − W the number of free steps, and
 ``x_i = S_{W+i} = η_{W+i:T}`` the tail sums of the free part (THEORY §4.3; ``x_{n+1} = 0``).
 Bound (C) is a sum of quadratic-over-linear terms ``½ g e²/y``:
@@ -319,7 +324,15 @@ def _solve_band(band, rhs):
         if not band[0, 0] > 0:
             raise linalg.LinAlgError("the 1x1 Newton system is not positive definite")
         return rhs / band[0, 0]
-    return linalg.solveh_banded(band, rhs, lower=True, check_finite=False)
+    # LAPACK pttrf/pttrs (tridiagonal LDLᵀ) directly: solveh_banded's checks and copies
+    # cost as much as the factorisation at T = 10⁶.
+    d, e, info = linalg.lapack.dpttrf(band[0], band[1, :-1])
+    if info != 0:
+        raise linalg.LinAlgError(f"the Newton system is not positive definite (pttrf info {info})")
+    x, info = linalg.lapack.dpttrs(d, e, rhs)
+    if info != 0:
+        raise linalg.LinAlgError(f"the Newton solve failed (pttrs info {info})")
+    return x
 
 
 def _direction(model: _Model, state: _State, system, tau):
