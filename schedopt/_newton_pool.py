@@ -45,7 +45,9 @@ from schedopt._result import ScheduleResult
 _DECREMENT = 1e-16       # λ² / f below which a reduced solve counts as converged
 _MAX_NEWTON = 60         # Newton steps of one reduced solve
 _MAX_ROUNDS = 60         # repairs of the partition
-_SPLIT = 1e-12           # a pooling multiplier below −_SPLIT · Σ|q| of its block splits it
+_GREEDY_ROUNDS = 6       # of which the first unpool every negative multiplier,
+_GREEDY_STEPS = 10       # as long as every reduced solve took at most this many steps
+_SPLIT = 1e-12           # a pooling multiplier below −_SPLIT · Σ|q| of its block unpools
 # Relative rounding allowed for in the certificate, times (1024 + n/1024 + 64): the tail sums
 # are blocked running sums (relative error ≲ (1024 + n/1024)·ε each), the bound a pairwise
 # sum of positive terms (≲ log₂n·ε); checked against 50-digit arithmetic in the tests.
@@ -192,19 +194,22 @@ def _multipliers(q, blocks: _Blocks, g):
     return mu, nu
 
 
-def _repair(v, blocks: _Blocks, q, g, cap):
+def _repair(v, blocks: _Blocks, q, g, cap, greedy: bool):
     """The next partition (None when the KKT conditions hold) and its starting values."""
     mu, nu = _multipliers(q, blocks, g)
     starts, capped = blocks.starts, blocks.capped
-    # Split each block at its most negative pooling multiplier.
+    # Greedy rounds unpool every step whose pooling multiplier is negative (the merges
+    # re-pool what the next solve still finds out of order); later rounds split each block
+    # only at its most negative multiplier, which cannot cycle with the merges but takes a
+    # round per doubling of the pieces.
     size = np.add.reduceat(np.abs(q), starts)
-    lowest = np.minimum.reduceat(mu, starts)
-    bad = lowest < -_SPLIT * size
-    new_starts = []
-    if np.any(bad):
-        at = np.flatnonzero((mu == lowest[blocks.ids]) & bad[blocks.ids])
-        first = np.append(True, blocks.ids[at][1:] != blocks.ids[at][:-1])
-        new_starts = at[first] + 1
+    bad = mu < -_SPLIT * size[blocks.ids]
+    if not greedy and np.any(bad):
+        lowest = np.minimum.reduceat(mu, starts)
+        bad &= mu == lowest[blocks.ids]
+        at = np.flatnonzero(bad)
+        bad[at[np.append(False, blocks.ids[at][1:] == blocks.ids[at][:-1])]] = False
+    new_starts = np.flatnonzero(bad) + 1
     if capped and nu < 0:
         capped = False
     vals = v.copy()
@@ -307,10 +312,14 @@ def solve_pooled(problem, tol: float, max_iter: int | None):
     v = _unconstrained(g)
     blocks = _Blocks(np.arange(n), n, False)
     steps = 0
-    for _ in range(_MAX_ROUNDS):
+    greedy = True
+    for round_ in range(_MAX_ROUNDS):
         v, value, q, x, taken = _reduced_solve(v, blocks, g, min(_MAX_NEWTON, budget - steps))
         steps += taken
-        repaired = _repair(v, blocks, q, g, cap)
+        # Greedy repairs only while each solve settles quickly: on jumbled G profiles they
+        # oscillate (pooling and unpooling the same stretches).
+        greedy = greedy and round_ < _GREEDY_ROUNDS and taken <= _GREEDY_STEPS
+        repaired = _repair(v, blocks, q, g, cap, greedy=greedy)
         if repaired is None or steps >= budget:
             break
         blocks, v = repaired
