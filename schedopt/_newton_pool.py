@@ -37,6 +37,7 @@ import time
 import numpy as np
 from scipy.linalg import lapack
 
+from schedopt import _newton_scan
 from schedopt._newton_sums import bound as _bound
 from schedopt._newton_sums import running_sums
 from schedopt._newton_sums import tail_sums
@@ -251,8 +252,16 @@ def _repair(v, blocks: _Blocks, q, g, cap, greedy: bool):
 
 def dual_bound(g: np.ndarray, d: np.ndarray) -> float:
     """min over tail sums of f̂ + Σ d_i η_i (module docstring's recursion); −∞ if unbounded."""
-    sqrt = math.sqrt
     k = 0.5 * float(g[-1]) + float(d[-1])
+    if _newton_scan.available(g.size):
+        ks = _newton_scan.backward(g[:-1], d[:-1], k)
+        # The recursion is defined only where 1 + 2a/g > 0 at every step.
+        c = 1.0 + 2.0 * (np.append(ks[1:], k) - d[:-1]) / g[:-1]
+        if not np.all(c > 0.0):
+            return -math.inf
+        k = float(ks[0])
+        return math.sqrt(2.0 * k) if k > 0.0 else -math.inf
+    sqrt = math.sqrt
     for gi, di in zip(g[-2::-1].tolist(), d[-2::-1].tolist()):
         a = k - di
         c = 1.0 + 2.0 * a / gi
@@ -280,6 +289,12 @@ def _unconstrained(g: np.ndarray) -> np.ndarray:
     n = g.size
     if n == 1:
         return np.ones(1)
+    if _newton_scan.available(n):
+        # J_t = 2k_t of the same recursion with d = 0; r_t − 1 = (2k_{t+1}/g_t)/(√(…) + 1).
+        k = _newton_scan.backward(g[:-1], np.zeros(n - 1), 0.5 * float(g[-1]))
+        x = 2.0 * np.append(k[1:], 0.5 * float(g[-1])) / g[:-1]
+        r_minus_1 = x / (np.sqrt(1.0 + x) + 1.0)
+        return _from_ratios(r_minus_1, g)
     sqrt = math.sqrt
     J = float(g[-1])
     out = [0.0] * (n - 1)
@@ -290,7 +305,12 @@ def _unconstrained(g: np.ndarray) -> np.ndarray:
         out[i] = r1
         J = 2.0 * gi * r1
         i -= 1
-    r_minus_1 = np.array(out)
+    return _from_ratios(np.array(out), g)
+
+
+def _from_ratios(r_minus_1: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """η from the ratios r_t − 1 (S_t = r_t S_{t+1}, η_t = (r_t − 1) S_{t+1}), at its best
+    multiplier."""
     logs = np.append(tail_sums(np.log1p(r_minus_1[1:])), 0.0)     # log S_{t+1}, S_T = 1
     eta = np.append(r_minus_1 * np.exp(logs - logs[0]), math.exp(-logs[0]))
     value, _, x = _value_and_q(eta, g)

@@ -207,3 +207,26 @@ def test_extreme_scales(D, G):
     exact = optimal_schedule(T, D, G, method="exact")
     assert r.converged and r.bound >= exact.bound * (1 - 1e-14)
     assert r.bound <= exact.bound * 1.01
+
+
+def test_compiled_recursion_matches_the_python_loop(monkeypatch):
+    """The chunked lax.scan (used from T = 2¹⁶ when JAX is loaded) against the Python loop,
+    on an uneven length that pads the first chunk."""
+    import schedopt._newton_pool as pool
+    import schedopt._newton_scan as scan
+
+    n = 20_001
+    rng = np.random.default_rng(11)
+    g = 10.0 ** rng.uniform(-2, 2, n)
+    g /= g.sum()
+    d = np.zeros(n)
+    d[100:200] = 1e-3 * rng.standard_normal(100)
+    results = []
+    for least in (10**9, 1):
+        monkeypatch.setattr(scan, "MIN_STEPS", least)
+        results.append((pool.dual_bound(g, d), pool._unconstrained(g)))
+    (q_loop, eta_loop), (q_scan, eta_scan) = results
+    assert q_scan == pytest.approx(q_loop, rel=1e-13)
+    np.testing.assert_allclose(eta_scan, eta_loop, rtol=1e-11)
+    monkeypatch.setattr(scan, "MIN_STEPS", 1)
+    assert pool.dual_bound(np.full(5, 0.2), np.full(5, -10.0)) == -np.inf
