@@ -336,7 +336,11 @@ def solve_pooled(problem, tol: float, max_iter: int | None):
     steps = 0
     greedy = True
     for round_ in range(_MAX_ROUNDS):
-        v, value, q, x, taken = _reduced_solve(v, blocks, g, min(_MAX_NEWTON, budget - steps))
+        if round_:
+            v, value, q, x, taken = _reduced_solve(v, blocks, g,
+                                                   min(_MAX_NEWTON, budget - steps))
+        else:                           # the exact optimum needs no Newton step, only q
+            (value, q, x), taken = _value_and_q(v, g), 0
         steps += taken
         # Greedy repairs only while each solve settles quickly: on jumbled G profiles they
         # oscillate (pooling and unpooling the same stretches).
