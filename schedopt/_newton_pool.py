@@ -50,6 +50,7 @@ _MAX_NEWTON = 60         # Newton steps of one reduced solve
 _MAX_ROUNDS = 60         # repairs of the partition
 _GREEDY_ROUNDS = 6       # of which the first unpool every negative multiplier,
 _GREEDY_STEPS = 10       # as long as every reduced solve took at most this many steps
+_MAX_PASSES = 8          # vectorised merge passes before sequential pool-adjacent-violators
 _SPLIT = 1e-12           # a pooling multiplier below −_SPLIT · Σ|q| of its block unpools
 # Relative rounding allowed for in the certificate, times (1024 + n/1024 + 64): the tail sums
 # are blocked running sums (relative error ≲ (1024 + n/1024)·ε each), the bound a pairwise
@@ -218,7 +219,12 @@ def _repair(v, blocks: _Blocks, q, g, cap, greedy: bool):
     vals = v.copy()
     # Merge out-of-order neighbours (and, under a cap, leading blocks above it) until none.
     changed = bool(len(new_starts)) or capped != blocks.capped
-    while True:
+    for passes in range(_MAX_PASSES + 1):
+        if passes == _MAX_PASSES:
+            # A long chain merges one block per pass: finish with sequential PAV instead.
+            starts, vals, capped = _pool_adjacent_violators(starts, vals, blocks.n, capped, cap)
+            changed = True
+            break
         if cap is not None and not capped and vals[0] > cap:
             capped, changed = True, True
         if capped:
@@ -250,6 +256,27 @@ def _repair(v, blocks: _Blocks, q, g, cap, greedy: bool):
         starts = np.flatnonzero(mark)
         vals = eta[starts]
     return _Blocks(starts, blocks.n, capped), vals
+
+
+def _pool_adjacent_violators(starts, vals, n, capped, cap):
+    """Pool adjacent violators (non-increasing, weighted by block lengths), with the first
+    block held at the cap when capped or once it rises above it: O(blocks) in a Python loop."""
+    lengths = np.diff(np.append(starts, n)).tolist()
+    out_v, out_w, out_s, fixed = [], [], [], []
+    for s, v, w in zip(starts.tolist(), vals.tolist(), lengths):
+        held = capped and s == 0
+        if held:
+            v = cap
+        while out_v and out_v[-1] < v or (out_v and len(out_v) == 1 and fixed[0] and v > cap):
+            pv, pw, ps, pf = out_v.pop(), out_w.pop(), out_s.pop(), fixed.pop()
+            held = held or pf
+            v = cap if held else (pv * pw + v * w) / (pw + w)
+            w, s = pw + w, ps
+        if not out_v and cap is not None and v > cap:
+            held, v = True, cap
+        for stack, item in ((out_v, v), (out_w, w), (out_s, s), (fixed, held)):
+            stack.append(item)
+    return np.array(out_s, dtype=starts.dtype), np.array(out_v), bool(fixed[0])
 
 
 def dual_bound(g: np.ndarray, d: np.ndarray) -> float:
@@ -334,17 +361,22 @@ def solve_pooled(problem, tol: float, max_iter: int | None):
     v = _unconstrained(g)
     blocks = _Blocks(np.arange(n), n, False)
     steps = 0
-    greedy = True
+    greedy, before = True, None
     for round_ in range(_MAX_ROUNDS):
         if round_:
-            v, value, q, x, taken = _reduced_solve(v, blocks, g,
-                                                   min(_MAX_NEWTON, budget - steps))
+            limit = _GREEDY_STEPS + 1 if greedy else _MAX_NEWTON
+            v, value, q, x, taken = _reduced_solve(v, blocks, g, min(limit, budget - steps))
         else:                           # the exact optimum needs no Newton step, only q
             (value, q, x), taken = _value_and_q(v, g), 0
         steps += taken
-        # Greedy repairs only while each solve settles quickly: on jumbled G profiles they
-        # oscillate (pooling and unpooling the same stretches).
-        greedy = greedy and round_ < _GREEDY_ROUNDS and taken <= _GREEDY_STEPS
+        if greedy and taken > _GREEDY_STEPS:
+            # The greedy repair led somewhere that does not settle quickly (on jumbled G
+            # profiles it oscillates): back to the partition before it, and from there on
+            # one split per block per round.
+            blocks, v, value, q, x = before
+            greedy = False
+        greedy = greedy and round_ < _GREEDY_ROUNDS
+        before = (blocks, v, value, q, x)
         repaired = _repair(v, blocks, q, g, cap, greedy=greedy)
         if repaired is None or steps >= budget:
             break
