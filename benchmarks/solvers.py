@@ -11,7 +11,14 @@ about T iterations, so it runs only up to ``--baseline-max-T``). Last, pgd's bat
 problems of T = 10⁴ with random smooth G profiles (a drift times a warm-up spike) in one
 vmapped call when JAX has a GPU, and a CPU-sized batch (64 × 10³) otherwise.
 
-Usage: ``python benchmarks/solvers.py [--quick] [--max-T N] [--baseline-max-T N] [--out PATH]``.
+``--newton-only`` runs issue 14's rows instead, at T = ``--max-T``: newton monotone + max_lr,
+newton with a 5% linear warm-up, and ``optimal_optax_schedule(T, 0.1)`` with its defaults, each
+beside the v0.1.0 newton solver (``benchmarks/baseline/newton_v010.py``) in the same run with
+the load average before and after every timing, plus the v0.1.0 barrier with BLAS threads as
+set against one thread; it writes ``benchmarks/results/solvers_newton.json``.
+
+Usage: ``python benchmarks/solvers.py [--quick] [--newton-only] [--max-T N] [--baseline-max-T N]
+[--out PATH]``.
 ``--quick``: T = 10² only (a smoke test). Writes ``benchmarks/results/solvers.json``
 (``solvers_quick.json`` with ``--quick``) and prints the table in markdown.
 """
@@ -107,6 +114,111 @@ def baseline(T: int, best: float) -> dict:
                 certified_gap=None)
 
 
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def _baseline_newton():
+    """The v0.1.0 newton solver (a faithful copy in benchmarks/baseline/newton_v010.py)."""
+    sys.path.insert(0, str(HERE / "baseline"))
+    try:
+        import newton_v010
+    finally:
+        sys.path.pop(0)
+    return newton_v010
+
+
+def _timed_with_load(fn):
+    before = _loadavg()
+    out, seconds = _timed(fn)
+    return out, seconds, f"{before} → {_loadavg()}"
+
+
+def newton_target_rows(T: int, repeats: int = 2) -> list[dict]:
+    """Issue 14's newton rows, each beside the v0.1.0 solver measured in the same run.
+
+    The new code is timed on its best of ``repeats`` warm calls, the baseline once (it takes
+    up to minutes); the load average (1, 5, 15 min) is recorded before and after each timing.
+    """
+    from schedopt import _solve
+    from schedopt import optimal_optax_schedule
+
+    old = _baseline_newton()
+    peak = float(np.max(optimal_schedule(T, method="exact").eta))
+    cases = [("newton monotone + max_lr", dict(monotone=True, max_lr=0.5 * peak), "≤ 3 s"),
+             ("newton warm-up 5%", dict(warmup=int(0.05 * T)), "≤ 1 s")]
+    optimal_schedule(100, method="newton", monotone=True, max_lr=0.05, warmup=5)  # imports
+    rows = []
+    for name, kwargs, target in cases:
+        problem = _solve.make_problem(T, **kwargs)
+        timings = [_timed_with_load(lambda: optimal_schedule(T, method="newton", **kwargs))
+                   for _ in range(repeats)]
+        new, new_s, new_load = min(timings, key=lambda t: t[1])
+        base, base_s, base_load = _timed_with_load(lambda: old.solve(problem, 1e-12, None))
+        rows.append(_target_row(name, T, target, new, new_s, new_load, base, base_s, base_load))
+        _print_row(rows[-1])
+    # optimal_optax_schedule with its defaults (monotone=True), and the same call with the
+    # v0.1.0 solver put in place of newton for the baseline.
+    optimal_optax_schedule(1000, 0.1)
+    timings = [_timed_with_load(lambda: optimal_optax_schedule(T, 0.1)) for _ in range(repeats)]
+    _, new_s, new_load = min(timings, key=lambda t: t[1])
+    current = _solve._solver
+    _solve._solver = lambda method: old.solve if method == "newton" else current(method)
+    try:
+        _, base_s, base_load = _timed_with_load(lambda: optimal_optax_schedule(T, 0.1))
+    finally:
+        _solve._solver = current
+    rows.append(dict(method="optimal_optax_schedule(T, 0.1), defaults", T=T, target="≤ 1.5 s",
+                     seconds=new_s, load=new_load, baseline_s=base_s, baseline_load=base_load,
+                     ratio=base_s / new_s))
+    _print_row(rows[-1])
+    return rows
+
+
+def _target_row(name, T, target, new, new_s, new_load, base, base_s, base_load) -> dict:
+    return dict(method=name, T=T, target=target, seconds=new_s, load=new_load,
+                iterations=int(new.iterations), converged=bool(new.converged),
+                bound=float(new.bound), certified_gap=None if new.gap is None else float(new.gap),
+                baseline_s=base_s, baseline_load=base_load, baseline_bound=float(base.bound),
+                baseline_iterations=int(base.iterations),
+                baseline_gap=None if base.gap is None else float(base.gap),
+                ratio=base_s / new_s, message=new.message)
+
+
+def thread_rows(T: int) -> list[dict]:
+    """The v0.1.0 barrier method (monotone + max_lr) with BLAS threads as they are, and with
+    one thread (schedopt._threads), in the same process: what issue 14 item 2 rests on."""
+    from schedopt import _solve
+    from schedopt._threads import single_blas_thread
+
+    old = _baseline_newton()
+    peak = float(np.max(optimal_schedule(T, method="exact").eta))
+    problem = _solve.make_problem(T, monotone=True, max_lr=0.5 * peak)
+    _, free_s, free_load = _timed_with_load(lambda: old.solve(problem, 1e-12, None))
+    with single_blas_thread():
+        _, one_s, one_load = _timed_with_load(lambda: old.solve(problem, 1e-12, None))
+    return [dict(method="v0.1.0 barrier, monotone + max_lr: BLAS threads as set vs one thread",
+                 T=T, target="", seconds=one_s, load=one_load, baseline_s=free_s,
+                 baseline_load=free_load, ratio=free_s / one_s)]
+
+
+def newton_markdown(rows) -> str:
+    lines = ["| measure | T | new (s) | load (1/5/15 min) | v0.1.0 (s) | load | ratio | "
+             "converged, certified gap | target |", "|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        gap = ""
+        if "converged" in row:
+            gap = (f"{'yes' if row['converged'] else 'NO'}, "
+                   f"{(row['certified_gap'] or 0) / row['bound']:.1e} rel.")
+        lines.append(f"| {row['method']} | {_fmt_T(row['T'])} | {row['seconds']:.3g} | "
+                     f"{row['load']} | {row['baseline_s']:.3g} | {row['baseline_load']} | "
+                     f"{row['ratio']:.1f}× | {gap} | {row['target']} |")
+    return "\n".join(lines)
+
+
 def smooth_profiles(count: int, T: int, seed: int = 0) -> np.ndarray:
     """Random smooth G profiles: a drift times a warm-up spike, as in a gradient-norm log."""
     rng = np.random.default_rng(seed)
@@ -196,6 +308,10 @@ def _fmt_gap(row):
 
 
 def _print_row(row):
+    if "seconds" in row:
+        print(" ", row["method"], row["T"], f"{row['seconds']:.3g} s vs {row['baseline_s']:.3g} s",
+              file=sys.stderr, flush=True)
+        return
     print(" ", row["method"], row["T"], "skipped" if "skipped" in row
           else f"{_fmt_s(row['warm_s'] or row['first_s'])} s", file=sys.stderr, flush=True)
 
@@ -225,7 +341,11 @@ def main(argv=None) -> int:
     parser.add_argument("--baseline-max-T", type=int, default=10**4,
                         help="largest T for the plain L-BFGS-B baseline (default 10⁴)")
     parser.add_argument("--out", type=Path, default=None, help="JSON path")
+    parser.add_argument("--newton-only", action="store_true",
+                        help="only issue 14's newton rows beside the v0.1.0 solver, at --max-T")
     args = parser.parse_args(argv)
+    if args.newton_only:
+        return newton_main(args)
     sizes = [10**k for k in range(2, 7) if 10**k <= args.max_T]
     if args.quick:
         sizes = [100]
@@ -244,6 +364,25 @@ def main(argv=None) -> int:
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(json.dumps(dict(meta=meta, rows=rows, table=table), indent=1) + "\n")
     tmp.replace(out)
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def newton_main(args) -> int:
+    """Issue 14's rows: newton (new) beside the v0.1.0 copy, with the load average."""
+    T = args.max_T
+    started = time.perf_counter()
+    rows = newton_target_rows(T) + thread_rows(min(T, 10**5))
+    table = newton_markdown(rows)
+    print(table)
+    meta = dict(schedopt=schedopt.__version__, scipy=scipy.__version__, numpy=np.__version__,
+                python=platform.python_version(),
+                machine=f"{platform.machine()}, {os.cpu_count()} CPU cores",
+                total_s=time.perf_counter() - started,
+                note="warm calls; new = best of 2, v0.1.0 = one call; shared machine, see load")
+    out = args.out or RESULTS / "solvers_newton.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(dict(meta=meta, rows=rows, table=table), indent=1) + "\n")
     print(f"wrote {out}", file=sys.stderr)
     return 0
 

@@ -1,5 +1,10 @@
 r"""``method="newton"``: bound (C) under linear constraints by a path-following barrier method.
 
+Monotone problems without a warm-up (``optimal_optax_schedule``'s default among them) are
+first given to ``schedopt.solvers._newton_pool``: Newton on pooled blocks, certified by a Lagrangian
+dual bound, O(T) per step without the augmented system below. The barrier method solves
+everything else, and those problems too when the pooled answer is not certified within tol.
+
 **Coordinates.** Let W be the warm-up length, n = T − W the number of free steps, and
 ``x_i = S_{W+i} = η_{W+i:T}`` the tail sums of the free part (docs/math.md §4.3; ``x_{n+1} = 0``).
 Bound (C) is a sum of quadratic-over-linear terms ``½ g e²/y``:
@@ -85,7 +90,12 @@ import time
 import numpy as np
 from scipy import linalg
 
+from schedopt.solvers._newton_pool import solve_pooled
+from schedopt.solvers._newton_sums import bound as _bound
+from schedopt.solvers._newton_sums import running_sums as _running_sums
+from schedopt.solvers._newton_sums import tail_sums as _tail_sums
 from schedopt._result import ScheduleResult
+from schedopt._threads import single_blas_thread
 
 _CENTRED = 0.25        # Newton decrement at which a point counts as centred
 _CERTIFIABLE = 0.9     # Newton decrement below which the certificate is evaluated
@@ -211,25 +221,6 @@ def _rows(n: int, capped: bool, monotone: bool) -> _Rows | None:
                  template=template)
 
 
-def _running_sums(v: np.ndarray, block: int = 1024) -> np.ndarray:
-    """v_1, v_1 + v_2, …. np.cumsum's rounding grows like n·ε (1e-11 at T = 10⁶); summing
-    within blocks and then over block totals keeps it near (block + n/block)·ε."""
-    n = v.size
-    if n <= block:
-        return np.cumsum(v)
-    rows = -(-n // block)
-    padded = np.zeros(rows * block)
-    padded[:n] = v
-    within = np.cumsum(padded.reshape(rows, block), axis=1)
-    within[1:] += np.cumsum(within[:-1, -1])[:, None]
-    return within.ravel()[:n]
-
-
-def _tail_sums(eta: np.ndarray) -> np.ndarray:
-    """x_i = η_{i:n}, the tail-sum coordinates (docs/math.md §4.3)."""
-    return _running_sums(eta[::-1])[::-1]
-
-
 def _state(model: _Model, eta: np.ndarray) -> _State:
     x = _tail_sums(eta)
     if model.rows is None:
@@ -333,7 +324,15 @@ def _solve_band(band, rhs):
         if not band[0, 0] > 0:
             raise linalg.LinAlgError("the 1x1 Newton system is not positive definite")
         return rhs / band[0, 0]
-    return linalg.solveh_banded(band, rhs, lower=True, check_finite=False)
+    # LAPACK pttrf/pttrs (tridiagonal LDLᵀ) directly: solveh_banded's checks and copies
+    # cost as much as the factorisation at T = 10⁶.
+    d, e, info = linalg.lapack.dpttrf(band[0], band[1, :-1])
+    if info != 0:
+        raise linalg.LinAlgError(f"the Newton system is not positive definite (pttrf info {info})")
+    x, info = linalg.lapack.dpttrs(d, e, rhs)
+    if info != 0:
+        raise linalg.LinAlgError(f"the Newton solve failed (pttrs info {info})")
+    return x
 
 
 def _direction(model: _Model, state: _State, system, tau):
@@ -545,7 +544,22 @@ def _schedule(problem, model: _Model, state: _State) -> np.ndarray:
 
 
 def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
-    """Minimise bound (C) under ``problem``'s constraints; ``gap`` is the certificate above."""
+    """Minimise bound (C) under ``problem``'s constraints; ``gap`` is the certificate above.
+
+    Monotone problems without a warm-up go first to the pooled-block Newton method with a
+    Lagrangian dual certificate (``schedopt.solvers._newton_pool``); this barrier method takes over
+    where that one does not certify its answer.
+    """
+    with single_blas_thread():
+        if problem.monotone and problem.warmup_length == 0:
+            pooled = solve_pooled(problem, tol, max_iter)
+            if pooled is not None:
+                return pooled
+        return _barrier(problem, tol, max_iter)
+
+
+def _barrier(problem, tol: float, max_iter: int | None) -> ScheduleResult:
+    """The path-following barrier method of the module docstring."""
     start = time.perf_counter()
     max_iter = _MAX_ITER if max_iter is None else max_iter
     model = _model(problem)
@@ -650,17 +664,6 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
     return _result(problem, model, state, cert, iteration, start, tol,
                    f"certified within tol = {tol:g} (relative) at the best certified point; "
                    f"after it, {message}", f"{message}; returning the best certified point")
-
-
-def _bound(problem, eta: np.ndarray) -> float:
-    """Bound (C) at eta (docs/math.md §2) in numpy float64; equals ``problem.bound(eta)`` without
-    the JAX dispatch, which compiles anew for every schedule length."""
-    S = _tail_sums(eta)
-    if not eta[-1] > 0:
-        return float("inf")
-    G2 = problem.G2
-    terms = 0.5 * np.sum(G2[:-1] * eta[:-1] * (eta[:-1] / S[1:]))
-    return float(0.5 * problem.D**2 / S[0] + terms + 0.5 * G2[-1] * eta[-1])
 
 
 def _result(problem, model, state, cert, iterations, start, tol, success,

@@ -1,0 +1,403 @@
+r"""Monotone bound (C) without a warm-up: pooled blocks, Newton on the block values, and a
+Lagrangian dual bound as the certificate.
+
+**Active set.** Under ``monotone`` (η non-increasing) and an optional cap ``η ≤ max_lr``,
+the optimum splits the steps into blocks of equal η: the first may sit at the cap, and every
+other block takes the value that is optimal given the others. For a fixed partition the
+problem is smooth and unconstrained in the block values, and in the block tail sums
+``X_b`` (THEORY §4.3, x at each block's first step) its Hessian is tridiagonal: a step
+i < n of block b has ``x_i = X_{b+1} + (e_b − i)·v_b`` (e_b one past the block's end),
+so each term ½ g η²/x_{i+1} involves X_b and X_{b+1} only. Damped Newton on it costs one
+O(T) tridiagonal LDLᵀ solve (LAPACK ``pttrf``) per step. Between solves the partition is
+repaired as in pool-adjacent-violators: adjacent blocks out of order (or a first block above
+the cap) are merged, and a block is split where a multiplier of its pooling is negative.
+
+**Multipliers.** With ∂f/∂η_i =: q_i, stationarity of
+``L = f − Σ μ_i (η_i − η_{i+1}) − ν (max_lr − η_1)`` gives μ_i = ν[b = 1] + Σ_{k=s_b}^{i} q_k
+inside block b (0 at its boundaries), and ν = −Σ_{block 1} q when the first block is capped.
+
+**Certificate.** Weak duality: for any μ, ν ≥ 0, min over the domain of L ≤ f*. With
+``d_i = μ_{i−1} − μ_i + ν[i = 1]``, L = f + Σ d_i η_i − ν·max_lr, and its minimum over tail
+sums is a backward recursion like THEORY §4.4's: ``k_n = ½ g_n + d_n``; for i < n,
+``a = k_{i+1} − d_i``, ``k_i = d_i + g_i(√(1 + 2a/g_i) − 1)`` (−∞ when 1 + 2a/g_i ≤ 0,
+from min over ρ = x_{i+1}/x_i > 0 of ½g(1−ρ)²/ρ + d(1−ρ) + kρ), and min L = √(2k_1) −
+ν·max_lr. So ``f(η) − (√(2k_1) − ν·max_lr)`` bounds the distance to the optimum whatever
+the partition; it is ~0 when the partition is right. The recursion is sequential: plain
+Python floats (0.3 s at T = 10⁶ on an idle core), or from T = 2¹⁶ a compiled scan when JAX is
+already loaded (``schedopt.solvers._newton_scan``); it runs once per solve, and once more with d = 0
+for the exact unconstrained optimum the solve starts from.
+
+The problem is rescaled to D = 1, ΣG² = 1 as in ``schedopt.solvers._newton``; the result is returned
+only when certified within tol, otherwise None (the caller falls back to the barrier method).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+from scipy.linalg import lapack
+
+from schedopt.solvers import _newton_scan
+from schedopt.solvers._newton_sums import bound as _bound
+from schedopt.solvers._newton_sums import running_sums
+from schedopt.solvers._newton_sums import tail_sums
+from schedopt._result import ScheduleResult
+
+_DECREMENT = 1e-16       # λ² / f below which a reduced solve counts as converged
+_MAX_NEWTON = 60         # Newton steps of one reduced solve
+_MAX_ROUNDS = 60         # repairs of the partition
+_GREEDY_ROUNDS = 6       # of which the first unpool every negative multiplier,
+_GREEDY_STEPS = 10       # as long as every reduced solve took at most this many steps
+_MAX_PASSES = 8          # vectorised merge passes before sequential pool-adjacent-violators
+_SPLIT = 1e-12           # a pooling multiplier below −_SPLIT · Σ|q| of its block unpools
+# Relative rounding allowed for in the certificate, times (1024 + n/1024 + 64): the tail sums
+# are blocked running sums (relative error ≲ (1024 + n/1024)·ε each), the bound a pairwise
+# sum of positive terms (≲ log₂n·ε); checked against 50-digit arithmetic in the tests.
+_ROUNDING = np.finfo(np.float64).eps
+
+
+class _Blocks:
+    """A partition of the n free steps into blocks [starts[b], starts[b+1])."""
+
+    def __init__(self, starts: np.ndarray, n: int, capped: bool):
+        self.starts = starts
+        self.n = n
+        self.capped = capped
+        self.lengths = np.diff(np.append(starts, n))
+        self.ids = np.repeat(np.arange(starts.size), self.lengths)
+
+    @property
+    def count(self) -> int:
+        return self.starts.size
+
+
+def _value_and_q(eta: np.ndarray, g: np.ndarray):
+    """f̂ (bound (C) rescaled, THEORY §2) and q = ∂f̂/∂η, in O(n)."""
+    x = tail_sums(eta)
+    r = eta[:-1] / x[1:]
+    value = 0.5 / x[0] + 0.5 * np.sum(g[:-1] * eta[:-1] * r) + 0.5 * g[-1] * eta[-1]
+    q = np.empty_like(eta)
+    q[:-1] = g[:-1] * r
+    q[-1] = 0.5 * g[-1]
+    # η_i sits in every x_{k+1} with k < i and in x_1.
+    q[1:] -= running_sums(0.5 * g[:-1] * r * r)
+    q -= 0.5 / (x[0] * x[0])
+    return float(value), q, x
+
+
+def _block_sums(v: np.ndarray, blocks: _Blocks) -> np.ndarray:
+    return np.add.reduceat(v, blocks.starts)
+
+
+def _newton_direction(v, blocks: _Blocks, g, q, x):
+    """Δv of the Newton step on the block values, and λ² = −∇fᵀΔ (None if not PD)."""
+    B, n = blocks.count, blocks.n
+    ids, L = blocks.ids[:-1], blocks.lengths
+    after = np.append(x[blocks.starts[1:]], 0.0)    # X_{b+1}
+    y = x[1:]
+    w = g[:-1] / y
+    # 1 − ρ·(steps after i in its block) = X_{b+1}/(y·L_b), without the cancellation.
+    c0 = np.repeat(after / L, L)[:-1] / y
+    c1 = -(np.repeat(v, L)[:-1] / y) - c0
+    diag = np.bincount(ids, w * c0 * c0, minlength=B + 1)
+    diag[1:] += np.bincount(ids, w * c1 * c1, minlength=B + 1)[:-1]
+    off = np.bincount(ids, w * c0 * c1, minlength=B + 1)[:B]
+    diag = diag[:B]
+    diag[0] += 1.0 / x[0] ** 3                      # the head D²/(2x_1)
+    gv = _block_sums(q, blocks)
+    gX = gv / L
+    gX[1:] -= gv[:-1] / L[:-1]
+    first = 0
+    if blocks.capped:                               # X_1 = X_2 + L_1·max_lr moves with X_2
+        if B == 1:
+            return np.zeros(1), 0.0
+        diag[1] += diag[0] + 2.0 * off[0]
+        gX[1] += gX[0]
+        first = 1
+    dX = _tridiagonal_solve(diag[first:], off[first:B - 1], -gX[first:])
+    if dX is None:
+        return None, None
+    lam2 = float(-(gX[first:] @ dX))
+    full = np.zeros(B + 1)
+    full[first:B] = dX
+    if first:
+        full[0] = full[1]
+    return (full[:-1] - full[1:]) / L, lam2
+
+
+def _tridiagonal_solve(d, e, rhs):
+    """Solve with the symmetric tridiagonal (d, e), positive definite, after scaling it to a
+    unit diagonal (LAPACK pttrf/pttrs); None when it is not positive definite."""
+    if not np.all(d > 0):
+        return None
+    if d.size == 1:
+        return rhs / d
+    scale = 1.0 / np.sqrt(d)
+    dd, ee, info = lapack.dpttrf(np.ones_like(d), e * scale[:-1] * scale[1:])
+    if info != 0:
+        return None
+    return lapack.dpttrs(dd, ee, rhs * scale)[0] * scale
+
+
+def _reduced_solve(v, blocks: _Blocks, g, budget: int):
+    """Damped Newton on the block values; returns v, f̂, q, x and the steps taken."""
+    eta = np.repeat(v, blocks.lengths)
+    value, q, x = _value_and_q(eta, g)
+    steps = 0
+    while steps < budget:
+        dv, lam2 = _newton_direction(v, blocks, g, q, x)
+        if dv is None or not np.isfinite(lam2):
+            break
+        steps += 1
+        if lam2 <= _DECREMENT * value:
+            break
+        shrink = dv < 0
+        alpha = 1.0
+        if np.any(shrink):
+            alpha = min(1.0, 0.99 * float(np.min(-v[shrink] / dv[shrink])))
+        while alpha > 1e-10:
+            trial = v + alpha * dv
+            t_value, t_q, t_x = _value_and_q(np.repeat(trial, blocks.lengths), g)
+            if t_value <= value - 0.25 * alpha * lam2:
+                break
+            alpha *= 0.5
+        else:
+            break                                   # rounding-limited: nothing left to gain
+        v, value, q, x = trial, t_value, t_q, t_x
+    return v, value, q, x, steps
+
+
+def _multipliers(q, blocks: _Blocks, g):
+    """μ_i of η_i ≥ η_{i+1} (i < n) and ν of the cap, from stationarity (module docstring).
+
+    μ inside a block is a running sum of q from its start, or equally (the block's q sum to
+    0) minus the sum to its end. Each is used on the side of the block's largest g: the
+    residual of the block sum then lands where the Lagrangian is most curved, whereas a
+    residual at a step with tiny g moves the Lagrangian's minimiser, and the dual bound,
+    far (G spanning decades).
+    """
+    gv = _block_sums(q, blocks)
+    nu = -float(gv[0]) if blocks.capped else 0.0
+    ids, starts = blocks.ids, blocks.starts
+    forward = running_sums(q)
+    mu = forward - np.append(0.0, forward[starts[1:] - 1])[ids]
+    backward = np.append(running_sums(q[::-1])[::-1], 0.0)       # Σ_{k≥i} q_k
+    ends = starts + blocks.lengths
+    from_end = -(backward[1:] - backward[ends][ids])             # −Σ_{k=i+1}^{e−1} q_k
+    top = np.maximum.reduceat(g, starts)
+    at = np.flatnonzero(g == top[ids])
+    pivot = at[np.append(True, ids[at][1:] != ids[at][:-1])]     # first argmax per block
+    after = np.arange(q.size) >= pivot[ids]
+    if blocks.capped:                               # forward sums start from ν there
+        mu[ids == 0] += nu
+    mu[after] = from_end[after]
+    mu[starts[1:] - 1] = 0.0                        # boundaries: constraint inactive
+    mu[-1] = 0.0                                    # no constraint after the last step
+    return mu, nu
+
+
+def _repair(v, blocks: _Blocks, q, g, cap, greedy: bool):
+    """The next partition (None when the KKT conditions hold) and its starting values."""
+    mu, nu = _multipliers(q, blocks, g)
+    starts, capped = blocks.starts, blocks.capped
+    # Greedy rounds unpool every step whose pooling multiplier is negative (the merges
+    # re-pool what the next solve still finds out of order); later rounds split each block
+    # only at its most negative multiplier, which cannot cycle with the merges but takes a
+    # round per doubling of the pieces.
+    size = np.add.reduceat(np.abs(q), starts)
+    bad = mu < -_SPLIT * size[blocks.ids]
+    if not greedy and np.any(bad):
+        lowest = np.minimum.reduceat(mu, starts)
+        bad &= mu == lowest[blocks.ids]
+        at = np.flatnonzero(bad)
+        bad[at[np.append(False, blocks.ids[at][1:] == blocks.ids[at][:-1])]] = False
+    new_starts = np.flatnonzero(bad) + 1
+    if capped and nu < 0:
+        capped = False
+    vals = v.copy()
+    # Merge out-of-order neighbours (and, under a cap, leading blocks above it) until none.
+    changed = bool(len(new_starts)) or capped != blocks.capped
+    for passes in range(_MAX_PASSES + 1):
+        if passes == _MAX_PASSES:
+            # A long chain merges one block per pass: finish with sequential PAV instead.
+            starts, vals, capped = _pool_adjacent_violators(starts, vals, blocks.n, capped, cap)
+            changed = True
+            break
+        if cap is not None and not capped and vals[0] > cap:
+            capped, changed = True, True
+        if capped:
+            vals[0] = cap
+            # Every leading block above the cap joins the capped block at once.
+            above = np.flatnonzero(vals[1:] <= cap)
+            last = above[0] if above.size else vals.size - 1
+            order = np.zeros(vals.size - 1, dtype=bool)
+            order[:last] = True
+        else:
+            order = vals[:-1] < vals[1:]
+        order |= vals[:-1] < vals[1:]
+        if not np.any(order):
+            break
+        changed = True
+        keep_b = np.append(True, ~order)
+        lengths = np.diff(np.append(starts, blocks.n))
+        group = np.cumsum(keep_b) - 1
+        vals = np.bincount(group, vals * lengths) / np.bincount(group, lengths)
+        starts = starts[keep_b]
+    if not changed:
+        return None
+    if len(new_starts):
+        merged = _Blocks(starts, blocks.n, capped)
+        eta = np.repeat(vals, merged.lengths)
+        mark = np.zeros(blocks.n, dtype=bool)
+        mark[starts] = True
+        mark[new_starts] = True
+        starts = np.flatnonzero(mark)
+        vals = eta[starts]
+    return _Blocks(starts, blocks.n, capped), vals
+
+
+def _pool_adjacent_violators(starts, vals, n, capped, cap):
+    """Pool adjacent violators (non-increasing, weighted by block lengths), with the first
+    block held at the cap when capped or once it rises above it: O(blocks) in a Python loop."""
+    lengths = np.diff(np.append(starts, n)).tolist()
+    out_v, out_w, out_s, fixed = [], [], [], []
+    for s, v, w in zip(starts.tolist(), vals.tolist(), lengths):
+        held = capped and s == 0
+        if held:
+            v = cap
+        while out_v and out_v[-1] < v or (out_v and len(out_v) == 1 and fixed[0] and v > cap):
+            pv, pw, ps, pf = out_v.pop(), out_w.pop(), out_s.pop(), fixed.pop()
+            held = held or pf
+            v = cap if held else (pv * pw + v * w) / (pw + w)
+            w, s = pw + w, ps
+        if not out_v and cap is not None and v > cap:
+            held, v = True, cap
+        for stack, item in ((out_v, v), (out_w, w), (out_s, s), (fixed, held)):
+            stack.append(item)
+    return np.array(out_s, dtype=starts.dtype), np.array(out_v), bool(fixed[0])
+
+
+def dual_bound(g: np.ndarray, d: np.ndarray) -> float:
+    """min over tail sums of f̂ + Σ d_i η_i (module docstring's recursion); −∞ if unbounded."""
+    k = 0.5 * float(g[-1]) + float(d[-1])
+    if _newton_scan.available(g.size):
+        ks = _newton_scan.backward(g[:-1], d[:-1], k)
+        # The recursion is defined only where 1 + 2a/g > 0 at every step.
+        c = 1.0 + 2.0 * (np.append(ks[1:], k) - d[:-1]) / g[:-1]
+        if not np.all(c > 0.0):
+            return -math.inf
+        k = float(ks[0])
+        return math.sqrt(2.0 * k) if k > 0.0 else -math.inf
+    sqrt = math.sqrt
+    for gi, di in zip(g[-2::-1].tolist(), d[-2::-1].tolist()):
+        a = k - di
+        c = 1.0 + 2.0 * a / gi
+        if not c > 0.0:
+            return -math.inf
+        k = di + 2.0 * a / (sqrt(c) + 1.0)
+    return sqrt(2.0 * k) if k > 0.0 else -math.inf
+
+
+def _certificate(q, blocks: _Blocks, g, cap) -> float:
+    """A lower bound on f̂* from the multipliers at the current point, clipped to ≥ 0."""
+    mu, nu = _multipliers(q, blocks, g)
+    mu = np.maximum(mu, 0.0)
+    nu = max(nu, 0.0) if blocks.capped else 0.0
+    d = -mu
+    d[1:] += mu[:-1]
+    d[0] += nu
+    return dual_bound(g, d) - (nu * cap if nu else 0.0)
+
+
+def _unconstrained(g: np.ndarray) -> np.ndarray:
+    """The unconstrained optimum of the rescaled problem (THEORY §4.4's recursion, in plain
+    Python floats: the ratios r_t − 1 = x/(√(1+x) + 1), x = J_{t+1}/G_t², then η ∝ (r_t − 1)
+    S_{t+1}, scaled by its best multiplier, THEORY §4.1)."""
+    n = g.size
+    if n == 1:
+        return np.ones(1)
+    if _newton_scan.available(n):
+        # J_t = 2k_t of the same recursion with d = 0; r_t − 1 = (2k_{t+1}/g_t)/(√(…) + 1).
+        k = _newton_scan.backward(g[:-1], np.zeros(n - 1), 0.5 * float(g[-1]))
+        x = 2.0 * np.append(k[1:], 0.5 * float(g[-1])) / g[:-1]
+        r_minus_1 = x / (np.sqrt(1.0 + x) + 1.0)
+        return _from_ratios(r_minus_1, g)
+    sqrt = math.sqrt
+    J = float(g[-1])
+    out = [0.0] * (n - 1)
+    i = n - 2
+    for gi in g[-2::-1].tolist():
+        x = J / gi
+        r1 = x / (sqrt(1.0 + x) + 1.0)
+        out[i] = r1
+        J = 2.0 * gi * r1
+        i -= 1
+    return _from_ratios(np.array(out), g)
+
+
+def _from_ratios(r_minus_1: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """η from the ratios r_t − 1 (S_t = r_t S_{t+1}, η_t = (r_t − 1) S_{t+1}), at its best
+    multiplier."""
+    logs = np.append(tail_sums(np.log1p(r_minus_1[1:])), 0.0)     # log S_{t+1}, S_T = 1
+    eta = np.append(r_minus_1 * np.exp(logs - logs[0]), math.exp(-logs[0]))
+    value, _, x = _value_and_q(eta, g)
+    head = 0.5 / x[0]
+    return eta * math.sqrt(head / max(value - head, 1e-300))
+
+
+def solve_pooled(problem, tol: float, max_iter: int | None):
+    """Monotone (optionally capped) bound (C) without warm-up; a certified ScheduleResult, or
+    None when the partition did not settle within the step budget or could not be certified."""
+    start = time.perf_counter()
+    budget = 300 if max_iter is None else max_iter
+    sigma = problem.D / math.sqrt(float(np.sum(problem.G2)))
+    g = problem.G2 / np.sum(problem.G2)
+    n = problem.steps
+    cap = None if problem.max_lr is None else problem.max_lr / sigma
+    # First the exact unconstrained optimum (every step its own block), whose out-of-order
+    # stretches the first repair pools, as pool-adjacent-violators would.
+    v = _unconstrained(g)
+    blocks = _Blocks(np.arange(n), n, False)
+    steps = 0
+    greedy, before = True, None
+    for round_ in range(_MAX_ROUNDS):
+        if round_:
+            limit = _GREEDY_STEPS + 1 if greedy else _MAX_NEWTON
+            v, value, q, x, taken = _reduced_solve(v, blocks, g, min(limit, budget - steps))
+        else:                           # the exact optimum needs no Newton step, only q
+            (value, q, x), taken = _value_and_q(v, g), 0
+        steps += taken
+        if greedy and taken > _GREEDY_STEPS:
+            # The greedy repair led somewhere that does not settle quickly (on jumbled G
+            # profiles it oscillates): back to the partition before it, and from there on
+            # one split per block per round.
+            blocks, v, value, q, x = before
+            greedy = False
+        greedy = greedy and round_ < _GREEDY_ROUNDS
+        before = (blocks, v, value, q, x)
+        repaired = _repair(v, blocks, q, g, cap, greedy=greedy)
+        if repaired is None or steps >= budget:
+            break
+        blocks, v = repaired
+    else:
+        return None
+    if repaired is not None:
+        return None
+    lower = _certificate(q, blocks, g, cap)
+    eta = np.minimum.accumulate(sigma * np.repeat(v, blocks.lengths))
+    if problem.max_lr is not None:
+        eta = np.minimum(eta, problem.max_lr)
+        if blocks.capped:
+            eta[:blocks.lengths[0]] = problem.max_lr
+    bound = _bound(problem, eta)
+    scale = problem.D**2 / sigma
+    gap = max(0.0, bound - scale * lower) + _ROUNDING * (1024 + n / 1024 + 64) * bound
+    if not gap <= tol * bound:
+        return None
+    return ScheduleResult(
+        eta=eta, bound=bound, method="newton", converged=True, iterations=steps,
+        seconds=time.perf_counter() - start, gap=gap,
+        message=(f"certified within tol = {tol:g} (relative) by a Lagrangian dual bound after "
+                 f"{steps} Newton steps on {blocks.count} pooled blocks"))
