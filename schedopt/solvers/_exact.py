@@ -20,9 +20,12 @@ _CHUNK = 8192
 def _recursion(J, G2):
     """The backward recursion over one chunk of G_t², entered with J_{t+1} of the next chunk."""
     def step(J, g2):
-        x = J / g2
-        r_minus_1 = x / (jnp.sqrt(1.0 + x) + 1.0)
-        return 2.0 * g2 * r_minus_1, r_minus_1
+        # r − 1 = x/(√(1+x) + 1) with x = J/g2, and J_t = 2g2(r − 1), written without
+        # forming x (it overflows when G spans many decades, issue 15) and without the
+        # product g2·(r − 1) (r − 1 underflows where g2 is huge): J_t = 2J·G/(√(g2+J) + G).
+        G = jnp.sqrt(g2)
+        root = jnp.sqrt(g2 + J)
+        return 2.0 * J * G / (root + G), (J / (G * root + g2), 2.0 * J * G / (root + G))
 
     return jax.lax.scan(step, J, G2, reverse=True, unroll=8)
 
@@ -42,15 +45,17 @@ def tail_ratios(G2: np.ndarray) -> tuple[float, np.ndarray]:
     padded = np.ones(chunks * _CHUNK)
     padded[padded.size - n:] = G2[:-1]
     out = np.empty_like(padded)
+    Js = np.empty_like(padded)
     with jax.enable_x64(True):
         J = jnp.asarray(G2[-1], jnp.float64)
         for c in range(chunks - 1, -1, -1):
             part = slice(c * _CHUNK, (c + 1) * _CHUNK)
-            J, r_minus_1 = _recursion(J, padded[part])
+            J, (r_minus_1, J_part) = _recursion(J, padded[part])
             out[part] = np.asarray(r_minus_1)
+            Js[part] = np.asarray(J_part)
     r_minus_1 = out[out.size - n:]
-    # The scan's own J went on through the padding; J_1 = 2 G_1² (r_1 − 1).
-    return float(2.0 * G2[0] * r_minus_1[0]), r_minus_1
+    # The scan's own J went on through the padding; J_1 is the output at step 1.
+    return float(Js[Js.size - n]), r_minus_1
 
 
 def exact_shape(G2: np.ndarray) -> tuple[np.ndarray, float]:

@@ -22,6 +22,7 @@ None.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 
@@ -30,17 +31,19 @@ import jax.numpy as jnp
 import numpy as np
 
 from schedopt.solvers._firstorder import bucket
-from schedopt.solvers._firstorder import kkt_residual
 from schedopt.solvers._firstorder import objective
-from schedopt.solvers._firstorder import FLOOR_NOTE
-from schedopt.solvers._firstorder import on_floor
 from schedopt.solvers._firstorder import refuse_monotone_cap
 from schedopt.solvers._firstorder import scaled_problem
 from schedopt._result import ScheduleResult
+from schedopt.solvers._certificate import certify
+from schedopt.solvers._problem import check_time_limit
 from schedopt.solvers._problem import check_tolerances
+from schedopt.solvers._problem import from_units
 from schedopt.solvers._problem import make_problem
+from schedopt.solvers._problem import to_units
 
 DEFAULT_MAX_ITER = 10000
+DEFAULT_TIME_LIMIT = 60.0     # seconds, when optimal_schedule's time_limit is None
 _WINDOW = 10              # non-monotone memory, and the stagnation window of the stopping rule
 _ARMIJO = 1e-4
 _MAX_HALVINGS = 40
@@ -124,64 +127,94 @@ def _spg(z0, lower, upper, base, ramp, scale, mask, first, monotone, G2, D, f0, 
     return state["z"], state["grad"], state["value"], state["k"], state["status"]
 
 
-_batched = jax.jit(jax.vmap(_spg, in_axes=(0,) * 12 + (None, None)))
+# Every argument but tol has one row per problem (max_iter too: a problem that is done gets 0).
+_batched = jax.jit(jax.vmap(_spg, in_axes=(0,) * 12 + (None, 0)))
 
 
-def solve_batch(problems, tol: float, max_iter: int | None) -> list[ScheduleResult]:
+def solve_batch(problems, tol: float, max_iter: int | None,
+                time_limit: float | None = None) -> list[ScheduleResult]:
     """Minimise bound (C) for each ``Problem`` of a list in one vmapped, compiled call.
 
     Every problem is laid out over the same length (the bucket of the longest T, zeros in
-    front). Returns one ``ScheduleResult`` per problem; ``seconds`` is the whole batch's time.
+    front). The loop runs in rounds of at most ``_ROUND`` iterations; after each round every
+    problem's point is checked by the duality certificate of ``_certificate``, and only
+    problems not yet certified go on (from where they stopped, with a tighter internal
+    stopping test), until ``max_iter`` iterations, ``time_limit`` seconds (default
+    ``DEFAULT_TIME_LIMIT``, checked between rounds) or a line search that cannot make
+    progress. Returns one ``ScheduleResult`` per problem; ``seconds`` is the whole batch's
+    time.
     """
     for problem in problems:
         refuse_monotone_cap(problem, "pgd")
     max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
     start = time.perf_counter()
+    deadline = start + (DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
     scaled = [scaled_problem(problem) for problem in problems]
     size = bucket(max(s.base.shape[0] for s in scaled))
     lay = [s.padded(size) for s in scaled]
     fields = ("z0", "lower", "upper", "base", "ramp", "scale", "mask", "first", "monotone",
               "G2", "D", "f0")
-    with jax.enable_x64(True):
-        columns = [jnp.asarray(np.stack([np.asarray(getattr(s, f)) for s in lay]))
-                   for f in fields]
-        out = _batched(*columns, jnp.asarray(tol, jnp.float64), jnp.asarray(max_iter))
-        z, grad, value, iterations, status = (np.asarray(a) for a in out)
+    stacked = {f: np.stack([np.asarray(getattr(s, f)) for s in lay]) for f in fields}
+    count = len(problems)
+    iterations = np.zeros(count, dtype=np.int64)
+    outcome = [None] * count            # (eta, bound, converged, gap, note, code) per problem
+    finished = np.zeros(count, dtype=bool)
+    round_tol = tol
+    while True:
+        budget = np.where(finished, 0, np.minimum(_ROUND, max_iter - iterations))
+        with jax.enable_x64(True):
+            out = _batched(*(jnp.asarray(stacked[f]) for f in fields),
+                           jnp.asarray(round_tol, jnp.float64), jnp.asarray(budget))
+            z, _, _, steps, status = (np.asarray(a) for a in out)
+        iterations += np.where(budget > 0, steps, 0)
+        for i in np.flatnonzero(budget > 0):
+            eta, bound = _schedule(problems[i], lay[i], z[i])
+            outcome[i] = (eta, bound) + certify(problems[i], eta, bound, tol) + (int(status[i]),)
+            # Certified, out of iterations, or a line search that gave up inside its budget.
+            finished[i] = (outcome[i][2] or iterations[i] >= max_iter
+                           or (status[i] == _STALLED and steps[i] < budget[i]))
+        stacked["z0"] = z
+        if finished.all() or time.perf_counter() >= deadline:
+            break
+        round_tol = max(round_tol * 1e-2, 1e-300)
     seconds = time.perf_counter() - start
-    results = []
-    for i, (problem, s) in enumerate(zip(problems, lay)):
-        zi, k, code = z[i], int(iterations[i]), int(status[i])
-        eta = s.eta(zi)
-        if problem.max_lr is not None:
-            eta = np.minimum(eta, problem.max_lr)   # rounding of d·z aside, the box holds
-        bound = problem.bound(eta)
-        # The scale-free KKT residual decides, as for "lbfgsb": the loop's own test could
-        # pass short of the optimum on a badly scaled problem.
-        residual = kkt_residual(zi, grad[i], value[i], s.lower, s.upper, s.z0)
-        converged = bool(np.isfinite(bound)) and residual <= tol
-        if code == _CONVERGED:
-            message = (f"the best bound improved by less than tol = {tol:g} (relative) over "
-                       f"the last {_WINDOW} iterations, with a projected gradient below it")
-        elif k >= max_iter:
-            message = f"stopped at the iteration limit max_iter = {max_iter}"
-        else:
-            message = "the line search could not lower the bound further"
-        message += f"; KKT residual {residual:.3g}"
-        message += " <= tol" if converged else " > tol: stopped short of the optimum"
-        if on_floor(s, zi):
-            converged = False
-            message += FLOOR_NOTE
-        if len(problems) > 1:
-            message += f" (solved in a batch of {len(problems)})"
-        results.append(ScheduleResult(eta=eta, bound=bound, method="pgd", converged=converged,
-                                      iterations=int(k), seconds=seconds, message=message,
-                                      gap=None))
-    return results
+    return [_result(outcome[i], int(iterations[i]), max_iter, deadline - start, count, seconds,
+                    time.perf_counter() >= deadline) for i in range(count)]
 
 
-def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
+_ROUND = 1000     # iterations per round between certificate checks (and time checks)
+
+
+def _schedule(problem, lay, z):
+    eta = lay.eta(z)
+    if problem.max_lr is not None:
+        eta = np.minimum(eta, problem.max_lr)   # rounding of d·z aside, the box holds
+    return eta, problem.bound(eta)
+
+
+def _result(outcome, iterations, max_iter, limit, count, seconds, late) -> ScheduleResult:
+    eta, bound, converged, gap, note, code = outcome
+    if converged:
+        message = "projected gradient"
+    elif iterations >= max_iter:
+        message = f"stopped at the iteration limit max_iter = {max_iter}"
+    elif late:
+        message = f"stopped at the time limit of {limit:g} s"
+    elif code == _STALLED:
+        message = "the line search could not lower the bound further"
+    else:
+        message = "projected gradient"
+    message += f" after {iterations} iterations; {note}"
+    if count > 1:
+        message += f" (solved in a batch of {count})"
+    return ScheduleResult(eta=eta, bound=bound, method="pgd", converged=converged,
+                          iterations=iterations, seconds=seconds, message=message, gap=gap)
+
+
+def solve(problem, tol: float, max_iter: int | None,
+          time_limit: float | None = None) -> ScheduleResult:
     """Minimise bound (C) for one ``Problem`` (a batch of one)."""
-    return solve_batch([problem], tol, max_iter)[0]
+    return solve_batch([problem], tol, max_iter, time_limit)[0]
 
 
 
@@ -215,7 +248,7 @@ def _split(steps, D, G) -> list[tuple]:
 
 
 def optimal_schedule_batch(steps, D=1.0, G=1.0, *, monotone=False, max_lr=None, warmup=None,
-                           tol=1e-12, max_iter=None) -> list[ScheduleResult]:
+                           tol=1e-12, max_iter=None, time_limit=None) -> list[ScheduleResult]:
     """Many optimal schedules of bound (C) at once: ``method="pgd"`` under ``jax.vmap``.
 
     The batch is solved in one compiled call (on a GPU when JAX has one); problems of
@@ -236,4 +269,8 @@ def optimal_schedule_batch(steps, D=1.0, G=1.0, *, monotone=False, max_lr=None, 
     problems = [make_problem(T, d, g, monotone=monotone, max_lr=max_lr, warmup=warmup)
                 for T, d, g in _split(steps, D, G)]
     tol, max_iter = check_tolerances(tol, max_iter)
-    return solve_batch(problems, tol, max_iter)
+    time_limit = check_time_limit(time_limit)
+    converted = [to_units(problem) for problem in problems]
+    results = solve_batch([unit for unit, _ in converted], tol, max_iter, time_limit)
+    return [dataclasses.replace(from_units(result, problem, units), problem=problem.summary())
+            for result, problem, (_, units) in zip(results, problems, converted)]
