@@ -210,8 +210,68 @@ def last_iterate_bound(eta, D=1.0, G=1.0):
       ``jax.grad``, ``jax.jit`` and ``jax.vmap``.
     """
     with jax.enable_x64(True):
-        eta, D2, G2 = _prepare(eta, D, G, broadcast=False)
-        return _last_value_jit(eta, D2, G2)
+        _prepare(eta, D, G, broadcast=False)           # validation only
+        if not any(_validation.is_traced(x) for x in (eta, D, G)):
+            return _last_scaled(eta, D, G)
+    # Traced (jit, grad, vmap, jacfwd): the rule below differentiates inside the x64
+    # context and hands back tangents in the caller's dtypes (issue 15 item 3).
+    return _last_entry(eta, D, G)
+
+
+def _exponent(x):
+    """The power of two nearest to x > 0 (traceable; no gradient flows through it)."""
+    return jnp.round(jnp.log2(jax.lax.stop_gradient(x))).astype(jnp.int32)
+
+
+def _last_scaled(eta, D, G):
+    """Bound (C) computed in units where D ≈ 1 and G ≈ 1 (geometric mean), rescaled.
+
+    (C) is homogeneous: with D = 2^d·D', G = 2^g·G' and η = 2^(d−g)·η', its value is
+    2^(d+g)·(C)(η'; D', G') (docs/math.md §4.1). Powers of two keep the change of units
+    exact, and neither D² nor G² over- or underflows for any finite positive D and G whose
+    bound is representable (issue 15 item 2).
+    """
+    eta = jnp.asarray(eta, jnp.float64)
+    D = jnp.asarray(D, jnp.float64)
+    G = jnp.asarray(G, jnp.float64)
+    d, g = _exponent(D), _exponent(jnp.exp(jnp.mean(jnp.log(jax.lax.stop_gradient(G)))))
+    unit = _last_value_jit(_times_power_of_two(eta, g - d),
+                           jnp.square(_times_power_of_two(D, -d)),
+                           jnp.square(_times_power_of_two(G, -g)))
+    return _times_power_of_two(unit, d + g)
+
+
+def _times_power_of_two(x, n):
+    """x·2^n as two exact products (each factor representable for |n| ≤ 2046; jnp.ldexp
+    has a wrong derivative at x = 0). Overflow or underflow of the first product implies
+    that of the result."""
+    half = n // 2
+    return x * _power_of_two(half) * _power_of_two(n - half)
+
+
+def _power_of_two(k):
+    """2^k exactly, as float64 from its bits (jnp.exp2 is not exact); k clipped to the
+    normal range [−1022, 1023]."""
+    k = jnp.clip(jnp.asarray(k, jnp.int64), -1022, 1023)
+    return jax.lax.bitcast_convert_type((k + 1023) << 52, jnp.float64)
+
+
+@jax.custom_jvp
+def _last_entry(eta, D, G):
+    with jax.enable_x64(True):
+        return _last_scaled(eta, D, G)
+
+
+@_last_entry.defjvp
+def _last_entry_jvp(primals, tangents):
+    # Reverse mode transposes this rule (it is linear in the tangents), so jax.grad, vmap
+    # and jacfwd all go through the custom VJP of _last_core, evaluated in float64.
+    with jax.enable_x64(True):
+        value, vjp = jax.vjp(_last_scaled, *primals)
+        slopes = vjp(jnp.ones((), value.dtype))
+        out = sum(jnp.sum(jnp.asarray(s, jnp.float64) * jnp.asarray(t, jnp.float64))
+                  for s, t in zip(slopes, tangents))
+        return value, out.astype(value.dtype)
 
 
 # ---------------------------------------------------------------------------------------
@@ -317,7 +377,7 @@ def _coefficients(bound, shape, D2, G2):
     if bound == "last_iterate":
         S = np.cumsum(shape[::-1])[::-1]
         denom = np.append(S[1:], 1.0)
-        terms = G2 * shape * shape / denom
+        terms = G2 * shape * (shape / denom)
         terms[-1] = G2[-1] * shape[-1]
         return D2 / (2 * S[0]), 0.5 * float(np.sum(terms))
     if bound == "monotone_last_iterate":
@@ -359,7 +419,7 @@ def optimal_scale(shape, D=1.0, G=1.0, bound="last_iterate") -> Scale:
     if _validation.is_traced(shape):
         raise TypeError("optimal_scale works on concrete arrays; it cannot be traced by jax")
     D = _validation.positive_scalar(D, "D")
-    G2 = np.broadcast_to(np.square(_validation.gradient_norms(G, shape.shape[0])), shape.shape)
+    G = np.broadcast_to(_validation.gradient_norms(G, shape.shape[0]), shape.shape)
     if bound in ("monotone_last_iterate", "average_iterate_nonincreasing"):
         _validation.nonincreasing(shape, "shape", f"bound {bound!r}")
     needs_last = bound != "average_iterate"
@@ -367,5 +427,31 @@ def optimal_scale(shape, D=1.0, G=1.0, bound="last_iterate") -> Scale:
         where = "its last entry is 0" if needs_last and np.any(shape > 0) else "it is all zero"
         raise InfiniteBoundError(f"shape makes bound {bound!r} infinite for every multiplier "
                                  f"({where})")
-    a, b = _coefficients(bound, shape, D * D, G2)
-    return Scale(scale=float(np.sqrt(a / b)), value=float(2.0 * np.sqrt(a * b)))
+    with np.errstate(over="ignore", under="ignore"):
+        return _scale_free(bound, shape, D, G)
+
+
+def _scale_free(bound, shape, D, G) -> Scale:
+    """λ* and the value in units where max(shape), D and G are ≈ 1, rescaled (issue 15
+    item 2): the bound(λ·s; D, G) = 2^(d+g)·bound(λ'·s'; D', G') with s = 2^k·s',
+    D = 2^d·D', G = 2^g·G' and λ' = λ·2^(k+g−d), all powers of two, so exact."""
+    k = int(np.frexp(np.max(shape))[1])
+    d = int(np.round(np.log2(D)))
+    g = int(np.round(np.mean(np.log2(G))))
+    unit_G2 = np.square(np.ldexp(G, -g))
+    if not (np.all(np.isfinite(unit_G2)) and np.all(unit_G2 > 0)):
+        raise ValueError("G spans too many orders of magnitude for float64 (G_t² relative to "
+                         "the geometric mean over- or underflows); narrow the range of G")
+    unit_shape = np.ldexp(shape, -k)
+    a, b = _coefficients(bound, unit_shape, np.ldexp(D, -d) ** 2, unit_G2)
+    if not (np.isfinite(a) and np.isfinite(b) and a > 0 and b > 0):
+        raise ValueError(f"shape spans too many orders of magnitude for float64: from "
+                         f"{float(np.min(shape[shape > 0])):.3g} to {float(np.max(shape)):.3g}, "
+                         f"its bound's coefficients over- or underflow")
+    scale = float(np.ldexp(np.sqrt(a / b), d - g - k))
+    value = float(np.ldexp(2.0 * np.sqrt(a * b), d + g))
+    if not (np.isfinite(scale) and scale > 0 and np.isfinite(value) and value > 0):
+        raise ValueError(f"the best multiplier ({np.sqrt(a / b):.3g}·2^{d - g - k}) or the "
+                         f"bound (2^{d + g}·{2.0 * np.sqrt(a * b):.3g}) of this shape with "
+                         f"D = {D!r} is not representable in float64; rescale shape, D or G")
+    return Scale(scale=scale, value=value)

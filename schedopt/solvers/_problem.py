@@ -192,6 +192,11 @@ def _exponent(log2: float) -> int:
 
 
 def to_units(problem: Problem) -> tuple[Problem, Units]:
+    with np.errstate(over="ignore", under="ignore"):
+        return _to_units(problem)
+
+
+def _to_units(problem: Problem) -> tuple[Problem, Units]:
     """The same problem in units where D ≈ 1 and G has geometric mean ≈ 1.
 
     Raises a ValueError naming G when the profile spans so many decades that G_t² relative
@@ -227,7 +232,8 @@ def to_units(problem: Problem) -> tuple[Problem, Units]:
 def from_units(result, problem: Problem, units: Units):
     """A result solved in units, in the caller's units; a ValueError naming D and G when
     its schedule or bound is not representable in float64."""
-    eta = units.eta(result.eta)
+    with np.errstate(over="ignore", under="ignore"):
+        eta = units.eta(result.eta)
     bound = units.value(result.bound)
     gap = None if result.gap is None else units.value(result.gap)
     where = (f"D = {problem.D!r} and G = {problem.summary()['G']!r} (steps = {problem.steps})")
