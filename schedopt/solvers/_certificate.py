@@ -43,6 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from schedopt.bounds._bounds import last_iterate_bound
+from schedopt.solvers._firstorder import bucket
 
 _CHUNK = 8192
 _ACTIVE = 1e-9          # relative distance at which a cap or a monotone link counts as active
@@ -88,12 +89,26 @@ def dual_value(G2: np.ndarray, D: float, a: np.ndarray, constant: float) -> floa
     return float(D * np.sqrt(J) + constant)
 
 
+@jax.jit
+def _gradient_padded(eta, D, G):
+    return jax.grad(last_iterate_bound)(eta, D, G)
+
+
 def gradient(problem, eta: np.ndarray) -> np.ndarray:
-    """∂(C)/∂η at eta, float64 numpy."""
+    """∂(C)/∂η at eta, float64 numpy.
+
+    Computed on a layout padded at the front to the first-order solvers' size bucket (zeros
+    in front change neither the bound nor the other steps' gradients), so that one
+    compilation serves many T.
+    """
+    T = eta.shape[0]
+    pad = bucket(T) - T
+    G = np.broadcast_to(np.asarray(problem.G, dtype=np.float64), (T,))
     with jax.enable_x64(True):
-        g = jax.grad(last_iterate_bound)(jnp.asarray(eta, jnp.float64), problem.D,
-                                         jnp.asarray(problem.G, jnp.float64))
-    return np.asarray(g, dtype=np.float64)
+        g = _gradient_padded(jnp.asarray(np.concatenate([np.zeros(pad), eta])),
+                             jnp.asarray(problem.D, jnp.float64),
+                             jnp.asarray(np.concatenate([np.ones(pad), G])))
+    return np.asarray(g, dtype=np.float64)[pad:]
 
 
 def multipliers(problem, eta: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, float]:

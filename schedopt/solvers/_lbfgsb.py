@@ -26,7 +26,7 @@ import scipy.optimize
 from schedopt.solvers._firstorder import bucket
 from schedopt.solvers._firstorder import objective
 from schedopt.solvers._firstorder import refuse_monotone_cap
-from schedopt.solvers._firstorder import scaled_problem
+from schedopt.solvers._firstorder import scaled_or_error
 from schedopt._result import ScheduleResult
 from schedopt.solvers._certificate import certify
 
@@ -139,7 +139,7 @@ def solve(problem, tol: float, max_iter: int | None,
     max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
     start = time.perf_counter()
     deadline = start + (DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
-    scaled = scaled_problem(problem)
+    scaled = scaled_or_error(problem)
     size = bucket(scaled.base.shape[0])
     lay = scaled.padded(size)
     n = scaled.free

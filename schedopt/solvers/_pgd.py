@@ -33,7 +33,7 @@ import numpy as np
 from schedopt.solvers._firstorder import bucket
 from schedopt.solvers._firstorder import objective
 from schedopt.solvers._firstorder import refuse_monotone_cap
-from schedopt.solvers._firstorder import scaled_problem
+from schedopt.solvers._firstorder import scaled_or_error
 from schedopt._result import ScheduleResult
 from schedopt.solvers._certificate import certify
 from schedopt.solvers._problem import check_time_limit
@@ -149,7 +149,7 @@ def solve_batch(problems, tol: float, max_iter: int | None,
     max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
     start = time.perf_counter()
     deadline = start + (DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
-    scaled = [scaled_problem(problem) for problem in problems]
+    scaled = [scaled_or_error(problem) for problem in problems]
     size = bucket(max(s.base.shape[0] for s in scaled))
     lay = [s.padded(size) for s in scaled]
     fields = ("z0", "lower", "upper", "base", "ramp", "scale", "mask", "first", "monotone",

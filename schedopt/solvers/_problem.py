@@ -116,7 +116,8 @@ def make_problem(steps, D=1.0, G=1.0, *, monotone=False, max_lr=None, warmup=Non
     T = _validation.steps(steps)
     D = _validation.positive_scalar(D, "D")
     G = _validation.gradient_norms(G, T)
-    G2 = np.broadcast_to(np.square(G), (T,)).astype(np.float64)
+    with np.errstate(over="ignore", under="ignore"):   # to_units forms the G² solvers use
+        G2 = np.broadcast_to(np.square(G), (T,)).astype(np.float64)
     if not isinstance(monotone, (bool, np.bool_)):
         raise TypeError(f"monotone must be True or False, got {monotone!r}")
     if max_lr is not None:
@@ -184,7 +185,8 @@ class Units:
 
     def value(self, value):
         """A bound (or gap) in the caller's units from the unit one."""
-        return float(np.ldexp(float(value), self.d + self.g))
+        with np.errstate(over="ignore", under="ignore"):
+            return float(np.ldexp(float(value), self.d + self.g))
 
 
 def _exponent(log2: float) -> int:

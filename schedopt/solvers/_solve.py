@@ -68,7 +68,8 @@ def _solve_exact(problem: Problem, tol, max_iter) -> ScheduleResult:
     from schedopt.solvers._exact import exact_shape
 
     start = time.perf_counter()
-    shape, J1 = exact_shape(problem.G2)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        shape, J1 = exact_shape(problem.G2)
     if not (np.all(np.isfinite(shape)) and shape[-1] > 0 and np.isfinite(J1) and J1 > 0):
         raise ValueError(_UNREPRESENTABLE.format(problem.summary()["G"]))
     scale = optimal_scale(shape, problem.D, problem.G)
@@ -84,7 +85,7 @@ def _solve_exact(problem: Problem, tol, max_iter) -> ScheduleResult:
                           message="closed-form recursion (docs/math.md §4.4)", gap=0.0)
 
 
-_UNREPRESENTABLE = ("G = {} spans too many orders of magnitude: the optimal rates, which "
+_UNREPRESENTABLE = ("G ({}) spans too many orders of magnitude: the optimal rates, which "
                     "scale like 1/G_t² (docs/math.md §3), would span more decades than float64 "
                     "holds; narrow the range of G")
 
