@@ -19,6 +19,14 @@ Conventions (docs/math.md §2): a term ``η_t²/η_{t+1:T}`` with ``η_t > 0`` o
 Bounds (B) and (C) are therefore finite exactly when ``η_T > 0``. Where a bound is ``+∞``
 its gradient is reported as 0 (no finite subgradient exists there); no value or gradient
 is ever NaN on ``η ≥ 0``.
+
+Scale and dtypes (issue 15): every bound (C) evaluation runs in exact power-of-two units
+where D ≈ 1 and G ≈ 1 (geometric mean), so no finite positive D or G over- or underflows in
+D² or G²; traced calls go through one custom JVP that differentiates inside the x64 context,
+so jit, grad (η, D, per-step G), vmap and jacfwd work with x64 off and on.
+
+This module is long because bound (C)'s blocked kernels, its custom VJP and the entry that
+makes it scale-free and dtype-safe share private helpers and must change together.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@ r"""A certified lower bound on the optimum of problem (C), for the first-order s
 
 ``converged=True`` must mean that the returned bound is within ``tol`` of the optimum
 (issue 15 item 1). L-BFGS-B and projected gradient have no certificate of their own, so this
-module builds one from Lagrangian duality in tail-sum coordinates (docs/math.md §4.3).
+module builds one from Lagrangian duality in tail-sum coordinates (docs/math.md §4.3, §4.6).
 
 **Relaxation.** Every side constraint of a ``Problem`` is linear in η: a fixed warm-up
 prefix ``η_t = p_t``, a linear ramp ``η_t = c_t·η_F``, a cap ``η_t ≤ m`` and the monotone

@@ -10,7 +10,9 @@ linear warm-up ramp and the tail sums of ``monotone`` are handled by the chain r
 The objective is compiled once per size bucket (the layout is padded at the front with
 zeros, which leave bound (C) unchanged), so repeated solves of nearby T reuse the code.
 scipy's compiled L-BFGS-B is driven with array bounds (``_fast_box_lbfgsb``) where this
-scipy allows it. L-BFGS-B cannot certify a gap: ``gap`` is None.
+scipy allows it. L-BFGS-B has no certificate of its own: ``converged`` and ``gap`` come from
+the Lagrangian dual lower bound of ``_certificate`` (docs/math.md §4.6), and a run is bounded
+by ``max_iter`` and ``time_limit``.
 """
 
 from __future__ import annotations

@@ -15,9 +15,10 @@ on. ``solve_batch`` runs a list of problems in one compiled call (on a GPU when 
 
 The loop stops when the best value has improved by less than ``tol`` (relative) over the
 last ``_WINDOW`` iterations and the squared projected gradient (scaled coordinates, bound in
-units of its starting value) is below ``tol``; ``converged`` then needs the scale-free KKT
-residual of ``_firstorder.kkt_residual`` below ``tol``. It cannot certify a gap: ``gap`` is
-None.
+units of its starting value) is below ``tol``. That test is a heuristic: ``converged`` and
+``gap`` come from the Lagrangian dual lower bound of ``_certificate`` (docs/math.md §4.6),
+checked between rounds of at most ``_ROUND`` iterations; a problem not yet certified goes on
+with a tighter internal test, within ``max_iter`` and ``time_limit``.
 """
 
 from __future__ import annotations
