@@ -141,7 +141,8 @@ def solve_batch(problems, tol: float, max_iter: int | None,
     problem's point is checked by the duality certificate of ``_certificate``, and only
     problems not yet certified go on (from where they stopped, with a tighter internal
     stopping test), until ``max_iter`` iterations, ``time_limit`` seconds (default
-    ``DEFAULT_TIME_LIMIT``, checked between rounds) or a line search that cannot make
+    ``DEFAULT_TIME_LIMIT``, checked between rounds, whose length is fitted to the time
+    left) or a line search that cannot make
     progress. Returns one ``ScheduleResult`` per problem; ``seconds`` is the whole batch's
     time.
     """
@@ -162,7 +163,8 @@ def solve_batch(problems, tol: float, max_iter: int | None,
     finished = np.zeros(count, dtype=bool)
     round_tol = tol
     while True:
-        budget = np.where(finished, 0, np.minimum(_ROUND, max_iter - iterations))
+        budget = np.where(finished, 0, np.minimum(_round(start, deadline, iterations),
+                                                  max_iter - iterations))
         with jax.enable_x64(True):
             out = _batched(*(jnp.asarray(stacked[f]) for f in fields),
                            jnp.asarray(round_tol, jnp.float64), jnp.asarray(budget))
@@ -184,6 +186,17 @@ def solve_batch(problems, tol: float, max_iter: int | None,
 
 
 _ROUND = 1000     # iterations per round between certificate checks (and time checks)
+
+
+def _round(start, deadline, iterations) -> int:
+    """Iterations for the next round: _ROUND, or fewer when the time per iteration so far
+    says that _ROUND would overrun the deadline (the first round includes compilation, so
+    this only overestimates the cost)."""
+    done = int(iterations.max())
+    if done == 0:
+        return _ROUND
+    per_iteration = (time.perf_counter() - start) / done
+    return int(max(1, min(_ROUND, (deadline - time.perf_counter()) / per_iteration)))
 
 
 def _schedule(problem, lay, z):
