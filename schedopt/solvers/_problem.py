@@ -231,6 +231,13 @@ def _to_units(problem: Problem) -> tuple[Problem, Units]:
     return unit, units
 
 
+def describe_G(problem: Problem) -> str:
+    """G for an error message: the number, or the range of a per-step profile."""
+    if np.ndim(problem.G) == 0:
+        return f"G = {float(problem.G)!r}"
+    return f"G (per step, from {float(np.min(problem.G)):.3g} to {float(np.max(problem.G)):.3g})"
+
+
 def from_units(result, problem: Problem, units: Units):
     """A result solved in units, in the caller's units; a ValueError naming D and G when
     its schedule or bound is not representable in float64."""
@@ -238,7 +245,7 @@ def from_units(result, problem: Problem, units: Units):
         eta = units.eta(result.eta)
     bound = units.value(result.bound)
     gap = None if result.gap is None else units.value(result.gap)
-    where = (f"D = {problem.D!r} and G = {problem.summary()['G']!r} (steps = {problem.steps})")
+    where = f"D = {problem.D!r} and {describe_G(problem)} (steps = {problem.steps})"
     if not np.all(np.isfinite(eta)) or (np.isfinite(result.bound) and not np.isfinite(bound)):
         raise ValueError(f"the optimal schedule for {where} is not representable in float64: "
                          f"its rates, which scale like D/G, overflow; rescale D or G")

@@ -17,6 +17,7 @@ from schedopt._result import ScheduleResult
 from schedopt.solvers._problem import Problem
 from schedopt.solvers._problem import check_time_limit
 from schedopt.solvers._problem import check_tolerances
+from schedopt.solvers._problem import describe_G
 from schedopt.solvers._problem import from_units
 from schedopt.solvers._problem import make_problem
 from schedopt.solvers._problem import to_units
@@ -71,7 +72,7 @@ def _solve_exact(problem: Problem, tol, max_iter) -> ScheduleResult:
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         shape, J1 = exact_shape(problem.G2)
     if not (np.all(np.isfinite(shape)) and shape[-1] > 0 and np.isfinite(J1) and J1 > 0):
-        raise ValueError(_UNREPRESENTABLE.format(problem.summary()["G"]))
+        raise ValueError(_UNREPRESENTABLE.format(describe_G(problem)))
     scale = optimal_scale(shape, problem.D, problem.G)
     eta = scale.scale * shape
     optimum = problem.D * np.sqrt(J1)
@@ -79,13 +80,13 @@ def _solve_exact(problem: Problem, tol, max_iter) -> ScheduleResult:
     # the optimal rates span more decades than float64 holds and some underflow.
     value = problem.bound(eta)
     if not (abs(value - optimum) <= 1e-9 * optimum):
-        raise ValueError(_UNREPRESENTABLE.format(problem.summary()["G"]))
+        raise ValueError(_UNREPRESENTABLE.format(describe_G(problem)))
     return ScheduleResult(eta=eta, bound=optimum, method="exact",
                           converged=True, iterations=0, seconds=time.perf_counter() - start,
                           message="closed-form recursion (docs/math.md §4.4)", gap=0.0)
 
 
-_UNREPRESENTABLE = ("G ({}) spans too many orders of magnitude: the optimal rates, which "
+_UNREPRESENTABLE = ("{} spans too many orders of magnitude: the optimal rates, which "
                     "scale like 1/G_t² (docs/math.md §3), would span more decades than float64 "
                     "holds; narrow the range of G")
 
