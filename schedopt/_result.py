@@ -33,8 +33,10 @@ class ScheduleResult:
       seconds: wall-clock time of the solve.
       message: a sentence on how the solve ended.
       gap: a certified upper bound on ``bound − optimum`` of the same constrained problem
-        (0 for ``"exact"``, the duality gap for ``"newton"``), or None where the method
-        cannot certify one.
+        (0 for ``"exact"``, the barrier duality gap for ``"newton"``, ``bound`` minus a
+        Lagrangian dual lower bound for ``"lbfgsb"`` and ``"pgd"``, docs/math.md §4.7), or
+        None where none could be computed. ``converged`` is True only when
+        ``gap ≤ tol·bound``.
       problem: what was solved, JSON-ready: steps (the horizon), D, G (a number or a summary
         of the profile) and the constraints (``optimal_schedule`` fills it in).
       weight: for an applied result, η_{N+1}, the bound's weight that is never applied

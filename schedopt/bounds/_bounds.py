@@ -19,6 +19,14 @@ Conventions (docs/math.md §2): a term ``η_t²/η_{t+1:T}`` with ``η_t > 0`` o
 Bounds (B) and (C) are therefore finite exactly when ``η_T > 0``. Where a bound is ``+∞``
 its gradient is reported as 0 (no finite subgradient exists there); no value or gradient
 is ever NaN on ``η ≥ 0``.
+
+Scale and dtypes (issue 15): every bound (C) evaluation runs in exact power-of-two units
+where D ≈ 1 and G ≈ 1 (geometric mean), so no finite positive D or G over- or underflows in
+D² or G²; traced calls go through one custom JVP that differentiates inside the x64 context,
+so jit, grad (η, D, per-step G), vmap and jacfwd work with x64 off and on.
+
+This module is long because bound (C)'s blocked kernels, its custom VJP and the entry that
+makes it scale-free and dtype-safe share private helpers and must change together.
 """
 
 from __future__ import annotations
@@ -253,16 +261,86 @@ def last_iterate_bound(eta, D=1.0, G=1.0):
       compiled path to rounding.
     """
     with jax.enable_x64(True):
+        _prepare(eta, D, G, broadcast=False)           # validation only
         if not any(_validation.is_traced(x) for x in (eta, D, G)):
             eta = _validation.schedule(eta)
             if eta.shape[0] <= HOST_MAX:
-                D = _validation.scale(D, "D")
-                G2 = np.square(_validation.gradient_norms(G, eta.shape[0]))
-                value = last_value_and_grad_numpy(eta, D * D, G2, grad=False)[0]
-                # device_put, not jnp.asarray: that would compile a conversion (0.1 s).
-                return jax.device_put(np.float64(value))
-        eta, D2, G2 = _prepare(eta, D, G, broadcast=False)
-        return _last_value_jit(eta, D2, G2)
+                return jax.device_put(np.float64(_last_host(eta, D, G)))
+            return _last_scaled(eta, D, G)
+    # Traced (jit, grad, vmap, jacfwd): the rule below differentiates inside the x64
+    # context and hands back tangents in the caller's dtypes (issue 15 item 3).
+    return _last_entry(eta, D, G)
+
+
+def _last_host(eta, D, G) -> float:
+    """``_last_scaled`` in numpy, for concrete schedules up to ``HOST_MAX`` steps: no
+    compilation (a first call at a new length took about a second), the same units."""
+    D = _validation.scale(D, "D")
+    G = np.asarray(_validation.gradient_norms(G, eta.shape[0]), dtype=np.float64)
+    d = int(np.round(np.log2(D)))
+    g = int(np.round(np.mean(np.log2(G))))
+    with np.errstate(over="ignore", under="ignore"):
+        unit = last_value_and_grad_numpy(np.ldexp(eta, g - d), np.ldexp(D, -d) ** 2,
+                                         np.square(np.broadcast_to(np.ldexp(G, -g),
+                                                                   eta.shape)),
+                                         grad=False)[0]
+        return float(np.ldexp(unit, d + g))
+
+
+def _exponent(x):
+    """The power of two nearest to x > 0 (traceable; no gradient flows through it)."""
+    return jnp.round(jnp.log2(jax.lax.stop_gradient(x))).astype(jnp.int32)
+
+
+def _last_scaled(eta, D, G):
+    """Bound (C) computed in units where D ≈ 1 and G ≈ 1 (geometric mean), rescaled.
+
+    (C) is homogeneous: with D = 2^d·D', G = 2^g·G' and η = 2^(d−g)·η', its value is
+    2^(d+g)·(C)(η'; D', G') (docs/math.md §4.1). Powers of two keep the change of units
+    exact, and neither D² nor G² over- or underflows for any finite positive D and G whose
+    bound is representable (issue 15 item 2).
+    """
+    eta = jnp.asarray(eta, jnp.float64)
+    D = jnp.asarray(D, jnp.float64)
+    G = jnp.asarray(G, jnp.float64)
+    d, g = _exponent(D), _exponent(jnp.exp(jnp.mean(jnp.log(jax.lax.stop_gradient(G)))))
+    unit = _last_value_jit(_times_power_of_two(eta, g - d),
+                           jnp.square(_times_power_of_two(D, -d)),
+                           jnp.square(_times_power_of_two(G, -g)))
+    return _times_power_of_two(unit, d + g)
+
+
+def _times_power_of_two(x, n):
+    """x·2^n as two exact products (each factor representable for |n| ≤ 2046; jnp.ldexp
+    has a wrong derivative at x = 0). Overflow or underflow of the first product implies
+    that of the result."""
+    half = n // 2
+    return x * _power_of_two(half) * _power_of_two(n - half)
+
+
+def _power_of_two(k):
+    """2^k exactly, as float64 from its bits (jnp.exp2 is not exact); k clipped to the
+    normal range [−1022, 1023]."""
+    k = jnp.clip(jnp.asarray(k, jnp.int64), -1022, 1023)
+    return jax.lax.bitcast_convert_type((k + 1023) << 52, jnp.float64)
+
+
+@jax.custom_jvp
+def _last_entry(eta, D, G):
+    with jax.enable_x64(True):
+        return _last_scaled(eta, D, G)
+
+
+@_last_entry.defjvp
+def _last_entry_jvp(primals, tangents):
+    # Reverse mode transposes this rule (it is linear in the tangents), so jax.grad, vmap
+    # and jacfwd all go through the custom VJP of _last_core, evaluated in float64.
+    with jax.enable_x64(True):
+        value, vjp = jax.vjp(_last_scaled, *primals)
+        slopes = vjp(jnp.ones((), value.dtype))
+        out = sum(jnp.sum(jnp.asarray(s, jnp.float64) * jnp.asarray(t, jnp.float64))
+                  for s, t in zip(slopes, tangents))
+        return value, out.astype(value.dtype)
 
 
 # ---------------------------------------------------------------------------------------

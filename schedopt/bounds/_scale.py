@@ -27,7 +27,7 @@ def _coefficients(bound, shape, D2, G2):
     if bound == "last_iterate":
         S = tail_sums(shape)
         denom = np.append(S[1:], 1.0)
-        terms = G2 * shape * shape / denom
+        terms = G2 * shape * (shape / denom)
         terms[-1] = G2[-1] * shape[-1]
         return D2 / (2 * S[0]), 0.5 * float(np.sum(terms))
     if bound == "monotone_last_iterate":
@@ -67,7 +67,7 @@ def optimal_scale(shape, D=1.0, G=1.0, bound="last_iterate") -> Scale:
     if _validation.is_traced(shape):
         raise TypeError("optimal_scale works on concrete arrays; it cannot be traced by jax")
     D = _validation.positive_scalar(D, "D")
-    G2 = np.broadcast_to(np.square(_validation.gradient_norms(G, shape.shape[0])), shape.shape)
+    G = np.broadcast_to(_validation.gradient_norms(G, shape.shape[0]), shape.shape)
     if bound in ("monotone_last_iterate", "average_iterate_nonincreasing"):
         _validation.nonincreasing(shape, "shape", f"bound {bound!r}")
     needs_last = bound != "average_iterate"
@@ -75,5 +75,31 @@ def optimal_scale(shape, D=1.0, G=1.0, bound="last_iterate") -> Scale:
         where = "its last entry is 0" if needs_last and np.any(shape > 0) else "it is all zero"
         raise InfiniteBoundError(f"shape makes bound {bound!r} infinite for every multiplier "
                                  f"({where})")
-    a, b = _coefficients(bound, shape, D * D, G2)
-    return Scale(scale=float(np.sqrt(a / b)), value=float(2.0 * np.sqrt(a * b)))
+    with np.errstate(over="ignore", under="ignore"):
+        return _scale_free(bound, shape, D, G)
+
+
+def _scale_free(bound, shape, D, G) -> Scale:
+    """λ* and the value in units where max(shape), D and G are ≈ 1, rescaled (issue 15
+    item 2): the bound(λ·s; D, G) = 2^(d+g)·bound(λ'·s'; D', G') with s = 2^k·s',
+    D = 2^d·D', G = 2^g·G' and λ' = λ·2^(k+g−d), all powers of two, so exact."""
+    k = int(np.frexp(np.max(shape))[1])
+    d = int(np.round(np.log2(D)))
+    g = int(np.round(np.mean(np.log2(G))))
+    unit_G2 = np.square(np.ldexp(G, -g))
+    if not (np.all(np.isfinite(unit_G2)) and np.all(unit_G2 > 0)):
+        raise ValueError("G spans too many orders of magnitude for float64 (G_t² relative to "
+                         "the geometric mean over- or underflows); narrow the range of G")
+    unit_shape = np.ldexp(shape, -k)
+    a, b = _coefficients(bound, unit_shape, np.ldexp(D, -d) ** 2, unit_G2)
+    if not (np.isfinite(a) and np.isfinite(b) and a > 0 and b > 0):
+        raise ValueError(f"shape spans too many orders of magnitude for float64: from "
+                         f"{float(np.min(shape[shape > 0])):.3g} to {float(np.max(shape)):.3g}, "
+                         f"its bound's coefficients over- or underflow")
+    scale = float(np.ldexp(np.sqrt(a / b), d - g - k))
+    value = float(np.ldexp(2.0 * np.sqrt(a * b), d + g))
+    if not (np.isfinite(scale) and scale > 0 and np.isfinite(value) and value > 0):
+        raise ValueError(f"the best multiplier ({np.sqrt(a / b):.3g}·2^{d - g - k}) or the "
+                         f"bound (2^{d + g}·{2.0 * np.sqrt(a * b):.3g}) of this shape with "
+                         f"D = {D!r} is not representable in float64; rescale shape, D or G")
+    return Scale(scale=scale, value=value)

@@ -322,3 +322,20 @@ def refuse_monotone_cap(problem, method: str) -> None:
         raise ValueError(f"method={method!r} cannot combine monotone=True with max_lr: a cap on "
                          f"a non-increasing schedule is not a box constraint in its "
                          f"coordinates; use method='newton' (or 'auto') for both, or drop one")
+
+
+def scaled_or_error(problem) -> Scaled:
+    """``scaled_problem``, with a clear error naming G where its a-priori start (Defazio's
+    shape, which scales like G_t⁻⁴ across steps) is not representable in float64."""
+    from schedopt.bounds._scale import InfiniteBoundError  # noqa: F401  (a ValueError)
+
+    try:
+        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+            scaled = scaled_problem(problem)
+    except (InfiniteBoundError, ValueError):    # the problem is valid: a numeric failure
+        scaled = None
+    if scaled is None or not (np.all(np.isfinite(scaled.z0)) and np.isfinite(scaled.f0)):
+        raise ValueError("G spans too many orders of magnitude for the first-order methods: "
+                         "their starting schedule, which scales like 1/G_t², under- or "
+                         "overflows float64; narrow the range of G or use method='newton'")
+    return scaled

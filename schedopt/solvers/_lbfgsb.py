@@ -12,7 +12,9 @@ at T = 10³ takes milliseconds, not a second). Above it the objective is compile
 size bucket (the layout is padded at the front with zeros, which leave bound (C) unchanged),
 so repeated solves of nearby T reuse the code.
 scipy's compiled L-BFGS-B is driven with array bounds (``_fast_box_lbfgsb``) where this
-scipy allows it. L-BFGS-B cannot certify a gap: ``gap`` is None.
+scipy allows it. L-BFGS-B has no certificate of its own: ``converged`` and ``gap`` come from
+the Lagrangian dual lower bound of ``_certificate`` (docs/math.md §4.7), and a run is bounded
+by ``max_iter`` and ``time_limit``.
 """
 
 from __future__ import annotations
@@ -28,13 +30,11 @@ import scipy.optimize
 from schedopt.bounds._bounds import HOST_MAX
 from schedopt.solvers._firstorder import bucket
 from schedopt.solvers._firstorder import host_objective
-from schedopt.solvers._firstorder import kkt_residual
 from schedopt.solvers._firstorder import objective
-from schedopt.solvers._firstorder import FLOOR_NOTE
-from schedopt.solvers._firstorder import on_floor
 from schedopt.solvers._firstorder import refuse_monotone_cap
-from schedopt.solvers._firstorder import scaled_problem
+from schedopt.solvers._firstorder import scaled_or_error
 from schedopt._result import ScheduleResult
+from schedopt.solvers._certificate import certify
 
 try:        # scipy's private L-BFGS-B pieces, for _fast_box_lbfgsb; minimize() otherwise
     from scipy.optimize import _lbfgsb as _scipy_lbfgsb
@@ -43,7 +43,7 @@ except ImportError:                        # pragma: no cover
     _scipy_lbfgsb = _scipy_lbfgsb_py = None
 
 DEFAULT_MAX_ITER = 2000
-_RESIDUAL = 1.0        # KKT residual ≤ _RESIDUAL·tol to count as converged
+DEFAULT_TIME_LIMIT = 60.0     # seconds, when optimal_schedule's time_limit is None
 _RESTARTS = 3
 _FAST_DRIVER = functools.cache(lambda: _fast_driver_works())
 
@@ -53,14 +53,21 @@ def _value_and_grad(z, base, ramp, scale, mask, first, G2, D, f0, monotone):
     return jax.value_and_grad(objective)(z, base, ramp, scale, mask, first, monotone, G2, D, f0)
 
 
-def _scipy_box_lbfgsb(fun, x0, lower, upper, *, max_iter, ftol):
-    """scipy.optimize.minimize(method="L-BFGS-B") on the box [lower, upper]."""
+def _scipy_box_lbfgsb(fun, x0, lower, upper, *, max_iter, ftol, deadline=None):
+    """scipy.optimize.minimize(method="L-BFGS-B") on the box [lower, upper], stopped at the
+    first iterate past ``deadline`` (a ``time.perf_counter()`` value; None: no limit)."""
+    def callback(intermediate_result):
+        if _stop_at(deadline):
+            raise StopIteration
+
     return scipy.optimize.minimize(
         fun, x0, jac=True, method="L-BFGS-B", bounds=scipy.optimize.Bounds(lower, upper),
+        callback=callback,
         options={"maxiter": max_iter, "maxfun": 5 * max_iter + 20, "ftol": ftol, "gtol": 0.0})
 
 
-def _fast_box_lbfgsb(fun, x0, lower, upper, *, max_iter, ftol, maxcor=10, maxls=20):
+def _fast_box_lbfgsb(fun, x0, lower, upper, *, max_iter, ftol, maxcor=10, maxls=20,
+                     deadline=None):
     """The same iteration as ``_scipy_box_lbfgsb``, with the bounds passed as arrays.
 
     ``minimize`` converts the bounds to lists and back and classifies them one variable at a
@@ -92,7 +99,7 @@ def _fast_box_lbfgsb(fun, x0, lower, upper, *, max_iter, ftol, maxcor=10, maxls=
             evaluations += 1
         elif task[0] == 1:                 # a new iterate
             iterations += 1
-            if iterations >= max_iter:
+            if iterations >= max_iter or _stop_at(deadline):
                 task[0], task[1] = 5, 504
             elif evaluations > max_fun:
                 task[0], task[1] = 5, 502
@@ -153,52 +160,65 @@ def _objective(scaled):
     return fun
 
 
-def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
+def _stop_at(deadline):
+    """A setulb-loop test: whether the wall clock has passed ``deadline``."""
+    return deadline is not None and time.perf_counter() >= deadline
+
+
+def solve(problem, tol: float, max_iter: int | None,
+          time_limit: float | None = None) -> ScheduleResult:
     """Minimise bound (C) for a ``Problem`` with L-BFGS-B in scaled coordinates.
 
     ``tol`` is L-BFGS-B's ``ftol`` (it stops when an iteration lowers the bound by less than
-    ``tol`` relative to the bound) and the bar for the scale-free KKT residual of
-    ``_firstorder.kkt_residual`` (0 at the optimum), which decides ``converged``. Stopping
-    short (iteration limit, a residual above tol after restarts, or η_T ending on its
-    safeguard floor) gives ``converged=False`` and says why.
+    ``tol`` relative to the bound). ``converged`` is decided by the duality certificate of
+    ``_certificate`` (a lower bound on the optimum): True only when ``bound − lower ≤
+    tol·bound``, and ``gap`` is that certified ``bound − lower``. While the certificate
+    fails, L-BFGS-B restarts with a fresh memory and a tighter ``ftol``, up to ``_RESTARTS``
+    times, ``max_iter`` iterations in all and ``time_limit`` seconds (default
+    ``DEFAULT_TIME_LIMIT``); stopping short gives ``converged=False`` and says why.
     """
     refuse_monotone_cap(problem, "lbfgsb")
     max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
     start = time.perf_counter()
-    scaled = scaled_problem(problem)
+    deadline = start + (DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
+    scaled = scaled_or_error(problem)
     n = scaled.free
     fun = _objective(scaled)
+
     lower, upper = scaled.lower[-n:], scaled.upper[-n:]
     driver = _fast_box_lbfgsb if _FAST_DRIVER() else _scipy_box_lbfgsb
-    x, iterations, restarts = scaled.z0[-n:], 0, 0
+    x, iterations, restarts, ftol = scaled.z0[-n:], 0, 0, tol
     while True:
-        found = driver(fun, x, lower, upper, max_iter=max_iter - iterations, ftol=tol)
+        found = driver(fun, x, lower, upper, max_iter=max_iter - iterations, ftol=ftol,
+                       deadline=deadline)
         iterations += int(found.nit)
         x = found.x
-        # L-BFGS-B's own test is on the progress of one iteration, which it can pass short
-        # of the optimum: check the scale-free KKT residual, and restart with a fresh memory
-        # (which usually finishes the job) when it is too large.
-        residual = kkt_residual(x, found.jac, found.fun, lower, upper, scaled.z0[-n:])
+        eta, bound = _schedule(problem, scaled, x)
+        converged, gap, note = certify(problem, eta, bound, tol)
         stuck = not found.success and found.nit == 0
-        if residual <= _RESIDUAL * tol or iterations >= max_iter or restarts == _RESTARTS or stuck:
+        late = _stop_at(deadline)
+        if converged or iterations >= max_iter or restarts == _RESTARTS or stuck or late:
             break
+        # L-BFGS-B's own test is on the progress of one iteration, which it can pass short
+        # of the optimum: restart with a fresh memory and a tighter progress test.
         restarts += 1
+        ftol = max(ftol * 1e-3, np.finfo(float).eps)
+    message = f"L-BFGS-B: {found.message}"
+    if restarts:
+        message += f" (after {restarts} restart{'s' if restarts > 1 else ''})"
+    if late and not converged:
+        message += f"; stopped at the time limit of {deadline - start:g} s"
+    message += f"; {note}"
+    return ScheduleResult(eta=eta, bound=bound, method="lbfgsb", converged=converged,
+                          iterations=iterations, seconds=time.perf_counter() - start,
+                          message=message, gap=gap)
+
+
+def _schedule(problem, scaled, x):
+    """The schedule of the free values x and its bound."""
+    n = x.shape[0]
     z = np.concatenate([np.zeros(scaled.base.shape[0] - n), x])
     eta = scaled.eta(z)
     if problem.max_lr is not None:
         eta = np.minimum(eta, problem.max_lr)   # the box holds already; rounding of d·z aside
-    bound = problem.bound(eta)
-    # The KKT residual decides: L-BFGS-B may report a failed line search at the optimum
-    # (nothing left to gain) or success short of it.
-    converged = bool(np.isfinite(bound)) and residual <= _RESIDUAL * tol
-    message = f"L-BFGS-B: {found.message}"
-    if restarts:
-        message += f" (after {restarts} restart{'s' if restarts > 1 else ''})"
-    message += f"; KKT residual {residual:.3g}"
-    message += " <= tol" if converged else " > tol: stopped short of the optimum"
-    if on_floor(scaled, z):
-        converged = False
-        message += FLOOR_NOTE
-    return ScheduleResult(eta=eta, bound=bound, method="lbfgsb", converged=converged,
-                          iterations=iterations, seconds=time.perf_counter() - start,
-                          message=message, gap=None)
+    return eta, problem.bound(eta)

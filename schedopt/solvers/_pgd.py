@@ -17,13 +17,15 @@ compilation that would dominate its time.
 
 The loop stops when the best value has improved by less than ``tol`` (relative) over the
 last ``_WINDOW`` iterations and the squared projected gradient (scaled coordinates, bound in
-units of its starting value) is below ``tol``; ``converged`` then needs the scale-free KKT
-residual of ``_firstorder.kkt_residual`` below ``tol``. It cannot certify a gap: ``gap`` is
-None.
+units of its starting value) is below ``tol``. That test is a heuristic: ``converged`` and
+``gap`` come from the Lagrangian dual lower bound of ``_certificate`` (docs/math.md §4.7),
+checked between rounds of at most ``_ROUND`` iterations; a problem not yet certified goes on
+with a tighter internal test, within ``max_iter`` and ``time_limit``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 
@@ -34,17 +36,19 @@ import numpy as np
 from schedopt.bounds._bounds import HOST_MAX
 from schedopt.solvers._firstorder import bucket
 from schedopt.solvers._firstorder import host_objective
-from schedopt.solvers._firstorder import kkt_residual
 from schedopt.solvers._firstorder import objective
-from schedopt.solvers._firstorder import FLOOR_NOTE
-from schedopt.solvers._firstorder import on_floor
 from schedopt.solvers._firstorder import refuse_monotone_cap
-from schedopt.solvers._firstorder import scaled_problem
+from schedopt.solvers._firstorder import scaled_or_error
 from schedopt._result import ScheduleResult
+from schedopt.solvers._certificate import certify
+from schedopt.solvers._problem import check_time_limit
 from schedopt.solvers._problem import check_tolerances
+from schedopt.solvers._problem import from_units
 from schedopt.solvers._problem import make_problem
+from schedopt.solvers._problem import to_units
 
 DEFAULT_MAX_ITER = 10000
+DEFAULT_TIME_LIMIT = 60.0     # seconds, when optimal_schedule's time_limit is None
 _WINDOW = 10              # non-monotone memory, and the stagnation window of the stopping rule
 _ARMIJO = 1e-4
 _MAX_HALVINGS = 40
@@ -128,16 +132,18 @@ def _spg(z0, lower, upper, base, ramp, scale, mask, first, monotone, G2, D, f0, 
     return state["z"], state["grad"], state["value"], state["k"], state["status"]
 
 
-_batched = jax.jit(jax.vmap(_spg, in_axes=(0,) * 12 + (None, None)))
+# Every argument but tol has one row per problem (max_iter too: a problem that is done gets 0).
+_batched = jax.jit(jax.vmap(_spg, in_axes=(0,) * 12 + (None, 0)))
 
 
-def _spg_numpy(scaled, tol, max_iter):
+def _spg_numpy(scaled, tol, max_iter, z0):
     """``_spg`` step for step in numpy, for one problem with T ≤ ``HOST_MAX``.
 
     Compiling the vmapped loop takes 1.4–2 s per size bucket, while the whole solve at
     T = 10³ takes milliseconds; this is the same iteration (same tests, same order of
     operations) on ``host_objective``, so it differs from the compiled loop by rounding only.
-    Returns (z, gradient, value, iterations, status) as the compiled loop does.
+    Starts from ``z0`` (a round of ``solve_batch`` goes on from the last one). Returns
+    (z, gradient, value, iterations, status) as the compiled loop does.
     """
     fun = host_objective(scaled)
     lower, upper = scaled.lower, scaled.upper
@@ -154,7 +160,7 @@ def _spg_numpy(scaled, tol, max_iter):
             step, halvings = 0.5 * step, halvings + 1
         return step, value, grad, value <= reference + _ARMIJO * step * slope + slack
 
-    z = scaled.z0.copy()
+    z = np.array(z0, dtype=np.float64)
     value, grad = fun(z)
     pg = project(z - grad) - z
     alpha = float(np.clip(1.0 / max(np.max(np.abs(pg)), 1e-300), *_ALPHA_RANGE))
@@ -187,66 +193,108 @@ def _spg_numpy(scaled, tol, max_iter):
     return z, grad, value, k, status
 
 
-def solve_batch(problems, tol: float, max_iter: int | None) -> list[ScheduleResult]:
+def solve_batch(problems, tol: float, max_iter: int | None,
+                time_limit: float | None = None) -> list[ScheduleResult]:
     """Minimise bound (C) for each ``Problem`` of a list in one vmapped, compiled call.
 
     Every problem is laid out over the same length (the bucket of the longest T, zeros in
-    front). Returns one ``ScheduleResult`` per problem; ``seconds`` is the whole batch's time.
+    front). The loop runs in rounds of at most ``_ROUND`` iterations; after each round every
+    problem's point is checked by the duality certificate of ``_certificate``, and only
+    problems not yet certified go on (from where they stopped, with a tighter internal
+    stopping test), until ``max_iter`` iterations, ``time_limit`` seconds (default
+    ``DEFAULT_TIME_LIMIT``, checked between rounds, whose length is fitted to the time
+    left) or a line search that cannot make
+    progress. Returns one ``ScheduleResult`` per problem; ``seconds`` is the whole batch's
+    time.
     """
     for problem in problems:
         refuse_monotone_cap(problem, "pgd")
     max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
     start = time.perf_counter()
-    scaled = [scaled_problem(problem) for problem in problems]
-    if len(scaled) == 1 and scaled[0].steps <= HOST_MAX:
-        lay = scaled                              # one small problem: no compilation
-        z, grad, value, iterations, status = (np.asarray([a])
-                                              for a in _spg_numpy(scaled[0], tol, max_iter))
-    else:
-        size = bucket(max(s.base.shape[0] for s in scaled))
-        lay = [s.padded(size) for s in scaled]
-        fields = ("z0", "lower", "upper", "base", "ramp", "scale", "mask", "first",
-                  "monotone", "G2", "D", "f0")
-        with jax.enable_x64(True):
-            columns = [jnp.asarray(np.stack([np.asarray(getattr(s, f)) for s in lay]))
-                       for f in fields]
-            out = _batched(*columns, jnp.asarray(tol, jnp.float64), jnp.asarray(max_iter))
-            z, grad, value, iterations, status = (np.asarray(a) for a in out)
-    seconds = time.perf_counter() - start
-    results = []
-    for i, (problem, s) in enumerate(zip(problems, lay)):
-        zi, k, code = z[i], int(iterations[i]), int(status[i])
-        eta = s.eta(zi)
-        if problem.max_lr is not None:
-            eta = np.minimum(eta, problem.max_lr)   # rounding of d·z aside, the box holds
-        bound = problem.bound(eta)
-        # The scale-free KKT residual decides, as for "lbfgsb": the loop's own test could
-        # pass short of the optimum on a badly scaled problem.
-        residual = kkt_residual(zi, grad[i], value[i], s.lower, s.upper, s.z0)
-        converged = bool(np.isfinite(bound)) and residual <= tol
-        if code == _CONVERGED:
-            message = (f"the best bound improved by less than tol = {tol:g} (relative) over "
-                       f"the last {_WINDOW} iterations, with a projected gradient below it")
-        elif k >= max_iter:
-            message = f"stopped at the iteration limit max_iter = {max_iter}"
+    deadline = start + (DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
+    scaled = [scaled_or_error(problem) for problem in problems]
+    host = len(scaled) == 1 and scaled[0].steps <= HOST_MAX   # one small problem: numpy
+    size = bucket(max(s.base.shape[0] for s in scaled))
+    lay = scaled if host else [s.padded(size) for s in scaled]
+    fields = ("z0", "lower", "upper", "base", "ramp", "scale", "mask", "first", "monotone",
+              "G2", "D", "f0")
+    stacked = {f: np.stack([np.asarray(getattr(s, f)) for s in lay]) for f in fields}
+    count = len(problems)
+    iterations = np.zeros(count, dtype=np.int64)
+    outcome = [None] * count            # (eta, bound, converged, gap, note, code) per problem
+    finished = np.zeros(count, dtype=bool)
+    round_tol = tol
+    while True:
+        budget = np.where(finished, 0, np.minimum(_round(start, deadline, iterations),
+                                                  max_iter - iterations))
+        if host:
+            zi, _, _, k, code = _spg_numpy(lay[0], round_tol, int(budget[0]), stacked["z0"][0])
+            z, steps, status = zi[None, :], np.array([k]), np.array([code])
         else:
-            message = "the line search could not lower the bound further"
-        message += f"; KKT residual {residual:.3g}"
-        message += " <= tol" if converged else " > tol: stopped short of the optimum"
-        if on_floor(s, zi):
-            converged = False
-            message += FLOOR_NOTE
-        if len(problems) > 1:
-            message += f" (solved in a batch of {len(problems)})"
-        results.append(ScheduleResult(eta=eta, bound=bound, method="pgd", converged=converged,
-                                      iterations=int(k), seconds=seconds, message=message,
-                                      gap=None))
-    return results
+            with jax.enable_x64(True):
+                out = _batched(*(jnp.asarray(stacked[f]) for f in fields),
+                               jnp.asarray(round_tol, jnp.float64), jnp.asarray(budget))
+                z, _, _, steps, status = (np.asarray(a) for a in out)
+        iterations += np.where(budget > 0, steps, 0)
+        for i in np.flatnonzero(budget > 0):
+            eta, bound = _schedule(problems[i], lay[i], z[i])
+            outcome[i] = (eta, bound) + certify(problems[i], eta, bound, tol) + (int(status[i]),)
+            # Certified, out of iterations, or a line search that gave up inside its budget.
+            finished[i] = (outcome[i][2] or iterations[i] >= max_iter
+                           or (status[i] == _STALLED and steps[i] < budget[i]))
+        stacked["z0"] = z
+        if finished.all() or time.perf_counter() >= deadline:
+            break
+        round_tol = max(round_tol * 1e-2, 1e-300)
+    seconds = time.perf_counter() - start
+    return [_result(outcome[i], int(iterations[i]), max_iter, deadline - start, count, seconds,
+                    time.perf_counter() >= deadline) for i in range(count)]
 
 
-def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
+_ROUND = 1000     # iterations per round between certificate checks (and time checks)
+
+
+def _round(start, deadline, iterations) -> int:
+    """Iterations for the next round: _ROUND, or fewer when the time per iteration so far
+    says that _ROUND would overrun the deadline (the first round includes compilation, so
+    this only overestimates the cost)."""
+    done = int(iterations.max())
+    if done == 0:
+        return _ROUND
+    per_iteration = (time.perf_counter() - start) / done
+    return int(max(1, min(_ROUND, (deadline - time.perf_counter()) / per_iteration)))
+
+
+def _schedule(problem, lay, z):
+    eta = lay.eta(z)
+    if problem.max_lr is not None:
+        eta = np.minimum(eta, problem.max_lr)   # rounding of d·z aside, the box holds
+    return eta, problem.bound(eta)
+
+
+def _result(outcome, iterations, max_iter, limit, count, seconds, late) -> ScheduleResult:
+    eta, bound, converged, gap, note, code = outcome
+    if converged:
+        message = "projected gradient"
+    elif iterations >= max_iter:
+        message = f"stopped at the iteration limit max_iter = {max_iter}"
+    elif late:
+        message = f"stopped at the time limit of {limit:g} s"
+    elif code == _STALLED:
+        message = "the line search could not lower the bound further"
+    else:
+        message = "projected gradient"
+    message += f" after {iterations} iterations; {note}"
+    if count > 1:
+        message += f" (solved in a batch of {count})"
+    return ScheduleResult(eta=eta, bound=bound, method="pgd", converged=converged,
+                          iterations=iterations, seconds=seconds, message=message, gap=gap)
+
+
+def solve(problem, tol: float, max_iter: int | None,
+          time_limit: float | None = None) -> ScheduleResult:
     """Minimise bound (C) for one ``Problem`` (a batch of one)."""
-    return solve_batch([problem], tol, max_iter)[0]
+    return solve_batch([problem], tol, max_iter, time_limit)[0]
 
 
 
@@ -280,7 +328,7 @@ def _split(steps, D, G) -> list[tuple]:
 
 
 def optimal_schedule_batch(steps, D=1.0, G=1.0, *, monotone=False, max_lr=None, warmup=None,
-                           tol=1e-12, max_iter=None) -> list[ScheduleResult]:
+                           tol=1e-12, max_iter=None, time_limit=None) -> list[ScheduleResult]:
     """Many optimal schedules of bound (C) at once: ``method="pgd"`` under ``jax.vmap``.
 
     The batch is solved in one compiled call (on a GPU when JAX has one); problems of
@@ -302,4 +350,8 @@ def optimal_schedule_batch(steps, D=1.0, G=1.0, *, monotone=False, max_lr=None, 
     problems = [make_problem(T, d, g, monotone=monotone, max_lr=max_lr, warmup=warmup)
                 for T, d, g in _split(steps, D, G)]
     tol, max_iter = check_tolerances(tol, max_iter)
-    return solve_batch(problems, tol, max_iter)
+    time_limit = check_time_limit(time_limit)
+    converted = [to_units(problem) for problem in problems]
+    results = solve_batch([unit for unit, _ in converted], tol, max_iter, time_limit)
+    return [dataclasses.replace(from_units(result, problem, units), problem=problem.summary())
+            for result, problem, (_, units) in zip(results, problems, converted)]

@@ -118,7 +118,8 @@ def make_problem(steps, D=1.0, G=1.0, *, monotone=False, max_lr=None, warmup=Non
     T = _validation.steps(steps)
     D = _validation.positive_scalar(D, "D")
     G = _validation.gradient_norms(G, T)
-    G2 = np.broadcast_to(np.square(G), (T,)).astype(np.float64)
+    with np.errstate(over="ignore", under="ignore"):   # to_units forms the G² solvers use
+        G2 = np.broadcast_to(np.square(G), (T,)).astype(np.float64)
     if not isinstance(monotone, (bool, np.bool_)):
         raise TypeError(f"monotone must be True or False, got {monotone!r}")
     if max_lr is not None:
@@ -154,3 +155,103 @@ def check_tolerances(tol, max_iter) -> tuple[float, int | None]:
     if max_iter is not None:
         max_iter = _validation.steps(max_iter, "max_iter")
     return tol, max_iter
+
+
+def check_time_limit(time_limit) -> float | None:
+    """``time_limit`` as a positive finite float of seconds, or None."""
+    if time_limit is None:
+        return None
+    out = _validation.positive_scalar(time_limit, "time_limit")
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Scale-free units (issue 15 item 2)
+#
+# Bound (C) is homogeneous: with η = (D/g)·η', D = d·D' and G = g·G', its value is d·g times
+# the value at (η', D', G'), and the constraints scale like η (docs/math.md §4.1). Every
+# method solves in units where D' ≈ 1 and G' has geometric mean ≈ 1, so that neither D² nor
+# G² over- or underflows; d and g are powers of two, so the change of units is exact.
+# ---------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Units:
+    """The powers of two that take a problem to unit scale: D = 2**d·D', G = 2**g·G'."""
+    d: int
+    g: int
+
+    def eta(self, eta):
+        """A schedule (or cap) in the caller's units from the unit one."""
+        return np.ldexp(np.asarray(eta, dtype=np.float64), self.d - self.g)
+
+    def value(self, value):
+        """A bound (or gap) in the caller's units from the unit one."""
+        with np.errstate(over="ignore", under="ignore"):
+            return float(np.ldexp(float(value), self.d + self.g))
+
+
+def _exponent(log2: float) -> int:
+    return int(np.round(log2))
+
+
+def to_units(problem: Problem) -> tuple[Problem, Units]:
+    with np.errstate(over="ignore", under="ignore"):
+        return _to_units(problem)
+
+
+def _to_units(problem: Problem) -> tuple[Problem, Units]:
+    """The same problem in units where D ≈ 1 and G has geometric mean ≈ 1.
+
+    Raises a ValueError naming G when the profile spans so many decades that G_t² relative
+    to its geometric mean leaves float64's range (its optimal schedule, ∝ G_t⁻² for
+    isolated steps (docs/math.md §3), is then not representable either).
+    """
+    G = np.asarray(problem.G, dtype=np.float64)
+    units = Units(d=_exponent(np.log2(problem.D)), g=_exponent(float(np.mean(np.log2(G)))))
+    G1 = np.ldexp(G, -units.g)
+    G2 = np.broadcast_to(np.square(G1), (problem.steps,)).astype(np.float64)
+    if not (np.all(np.isfinite(G2)) and np.all(G2 > np.finfo(np.float64).tiny)):
+        raise ValueError(f"G spans too many orders of magnitude for float64: from "
+                         f"{float(np.min(G)):.3g} to {float(np.max(G)):.3g}; the ratio of the "
+                         f"largest to the smallest must stay below about 1e300 (each G_t "
+                         f"within ~1e150 of their geometric mean), or the optimal schedule, "
+                         f"which scales like 1/G_t², is not representable")
+    prefix = np.ldexp(problem.prefix, units.g - units.d)
+    if not np.all(np.isfinite(prefix)):
+        raise ValueError("warmup values are out of float64's range relative to D/G: the "
+                         "warm-up rates times G/D overflow")
+    max_lr = None
+    if problem.max_lr is not None:
+        max_lr = float(np.ldexp(problem.max_lr, units.g - units.d))
+        if not (np.isfinite(max_lr) and max_lr > 0):
+            raise ValueError(f"max_lr = {problem.max_lr!r} is out of float64's range relative "
+                             f"to D/G = {problem.D!r}/{float(np.exp(np.mean(np.log(G)))):.3g}")
+    unit = dataclasses.replace(problem, D=float(np.ldexp(problem.D, -units.d)),
+                               G=float(G1) if G1.ndim == 0 else G1, G2=G2, prefix=prefix,
+                               max_lr=max_lr)
+    return unit, units
+
+
+def describe_G(problem: Problem) -> str:
+    """G for an error message: the number, or the range of a per-step profile."""
+    if np.ndim(problem.G) == 0:
+        return f"G = {float(problem.G)!r}"
+    return f"G (per step, from {float(np.min(problem.G)):.3g} to {float(np.max(problem.G)):.3g})"
+
+
+def from_units(result, problem: Problem, units: Units):
+    """A result solved in units, in the caller's units; a ValueError naming D and G when
+    its schedule or bound is not representable in float64."""
+    with np.errstate(over="ignore", under="ignore"):
+        eta = units.eta(result.eta)
+    bound = units.value(result.bound)
+    gap = None if result.gap is None else units.value(result.gap)
+    where = f"D = {problem.D!r} and {describe_G(problem)} (steps = {problem.steps})"
+    if not np.all(np.isfinite(eta)) or (np.isfinite(result.bound) and not np.isfinite(bound)):
+        raise ValueError(f"the optimal schedule for {where} is not representable in float64: "
+                         f"its rates, which scale like D/G, overflow; rescale D or G")
+    if result.eta[-1] > 0 and eta[-1] == 0 or (result.bound > 0 and bound == 0):
+        raise ValueError(f"the optimal schedule for {where} is not representable in float64: "
+                         f"its rates (∝ D/G) or its bound (∝ D·G) underflow to 0; rescale D or G")
+    return dataclasses.replace(result, eta=eta, bound=bound, gap=gap)

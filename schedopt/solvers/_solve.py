@@ -15,8 +15,12 @@ import numpy as np
 
 from schedopt._result import ScheduleResult
 from schedopt.solvers._problem import Problem
+from schedopt.solvers._problem import check_time_limit
 from schedopt.solvers._problem import check_tolerances
+from schedopt.solvers._problem import describe_G
+from schedopt.solvers._problem import from_units
 from schedopt.solvers._problem import make_problem
+from schedopt.solvers._problem import to_units
 
 
 
@@ -31,6 +35,7 @@ class Method:
         ``"monotone"``); ``combined`` says whether it takes monotone and max_lr together.
       certificate: what backs ``converged=True``.
       batched: whether ``optimal_schedule_batch`` runs it under ``jax.vmap``.
+      timed: whether its ``solve`` takes a ``time_limit`` (seconds).
     """
     name: str
     module: str | None
@@ -38,6 +43,7 @@ class Method:
     combined: bool
     certificate: str
     batched: bool = False
+    timed: bool = False
 
 
 _ALL = frozenset({"warmup", "max_lr", "monotone"})
@@ -51,9 +57,10 @@ METHODS = {
     "newton": Method("newton", "schedopt.solvers._newton", _ALL, True,
                      "the barrier method's duality gap"),
     "lbfgsb": Method("lbfgsb", "schedopt.solvers._lbfgsb", _ALL, False,
-                     "a KKT residual check"),
-    "pgd": Method("pgd", "schedopt.solvers._pgd", _ALL, False, "a KKT residual check",
-                  batched=True),
+                     "a Lagrangian duality gap (solvers/_certificate.py)", timed=True),
+    "pgd": Method("pgd", "schedopt.solvers._pgd", _ALL, False,
+                  "a Lagrangian duality gap (solvers/_certificate.py)", batched=True,
+                  timed=True),
 }
 
 
@@ -61,10 +68,25 @@ def _solve_exact(problem: Problem, tol, max_iter) -> ScheduleResult:
     from schedopt.solvers._exact import exact_schedule
 
     start = time.perf_counter()
-    eta, bound = exact_schedule(problem.G2, problem.D)
-    return ScheduleResult(eta=eta, bound=bound, method="exact",
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        try:
+            eta, optimum = exact_schedule(problem.G2, problem.D)
+        except ValueError:
+            raise ValueError(_UNREPRESENTABLE.format(describe_G(problem))) from None
+    # In units where D ≈ 1 and G ≈ 1 the rates are far from float64's limits unless the
+    # optimal rates span more decades than float64 holds: then some underflow (to 0 or a
+    # subnormal, which has lost digits) and the schedule's own bound would not be the optimum.
+    if not (np.isfinite(optimum) and optimum > 0 and np.isfinite(np.max(eta))
+            and np.min(eta) >= np.finfo(np.float64).tiny):
+        raise ValueError(_UNREPRESENTABLE.format(describe_G(problem)))
+    return ScheduleResult(eta=eta, bound=optimum, method="exact",
                           converged=True, iterations=0, seconds=time.perf_counter() - start,
                           message="closed-form recursion (docs/math.md §4.4)", gap=0.0)
+
+
+_UNREPRESENTABLE = ("{} spans too many orders of magnitude: the optimal rates, which "
+                    "scale like 1/G_t² (docs/math.md §3), would span more decades than float64 "
+                    "holds; narrow the range of G")
 
 
 def _solver(method):
@@ -77,7 +99,7 @@ def _solver(method):
 
 
 def optimal_schedule(steps, D=1.0, G=1.0, *, method="auto", monotone=False, max_lr=None,
-                     warmup=None, tol=1e-12, max_iter=None) -> ScheduleResult:
+                     warmup=None, tol=1e-12, max_iter=None, time_limit=None) -> ScheduleResult:
     """The schedule η_1..η_T minimising bound (C) (docs/math.md §2), with optional constraints.
 
     This is the mathematical object: bound (C) at horizon T covers θ_T, which η_1..η_{T−1}
@@ -98,10 +120,14 @@ def optimal_schedule(steps, D=1.0, G=1.0, *, method="auto", monotone=False, max_
         rising to the first free value (η_t = t/(W+1)·η_{W+1}).
       tol: relative tolerance on the bound (for the iterative methods).
       max_iter: iteration limit (None: the method's default).
+      time_limit: wall-clock limit in seconds for ``"lbfgsb"`` and ``"pgd"`` (None: their
+        default of 60 s); the other methods finish in a bounded number of O(T) steps.
 
     Returns:
-      A ``ScheduleResult``. An iterative method that runs out of iterations returns
-      ``converged=False`` with a message saying so.
+      A ``ScheduleResult``. ``converged=True`` means the bound is certified within ``tol``
+      (relative) of the optimum, and ``gap`` is the certified ``bound − optimum`` bound; an
+      iterative method that stops short (iterations, time) returns ``converged=False`` with
+      a message saying so.
 
     To solve many problems at once (different T or G profiles, in one ``jax.vmap``ped
     projected-gradient run), see ``optimal_schedule_batch``.
@@ -115,5 +141,10 @@ def optimal_schedule(steps, D=1.0, G=1.0, *, method="auto", monotone=False, max_
         raise ValueError("method='exact' solves the unconstrained problem only; with monotone, "
                          "max_lr or warmup use method='newton' (or 'lbfgsb', 'pgd', 'auto')")
     tol, max_iter = check_tolerances(tol, max_iter)
-    result = _solver(method)(problem, tol, max_iter)
+    time_limit = check_time_limit(time_limit)
+    extra = {"time_limit": time_limit} if METHODS[method].timed else {}
+    # Every method solves in units where D ≈ 1 and G ≈ 1 (issue 15 item 2), so that no
+    # finite positive input over- or underflows inside a solver.
+    unit, units = to_units(problem)
+    result = from_units(_solver(method)(unit, tol, max_iter, **extra), problem, units)
     return dataclasses.replace(result, problem=problem.summary())

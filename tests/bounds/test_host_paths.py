@@ -120,13 +120,13 @@ def test_numpy_spg_takes_the_same_steps_as_the_compiled_loop(constraints):
     G = np.random.default_rng(8).uniform(0.5, 2.0, T)
     problem = make_problem(T, 1.0, G, **constraints)
     scaled = _firstorder.scaled_problem(problem)
-    z, grad, value, k, status = _pgd._spg_numpy(scaled, 1e-12, 8)
+    z, grad, value, k, status = _pgd._spg_numpy(scaled, 1e-12, 8, scaled.z0)
     lay = scaled.padded(_firstorder.bucket(T))
     fields = ("z0", "lower", "upper", "base", "ramp", "scale", "mask", "first", "monotone",
               "G2", "D", "f0")
     with jax.enable_x64(True):
         out = _pgd._batched(*[jnp.asarray(np.asarray(getattr(lay, f)))[None] for f in fields],
-                            jnp.asarray(1e-12), jnp.asarray(8))
+                            jnp.asarray(1e-12), jnp.asarray([8]))   # max_iter per problem
     ref_z, ref_grad, ref_value, ref_k, ref_status = (np.asarray(a)[0] for a in out)
     assert (k, status) == (int(ref_k), int(ref_status)) == (8, _pgd._STALLED)
     assert value == pytest.approx(float(ref_value), rel=1e-13)

@@ -79,11 +79,13 @@ def check_unconstrained(method: str, T: int, G, D: float = 1.0):
     """Reaches the exact optimum to 1e-9 (issue 3 §3) and says it converged."""
     result = optimal_schedule(T, D, G, method=method)
     assert result.method == method and result.converged, result.message
-    assert result.gap is None
+    # converged=True is backed by a certified gap within tol = 1e-12 (issue 15 item 1)
+    assert result.gap is not None and 0 <= result.gap <= 1e-12 * result.bound
     assert result.eta.shape == (T,) and result.eta.dtype == np.float64
     assert np.all(np.isfinite(result.eta)) and np.all(result.eta >= 0)
     gap = relative_gap(result, T, D, G)
     assert -1e-12 <= gap <= 1e-9, gap
+    assert gap * result.bound <= result.gap + 1e-14 * result.bound, "certificate below the truth"
     assert result.bound == bound(result.eta, D, G)
 
 
@@ -93,6 +95,7 @@ def check_constrained(method: str, T: int, G, D: float = 1.0, *, monotone=False,
     result = optimal_schedule(T, D, G, method=method, monotone=monotone, max_lr=max_lr,
                               warmup=warmup)
     assert result.converged, result.message
+    assert result.gap is not None and 0 <= result.gap <= 1e-12 * result.bound
     eta = result.eta
     assert np.all(np.isfinite(eta)) and np.all(eta >= 0) and eta[-1] > 0
     unconstrained = optimal_schedule(T, D, G, method="exact").bound

@@ -52,7 +52,7 @@ def test_logarithmic_fallback_keeps_the_bound():
 
 
 def test_unrepresentable_schedule_is_refused_with_a_sentence():
-    with pytest.raises(ValueError, match="orders of magnitude"):
+    with pytest.raises(ValueError, match="orders of magnitude|not representable in float64"):
         optimal_schedule(200, 1.0, 10.0 ** np.linspace(0, 150, 200))
 
 

@@ -1,0 +1,171 @@
+r"""A certified lower bound on the optimum of problem (C), for the first-order solvers.
+
+``converged=True`` must mean that the returned bound is within ``tol`` of the optimum
+(issue 15 item 1). L-BFGS-B and projected gradient have no certificate of their own, so this
+module builds one from Lagrangian duality in tail-sum coordinates (docs/math.md §4.3, §4.7).
+
+**Relaxation.** Every side constraint of a ``Problem`` is linear in η: a fixed warm-up
+prefix ``η_t = p_t``, a linear ramp ``η_t = c_t·η_F``, a cap ``η_t ≤ m`` and the monotone
+chain ``η_t ≥ η_{t+1}``. Moving them into the objective with multipliers (free for the
+equalities, ≥ 0 for the inequalities) leaves the Lagrangian
+
+.. math:: L(η) = \text{(C)}(η) + a^\top η + c,
+
+and by weak duality ``min_{η ≥ 0} L ≤ optimum`` for *any* admissible multipliers. So the
+bound is valid whatever multipliers are chosen; a good choice only makes it tight.
+
+**The inner minimum in O(T), exactly.** With ``S_t = η_{t:T}``, ``aᵀη = Σ_t b_t S_t`` where
+``b_t = a_t − a_{t−1}`` (a_0 = 0). Apart from ``D²/(2S_1)`` every term of L is homogeneous
+of degree one in S, so the cost-to-go of docs/math.md §4.4 is again ``½J_t S_t``:
+``J_T = G_T² + 2b_T`` and, with ``u = S_{t+1}/S_t ∈ (0, 1]`` (η_t ≥ 0),
+
+.. math:: J_t = 2b_t + \min_{0<u\le1}\Big[\frac{G_t^2}{u} − 2G_t^2 + (G_t^2 + J_{t+1})u\Big]
+          = 2b_t + \begin{cases} 2J_{t+1}G_t/(\sqrt{G_t^2 + J_{t+1}} + G_t) & J_{t+1} > 0 \\
+                                  J_{t+1} & J_{t+1} \le 0 \end{cases}
+
+(for J_{t+1} ≤ 0 the bracket decreases on (0, 1], so u = 1). Finally
+``min_{S_1>0} D²/(2S_1) + ½J_1S_1 = D√J_1`` when ``J_1 ≥ 0`` and −∞ otherwise, so the dual
+value is ``D√J_1 + c``. With ``a = 0`` this is the exact recursion, and the lower bound is
+the exact optimum.
+
+**Multipliers** come from the gradient g of (C) at the candidate η, by the KKT conditions
+of the constrained problem: ``−g_t`` on the warm-up equalities (the ramp's are then
+folded into η_F), ``max(0, −g_t)`` on caps that are active, and on the monotone chain the
+running sums of the gradient over each block of equal rates (0 where two rates differ),
+clipped at 0. At the optimum these are the true multipliers and the bound is the optimum
+(complementary slackness); near it the gap is of the order of the primal error.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from schedopt.bounds._bounds import last_iterate_bound
+from schedopt.solvers._firstorder import bucket
+
+_CHUNK = 8192
+_ACTIVE = 1e-9          # relative distance at which a cap or a monotone link counts as active
+
+
+@jax.jit
+def _dual_recursion(J, G2, b):
+    """The backward recursion over one chunk, entered with J_{t+1} of the next chunk."""
+    def step(J, gb):
+        g2, bt = gb
+        G = jnp.sqrt(g2)
+        positive = J > 0
+        Jp = jnp.where(positive, J, 0.0)
+        inner = jnp.where(positive, 2.0 * Jp * G / (jnp.sqrt(g2 + Jp) + G), J)
+        out = 2.0 * bt + inner
+        return out, out
+
+    return jax.lax.scan(step, J, (G2, b), reverse=True, unroll=8)
+
+
+def dual_value(G2: np.ndarray, D: float, a: np.ndarray, constant: float) -> float:
+    """min over η ≥ 0 of (C)(η) + aᵀη + constant (−∞ when unbounded below)."""
+    T = G2.shape[0]
+    b = np.diff(a, prepend=0.0)
+    J = float(G2[-1] + 2.0 * b[-1])
+    if T > 1:
+        n = T - 1
+        chunks = -(-n // _CHUNK)
+        g2 = np.ones(chunks * _CHUNK)
+        bb = np.zeros(chunks * _CHUNK)
+        g2[g2.size - n:] = G2[:-1]
+        bb[bb.size - n:] = b[:-1]
+        Js = np.empty_like(g2)
+        with jax.enable_x64(True):
+            carry = jnp.asarray(J, jnp.float64)
+            for c in range(chunks - 1, -1, -1):
+                part = slice(c * _CHUNK, (c + 1) * _CHUNK)
+                carry, out = _dual_recursion(carry, g2[part], bb[part])
+                Js[part] = np.asarray(out)
+        J = float(Js[Js.size - n])
+    if not J >= 0:
+        return -np.inf
+    return float(D * np.sqrt(J) + constant)
+
+
+@jax.jit
+def _gradient_padded(eta, D, G):
+    return jax.grad(last_iterate_bound)(eta, D, G)
+
+
+def gradient(problem, eta: np.ndarray) -> np.ndarray:
+    """∂(C)/∂η at eta, float64 numpy.
+
+    Computed on a layout padded at the front to the first-order solvers' size bucket (zeros
+    in front change neither the bound nor the other steps' gradients), so that one
+    compilation serves many T.
+    """
+    T = eta.shape[0]
+    pad = bucket(T) - T
+    G = np.broadcast_to(np.asarray(problem.G, dtype=np.float64), (T,))
+    with jax.enable_x64(True):
+        g = _gradient_padded(jnp.asarray(np.concatenate([np.zeros(pad), eta])),
+                             jnp.asarray(problem.D, jnp.float64),
+                             jnp.asarray(np.concatenate([np.ones(pad), G])))
+    return np.asarray(g, dtype=np.float64)[pad:]
+
+
+def multipliers(problem, eta: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, float]:
+    """(a, c) of the Lagrangian (C)(η) + aᵀη + c from the gradient g at eta (see module)."""
+    T, P, W = problem.steps, problem.prefix.shape[0], problem.ramp
+    F = P + W
+    a = np.zeros(T)
+    constant = 0.0
+    h = g.copy()                 # the Lagrangian's gradient so far on the free values
+    if P:
+        a[:P] = -g[:P]
+        constant += float(np.dot(g[:P], problem.prefix))
+    if W:
+        c = np.arange(1, W + 1) / (W + 1.0)
+        a[P:F] = -g[P:F]
+        a[F] += float(np.dot(c, g[P:F]))
+        h[F] += float(np.dot(c, g[P:F]))
+    if problem.max_lr is not None and not problem.monotone:
+        m = problem.max_lr
+        mu = np.where(eta[F:] >= m * (1.0 - _ACTIVE), np.maximum(0.0, -h[F:]), 0.0)
+        a[F:] += mu
+        constant -= m * float(np.sum(mu))
+    if problem.monotone and T - F >= 2:
+        free = eta[F:]
+        active = free[:-1] - free[1:] <= _ACTIVE * free[:-1]
+        # ν_t = Σ of h over the current block of equal rates up to t; a block restarts
+        # after every inactive link.
+        sums = np.cumsum(h[F:-1])
+        starts = np.concatenate([[0.0], sums[:-1]])
+        base = np.maximum.accumulate(np.where(~np.concatenate([[False], active[:-1]]),
+                                              np.arange(active.size), 0))
+        nu = np.where(active, sums - starts[base], 0.0)
+        nu = np.maximum(nu, 0.0)
+        a[F:-1] -= nu
+        a[F + 1:] += nu
+    return a, constant
+
+
+def lower_bound(problem, eta) -> float:
+    """A lower bound on the optimum of ``problem`` (valid up to rounding), from the dual."""
+    eta = np.asarray(eta, dtype=np.float64)
+    g = gradient(problem, eta)
+    if not np.all(np.isfinite(g)):
+        return -np.inf
+    a, constant = multipliers(problem, eta, g)
+    return dual_value(problem.G2, problem.D, a, constant)
+
+
+def certify(problem, eta, bound: float, tol: float) -> tuple[bool, float | None, str]:
+    """(converged, gap, sentence): converged when bound − lower ≤ tol·bound."""
+    if not np.isfinite(bound):
+        return False, None, "the bound is infinite"
+    lower = lower_bound(problem, eta)
+    if not np.isfinite(lower):
+        return False, None, "no finite dual lower bound at this point (far from the optimum)"
+    gap = max(0.0, bound - lower)
+    if gap <= tol * bound:
+        return True, gap, (f"certified: duality gap {gap:.3g} <= tol·bound = {tol * bound:.3g}")
+    return False, gap, (f"not certified: duality gap {gap:.3g} > tol·bound = "
+                        f"{tol * bound:.3g}, stopped short of the optimum")
