@@ -29,6 +29,9 @@ for the exact unconstrained optimum the solve starts from.
 
 The problem is rescaled to D = 1, ΣG² = 1 as in ``schedopt.solvers._newton``; the result is returned
 only when certified within tol, otherwise None (the caller falls back to the barrier method).
+
+This module is long because the partition repair, the reduced Newton solve and the dual
+certificate all work on the same block layout; the shared sums are in ``_newton_sums``.
 """
 
 from __future__ import annotations

@@ -59,8 +59,13 @@ _RUNNING, _CONVERGED, _STALLED = 0, 1, 2
 
 
 def _spg(z0, lower, upper, base, ramp, scale, mask, first, monotone, G2, D, f0, tol, max_iter):
-    """One problem's spectral projected gradient loop (jnp; vmap over every argument but the
-    last two). Returns (z, gradient, value, iterations, status)."""
+    """One problem's spectral projected gradient loop (jnp; vmap over every argument but
+    tol). Returns (z, gradient, value, iterations, status).
+
+    This function is long because it is one ``lax.while_loop``: the line search, the
+    Barzilai–Borwein step and the stopping test are closures over the loop's state tuple,
+    which ``jax.vmap`` batches as a whole.
+    """
     fun = functools.partial(objective, base=base, ramp=ramp, scale=scale, mask=mask,
                             first=first, monotone=monotone, G2=G2, D=D, f0=f0)
     value_and_grad = jax.value_and_grad(lambda z: fun(z))
