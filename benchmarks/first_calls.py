@@ -24,6 +24,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +111,30 @@ def table(rows: dict, steps: int, other: int) -> str:
     return "\n".join(lines)
 
 
+CLI_CASES = {"optimize --steps 1000 --out x.json": ["optimize", "--steps", "1000", "--out", "x.json"],
+             "optimize --steps 0 (bad argument)": ["optimize", "--steps", "0", "--out", "x.json"]}
+CLI_TARGETS = {"optimize --steps 1000 --out x.json": 1.0, "optimize --steps 0 (bad argument)": 0.3}
+
+
+def cli_rows(codes: dict, repeats: int) -> dict:
+    """Wall time of ``python -m schedopt ...`` in a fresh process, median of ``repeats``,
+    alternating the codes so that both see the same load."""
+    rows = {}
+    for name, argv in CLI_CASES.items():
+        times = {code: [] for code in codes}
+        for _ in range(repeats):
+            for code, path in codes.items():
+                env = dict(os.environ, PYTHONPATH=str(path))
+                with tempfile.TemporaryDirectory() as work:
+                    start = time.perf_counter()
+                    subprocess.run([sys.executable, "-m", "schedopt", *argv], env=env, cwd=work,
+                                   capture_output=True)
+                    times[code].append(time.perf_counter() - start)
+        rows[name] = {code: float(np.median(t)) for code, t in times.items()}
+        rows[name]["load"] = loadavg()
+    return rows
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1000)
@@ -133,6 +158,7 @@ def main(argv=None) -> int:
             print(f"  {method}: " + ", ".join(
                 f"{code} first {row['first']['wall_s']:.2f} s" for code, row in rows[method].items()),
                 flush=True)
+        cli = cli_rows(codes, max(args.repeats, 5))
 
     loads = [x for by in rows.values() for row in by.values() for pair in row["load"] for x in pair]
     print(f"\nFresh process per measurement, median of {args.repeats}; wall s (CPU s); "
@@ -142,6 +168,11 @@ def main(argv=None) -> int:
     worst_cpu = max(row["first"]["cpu_s"] for by in rows.values() for row in [by["ours"]])
     print(f"target: first call ≤ {TARGET_S} s after import: slowest method {worst:.2f} s wall, "
           f"{worst_cpu:.2f} s CPU ({'met' if worst <= TARGET_S else 'NOT met'} on wall time)")
+    print("\nThe command line in a fresh process (wall s, median of "
+          f"{max(args.repeats, 5)}):\n\n| command | ours | v0.1.0 | target | load |\n|---|---|---|---|---|")
+    for name, row in cli.items():
+        print(f"| schedopt {name} | {row['ours']:.2f} | {row.get('v0.1.0', float('nan')):.2f} | "
+              f"≤ {CLI_TARGETS[name]} | {row['load']:.1f} |")
     if "v0.1.0" not in next(iter(rows.values())):
         print(f"baseline not measured: git archive of {args.baseline_ref} failed")
 
@@ -155,6 +186,8 @@ def main(argv=None) -> int:
                     "python": sys.version.split()[0]},
         "target_first_call_s": TARGET_S,
         "rows": rows,
+        "cli": cli,
+        "cli_targets_s": CLI_TARGETS,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

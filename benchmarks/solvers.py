@@ -143,7 +143,7 @@ def newton_target_rows(T: int, repeats: int = 2) -> list[dict]:
     The new code is timed on its best of ``repeats`` warm calls, the baseline once (it takes
     up to minutes); the load average (1, 5, 15 min) is recorded before and after each timing.
     """
-    from schedopt import _solve
+    from schedopt.solvers import _solve
     from schedopt import optimal_optax_schedule
 
     old = _baseline_newton()
@@ -191,7 +191,7 @@ def _target_row(name, T, target, new, new_s, new_load, base, base_s, base_load) 
 def thread_rows(T: int) -> list[dict]:
     """The v0.1.0 barrier method (monotone + max_lr) with BLAS threads as they are, and with
     one thread (schedopt._threads), in the same process: what issue 14 item 2 rests on."""
-    from schedopt import _solve
+    from schedopt.solvers import _solve
     from schedopt._threads import single_blas_thread
 
     old = _baseline_newton()
