@@ -23,7 +23,7 @@ import typing
 
 from schedopt import _lazy
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # Every public name and the layer that defines it, one per line. They are imported on first
 # use (PEP 562), so that `import schedopt` and the command line's --help do not pay for
