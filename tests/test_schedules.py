@@ -130,7 +130,7 @@ def test_linear_and_constant_match_optax(T):
 @given(data=st.data())
 def test_exponential_matches_optax(data):
     T = data.draw(st.integers(1, 300))
-    rate = data.draw(st.floats(1e-3, 1))
+    rate = data.draw(st.floats(1e-3, 1, exclude_max=True))   # rate 1: see the test below
     every = data.draw(st.integers(1, 400))
     begin = data.draw(st.integers(0, T - 1))
     stair = data.draw(st.booleans())
@@ -140,6 +140,14 @@ def test_exponential_matches_optax(data):
         S.exponential_decay(T, rate, every, transition_begin=begin, staircase=stair,
                             end_value=end),
         optax_values(ref, T), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("end", [None, 0.0, 0.5, 1.0])
+def test_exponential_with_rate_one_is_constant(end):
+    # optax treats decay_rate = 1 as growth and clips to end_value from above, so
+    # optax.exponential_decay(1.0, 10, 1.0, end_value=0.0) is 0 at every step: a silently
+    # constant schedule at the wrong value. A rate of 1 does not decay; ours stays at 1.
+    np.testing.assert_array_equal(S.exponential_decay(50, 1.0, 10, end_value=end), np.ones(50))
 
 
 @settings(max_examples=25, deadline=None)
