@@ -174,17 +174,16 @@ def test_nan_json_is_refused_before_anything_is_replaced(tmp_path):
     assert path.read_bytes() == OLD
 
 
-def test_sigterm_mid_write_leaves_no_temporary_file(tmp_path):
-    """SIGTERM (what `kill` and job schedulers send) removes the .tmp, then still kills."""
-    path = tmp_path / "t.json"
-    path.write_bytes(OLD)
+def _stop_a_writer_mid_write(tmp_path, path, first_bytes: bytes, sig) -> int:
+    """Start a process that writes ``path`` atomically, send ``sig`` once half the file is
+    written, and return its exit status."""
     ready = tmp_path / "ready"
     script = textwrap.dedent(f"""
         import time
         from pathlib import Path
         from schedopt.adapters import _io
         def slow(f):
-            f.write(b"{{half a file")
+            f.write({first_bytes!r})
             f.flush()
             Path({str(ready)!r}).touch()
             time.sleep(60)
@@ -197,12 +196,20 @@ def test_sigterm_mid_write_leaves_no_temporary_file(tmp_path):
             assert proc.poll() is None, "the writer exited early"
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == -signal.SIGTERM
+        proc.send_signal(sig)
+        return proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_sigterm_mid_write_leaves_no_temporary_file(tmp_path):
+    """SIGTERM (what `kill` and job schedulers send) removes the .tmp, then still kills."""
+    path = tmp_path / "t.json"
+    path.write_bytes(OLD)
+    assert _stop_a_writer_mid_write(tmp_path, path, b"{half a file", signal.SIGTERM) \
+        == -signal.SIGTERM
     assert path.read_bytes() == OLD
     assert _leftovers(tmp_path) == []
 
@@ -221,28 +228,8 @@ def test_a_handler_installed_by_the_caller_is_kept(tmp_path):
 def test_process_killed_mid_write_leaves_old_file_intact(tmp_path):
     path = tmp_path / "eta.npy"
     path.write_bytes(OLD)
-    ready = tmp_path / "ready"
-    script = textwrap.dedent(f"""
-        import time
-        from pathlib import Path
-        from schedopt.adapters import _io
-        def slow(f):
-            f.write(b"\\x93NUMPY half a file")
-            f.flush()
-            Path({str(ready)!r}).touch()
-            time.sleep(60)
-        _io.atomic_write({str(path)!r}, slow)
-    """)
-    proc = subprocess.Popen([sys.executable, "-c", script])
-    try:
-        deadline = time.monotonic() + 30
-        while not ready.exists():
-            assert proc.poll() is None, "the writer exited early"
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+    assert _stop_a_writer_mid_write(tmp_path, path, b"\x93NUMPY half a file",
+                                    signal.SIGKILL) == -signal.SIGKILL
     assert path.read_bytes() == OLD
 
 
