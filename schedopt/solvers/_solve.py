@@ -68,7 +68,8 @@ def _solve_exact(problem: Problem, tol, max_iter) -> ScheduleResult:
     from schedopt.solvers._exact import exact_schedule
 
     start = time.perf_counter()
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+    # Extreme profiles may divide by an underflowed 0 here; the checks below refuse them.
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         try:
             eta, optimum = exact_schedule(problem.G2, problem.D)
         except ValueError:
