@@ -129,3 +129,22 @@ def test_warmup_leaving_one_free_step_is_fine():
     r = optimal_schedule(10, warmup=9)
     assert r.converged and np.all(r.eta > 0)
     np.testing.assert_allclose(r.eta[:9], np.arange(1, 10) / 10 * r.eta[9], rtol=1e-12)
+
+
+def test_a_result_owns_its_schedule():
+    """The caller's array is copied (changing it later does not change the result); a
+    result's own read-only array is passed on without a copy by dataclasses.replace."""
+    import dataclasses
+
+    from schedopt import ScheduleResult
+
+    mine = np.array([0.3, 0.2, 0.1])
+    result = ScheduleResult(eta=mine, bound=1.0, method="exact", converged=True,
+                            iterations=0, seconds=0.0, message="")
+    mine[0] = 9.0
+    assert result.eta[0] == 0.3 and not result.eta.flags.writeable
+    frozen_view = np.array([0.3, 0.2])[:]
+    frozen_view.setflags(write=False)
+    assert ScheduleResult(eta=frozen_view, bound=1.0, method="exact", converged=True,
+                          iterations=0, seconds=0.0, message="").eta is not frozen_view
+    assert dataclasses.replace(result, bound=2.0).eta is result.eta
