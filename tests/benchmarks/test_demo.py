@@ -44,3 +44,15 @@ def test_full_report_with_the_training_benchmark(tmp_path, demo):
     text = paths["md"].read_text()
     assert "Training benchmark (quick mode)" in text and "BOUND VIOLATED" not in text
     assert any(n.startswith("training_") for n in names)
+
+
+def test_worst_case_section_reads_the_benchmarks_numbers(demo):
+    path = ROOT / "benchmarks" / "results" / "worst_case.json"
+    if not path.is_file():
+        pytest.skip("benchmarks/results/worst_case.json has not been written")
+    data = json.loads(path.read_text())
+    section = demo.worst_case_section(False)
+    table = next(item for item in section.items if isinstance(item, report.Table))
+    applied = next(row for row in table.rows if row[0] == data["labels"]["applied"])
+    assert applied[1:] == [f"{r['schedules']['applied']['ratio']:.4f}" for r in data["rows"]]
+    assert len(table.rows) == len(data["rows"][0]["schedules"]) + 1
