@@ -27,7 +27,7 @@ from schedopt.adapters import _io
 MAX_FILE_BYTES = 4 << 30
 
 
-def save_schedule(path, schedule, *, D=1.0, G=1.0, peak_lr=None, tol=None) -> Path:
+def save_schedule(path, schedule, *, D=None, G=None, peak_lr=None, tol=None) -> Path:
     """Write a schedule to ``path`` atomically, in the format of its extension.
 
     Args:
@@ -36,7 +36,9 @@ def save_schedule(path, schedule, *, D=1.0, G=1.0, peak_lr=None, tol=None) -> Pa
         record keeps the solve's provenance; or an array η_1..η_T (its JSON record then
         holds ``steps``, ``eta`` and the version).
       D, G, peak_lr: what the schedule was solved for, recorded in the JSON (G a number or
-        one value per step).
+        one value per step). Left out, D and a scalar G come from the result's own
+        ``problem`` record, so the file never contradicts it; a result solved for a per-step
+        G needs that G passed here.
       tol: the relative tolerance given to the solver, recorded in the JSON.
 
     Returns:
@@ -44,6 +46,7 @@ def save_schedule(path, schedule, *, D=1.0, G=1.0, peak_lr=None, tol=None) -> Pa
     """
     path = _io.check_output_path(path, name="path")
     if isinstance(schedule, ScheduleResult):
+        D, G = _solved_for(schedule, D, G)
         return _io.write_schedule(path, schedule, D=D, G=G, peak_lr=peak_lr, tol=tol)
     eta = np.array(_validation.schedule(schedule, "schedule"), dtype=np.float64)
     if path.suffix.lower() == ".json":
@@ -52,6 +55,19 @@ def save_schedule(path, schedule, *, D=1.0, G=1.0, peak_lr=None, tol=None) -> Pa
         return _io.write_json(path, {"steps": int(eta.shape[0]), "eta": eta,
                                      "version": __version__})
     return _io.write_schedule(path, _Bare(eta))
+
+
+def _solved_for(result, D, G):
+    """D and G for the record: the caller's, else the result's own problem record."""
+    problem = result.problem or {}
+    if D is None:
+        D = problem.get("D", 1.0)
+    if G is None:
+        G = problem.get("G", 1.0)
+        if isinstance(G, dict):
+            raise ValueError("G: this result was solved for a per-step G; pass the same "
+                             "G to save_schedule so that the file records it")
+    return D, G
 
 
 class _Bare:

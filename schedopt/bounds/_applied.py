@@ -42,10 +42,13 @@ def _arguments(eta, D, G):
     eta = _validation.schedule(eta)
     N = eta.shape[0]
     D = _validation.positive_scalar(D, "D")
+    if np.ndim(G) == 1 and np.shape(G)[0] == N:
+        G = np.append(G, G[-1])      # G_{N+1} = G_N, as applied_schedule takes it
     if np.ndim(G) == 1 and np.shape(G)[0] != N + 1:
-        raise ValueError(f"G must be a scalar or a 1-D array of length N + 1 = {N + 1} for a "
-                         f"schedule of N = {N} applied rates (G_{{N+1}} weighs the never-applied "
-                         f"analysis weight η_{{N+1}}), got length {np.shape(G)[0]}")
+        raise ValueError(f"G must be a scalar or a 1-D array of length N = {N} or N + 1 = "
+                         f"{N + 1} for a schedule of N applied rates (G_{{N+1}} weighs the "
+                         f"never-applied analysis weight η_{{N+1}}; with length N it is taken "
+                         f"equal to G_N), got length {np.shape(G)[0]}")
     G = _validation.gradient_norms(G, N + 1)
     G2 = np.broadcast_to(np.square(G), (N + 1,)).astype(np.float64)
     return eta, D, G, G2[:N], float(G2[N])
@@ -130,7 +133,8 @@ def applied_bound(eta, D=1.0, G=1.0) -> float:
       eta: the N ≥ 1 rates to apply, finite and ≥ 0.
       D: ‖θ_1 − θ*‖, > 0.
       G: the gradient-norm bound, > 0: a scalar, or one per step G_1..G_{N+1} (length N + 1;
-        G_{N+1} weighs the analysis weight).
+        G_{N+1} weighs the analysis weight), or G_1..G_N (then G_{N+1} = G_N, as
+        ``applied_schedule`` takes it).
 
     Returns:
       The bound as a Python float.

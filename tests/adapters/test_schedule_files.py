@@ -86,3 +86,17 @@ def test_summary_after_peak_lr_is_in_the_users_units(tmp_path, capsys):
     stdout = capsys.readouterr().out
     assert "certified gap" not in stdout and "bound (C) =" not in stdout
     assert "max η = 0.1," in stdout and "(learning rates, your units)" in stdout
+
+
+def test_the_record_takes_D_and_G_from_the_result(tmp_path):
+    import schedopt
+
+    result = schedopt.optimal_schedule(9, D=5.0, G=2.0)
+    path = schedopt.save_schedule(tmp_path / "r.json", result)
+    record = json.loads(path.read_text())
+    assert (record["D"], record["G"]) == (5.0, 2.0) == (record["problem"]["D"],
+                                                         record["problem"]["G"])
+    per_step = schedopt.optimal_schedule(9, G=np.linspace(1, 2, 9))
+    with pytest.raises(ValueError, match="G: this result was solved for a per-step G"):
+        schedopt.save_schedule(tmp_path / "p.json", per_step)
+    schedopt.save_schedule(tmp_path / "p.json", per_step, G=np.linspace(1, 2, 9))

@@ -117,7 +117,7 @@ def test_scaling_in_D_and_G():
     (("abc",), TypeError, "eta"),
     (([1.0], 0.0), ValueError, "D must be a positive"),
     (([1.0], 1.0, -1.0), ValueError, "G must be > 0"),
-    (([1.0, 1.0], 1.0, [1.0, 1.0]), ValueError, "length N + 1 = 3"),
+    (([1.0, 1.0], 1.0, [1.0, 1.0, 1.0, 1.0]), ValueError, "length N = 2 or N + 1 = 3"),
     (([1.0], 1.0, [1.0, 0.0]), ValueError, "G[1] = 0.0"),
 ])
 def test_bad_input(args, error, words):
@@ -125,3 +125,9 @@ def test_bad_input(args, error, words):
         with pytest.raises(error, match=None) as info:
             fn(*args)
         assert words in str(info.value)
+
+
+def test_a_length_N_profile_repeats_its_last_value():
+    eta, G = np.array([0.3, 0.2, 0.1]), np.array([1.0, 2.0, 3.0])
+    assert applied_bound(eta, 1.5, G) == applied_bound(eta, 1.5, np.append(G, 3.0))
+    assert applied_bound_weight(eta, 1.5, G) == applied_bound_weight(eta, 1.5, np.append(G, 3.0))
