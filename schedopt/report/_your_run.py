@@ -92,11 +92,13 @@ def your_run_sections(steps=None, *, grad_norms=None, peak_lr=None, D=1.0, monot
     return pairs
 
 
-def _solve(run):
-    from schedopt.solvers import optimal_schedule
+def _solve(run, G=None):
+    """The rates to apply for the run's updates: η_1..η_N of the horizon-(N+1) optimum,
+    exactly what ``schedopt optimize``/``refine`` write (docs/math.md §5.1)."""
+    from schedopt.solvers import applied_schedule
 
-    return optimal_schedule(run.steps, run.D, run.G, monotone=run.monotone,
-                            warmup=run.warmup)
+    return applied_schedule(run.steps, run.D, run.G if G is None else G,
+                            monotone=run.monotone, warmup=run.warmup)
 
 
 def _as_lr(run, eta) -> np.ndarray:
@@ -130,7 +132,9 @@ def _schedule_section(run) -> Section:
     lr = _as_lr(run, result.eta)
     units = (f"learning rates with peak {run.peak_lr:g} (only the shape comes from the bound)"
              if run.peak_lr is not None else f"units of D/G with D = {run.D:g}")
-    text = (f"The schedule minimising bound (C) for your run: {_describe(run)}. Solved by "
+    text = (f"The {run.steps:,} rates to apply for your run ({_describe(run)}): η_1..η_N "
+            f"of the optimum of bound (C) at horizon N + 1 = {run.steps + 1:,}, whose bound "
+            f"covers the parameters the run keeps (docs/math.md §5.1). Solved by "
             f"{result.method} ({'converged' if result.converged else 'NOT converged'}: "
             f"{result.message}). Values below are {units}. The same schedule as a file: "
             f"schedopt optimize (or refine) with these flags and --out eta.csv.")
@@ -188,20 +192,18 @@ def _families_section(run) -> Section:
 
 
 def _refine_section(run) -> Section:
-    from schedopt.bounds import last_iterate_bound
-    from schedopt.bounds import optimal_scale
-    from schedopt.solvers import optimal_schedule
+    from schedopt.bounds import applied_bound
 
     refined = _solve(run)
-    flat = optimal_schedule(run.steps, run.D, float(np.exp(np.mean(np.log(run.G)))),
-                            monotone=run.monotone, warmup=run.warmup)
-    flat_best = optimal_scale(flat.eta, run.D, run.G).value
-    refined_value = float(last_iterate_bound(refined.eta, run.D, run.G))
-    text = (f"Your log ({_describe(run)}) gives per-step G_t. Under that G_t, the refined "
-            f"optimum's bound (C) is {refined_value:.6g}; the optimum for a constant G (the "
-            f"geometric mean of the profile), at its own best multiplier, is {flat_best:.6g}, "
-            f"{100 * (flat_best / refined_value - 1):+.3f}% above it. The figure shows the "
-            f"logged norms, the smoothed profile G_t and both schedules at the same peak.")
+    flat = _solve(run, G=float(np.exp(np.mean(np.log(run.G)))))
+    flat_value = applied_bound(flat.eta, run.D, run.G)
+    refined_value = refined.bound
+    text = (f"Your log ({_describe(run)}) gives per-step G_t. Under that G_t, the guarantee "
+            f"of the refined rates (bound (C) at horizon N + 1) is {refined_value:.6g}; the "
+            f"rates optimal for a constant G (the geometric mean of the profile) get "
+            f"{flat_value:.6g} under your G_t, {100 * (flat_value / refined_value - 1):+.3f}% "
+            f"above. The figure shows the logged norms, the smoothed profile G_t and both "
+            f"schedules at the same peak.")
     return Section("Refinement from your log", [text, rendered_figure(
         "your_refinement", _refine_figure(run, refined.eta, flat.eta),
         "your gradient-norm log, its smoothed profile, and the refined and constant-G optima")])

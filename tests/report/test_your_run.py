@@ -90,3 +90,17 @@ def test_sections_without_a_log_use_a_constant_G():
     assert [stage for stage, _ in pairs] == ["your schedule", "families at your T"]
     section = pairs[0][1](False)
     assert section.title == "Your schedule (T = 200)"
+
+
+def test_your_schedule_is_the_rates_optimize_writes():
+    """The report's schedule is the N rates to apply (docs/math.md §5.1), as optimize writes."""
+    import schedopt
+    from schedopt.report import Table
+    from schedopt.report import format_number
+    from schedopt.report import your_run_sections
+
+    stage, build = your_run_sections(200)[0]
+    table = next(item for item in build(False).items if isinstance(item, Table))
+    rates = schedopt.applied_schedule(200).eta
+    for t, k, value in table.rows:
+        assert k == t - 1 and value == format_number(rates[t - 1], 6)
