@@ -47,6 +47,7 @@ def run(args) -> int:
     from schedopt.solvers import anytime_schedule
 
     out = _io.check_output_path(args.out)
+    c.check_memory(max(args.checkpoints), "--checkpoints")
     result = anytime_schedule(args.checkpoints, args.D, args.G, tol=args.tol,
                               max_iter=args.max_iter)
     suffix = out.suffix.lower()

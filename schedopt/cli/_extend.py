@@ -46,6 +46,7 @@ def run(args) -> int:
 
     out = _io.check_output_path(args.out)
     applied = read_applied(args.applied)
+    c.check_memory(args.steps, "--steps")
     result = extend_schedule(applied, args.steps, args.D, args.G, max_lr=args.max_lr,
                              monotone=args.monotone, rewarmup=args.rewarmup,
                              rewarmup_peak=args.rewarmup_peak)

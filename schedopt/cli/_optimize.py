@@ -84,6 +84,8 @@ def run(args) -> int:
 
         steps(args.horizon, "horizon")
     length = args.updates if args.updates is not None else args.horizon
+    if length is not None:
+        c.check_memory(length, "--horizon" if args.horizon is not None else "--steps")
     if args.grad_norms is not None:
         from schedopt.adapters import grad_norm_profile
 

@@ -14,7 +14,7 @@ EXAMPLES = ["schedopt plan --model model.json --steps 100000 --warmup 300 --out 
 FUNCTION = ("schedopt.calibration.LossModel.best_schedule",)
 # Flags that are not parameters of FUNCTION, and what each is for.
 CLI_ONLY = {"model": "the JSON file written by calibrate (schedopt.calibration.load_model)",
-            "out": "the schedule file (.json or .csv)"}
+            "out": "the schedule file (.json, .csv or .npy; schedopt.load_schedule reads it)"}
 
 
 def add_arguments(p) -> None:
@@ -27,14 +27,16 @@ def add_arguments(p) -> None:
                    help="cap every rate at X (LR units)")
     p.add_argument("--no-monotone", dest="monotone", action="store_false",
                    help="allow the rates to rise after the warm-up")
-    p.add_argument("--out", metavar="FILE", help="also write the schedule (.json or .csv)")
+    p.add_argument("--out", metavar="FILE",
+                   help="also write the rates (.json, .csv or .npy, like optimize)")
 
 
 def run(args) -> int:
     from schedopt.adapters import _io
     from schedopt.calibration import load_model
 
-    out = None if args.out is None else _io.check_output_path(args.out, formats=(".json", ".csv"))
+    out = None if args.out is None else _io.check_output_path(args.out)
+    c.check_memory(args.steps, "--steps")
     model = load_model(args.model)
     plan = model.best_schedule(args.steps, monotone=args.monotone, max_lr=args.max_lr,
                                warmup=args.warmup)
@@ -46,13 +48,17 @@ def run(args) -> int:
           + ", ".join(f"{plan.lr[min(int(f * args.steps), args.steps - 1)]:.4g}"
                       for f in (0, 0.25, 0.5, 0.75, 1)))
     if out is not None:
-        if out.suffix.lower() == ".csv":
-            _io.write_csv(out, {"step": range(1, args.steps + 1), "lr": plan.lr,
+        # The same formats as every schedule file (load_schedule reads them back): eta is the
+        # learning rate of each update, step t = 1..N and the 0-based counter k = t − 1.
+        suffix = out.suffix.lower()
+        if suffix == ".json":
+            _io.write_json(out, {"updates": args.steps, "eta": plan.lr, "peak_lr": plan.peak_lr,
+                                 "predicted_loss": plan.loss, "interval": plan.interval,
+                                 "note": plan.message, "model": str(args.model)})
+        elif suffix == ".csv":
+            _io.write_csv(out, {"step": range(1, args.steps + 1), "eta": plan.lr,
                                 "count": range(args.steps)})
         else:
-            _io.write_json(out, {"steps": args.steps, "peak_lr": plan.peak_lr,
-                                 "loss": plan.loss, "interval": plan.interval,
-                                 "note": plan.message, "model": str(args.model),
-                                 "lr": plan.lr.tolist()})
+            _io.write_npy(out, plan.lr)
         print(f"wrote {out}")
     return 0

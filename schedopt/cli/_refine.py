@@ -37,6 +37,8 @@ def run(args) -> int:
 
     out = _io.check_output_path(args.out)
     smoothing = c.smoothing(args)
+    if args.updates is not None:
+        c.check_memory(args.updates, "--steps")
     log = c.read_grad_norms(args, NAME)
     result = refine(log, updates=args.updates, smoothing=smoothing, width=args.width, D=args.D,
                     peak_lr=args.peak_lr, monotone=args.monotone, warmup=args.warmup,

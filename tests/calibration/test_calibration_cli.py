@@ -50,13 +50,15 @@ def test_plan_prints_and_writes_the_schedule(model_file, tmp_path, capsys):
     record = json.loads(out.read_text())
     model = load_model(model_file)
     dec = model.best_schedule(500)
-    np.testing.assert_allclose(record["lr"], dec.lr, rtol=1e-12)
-    assert record["loss"] == pytest.approx(dec.loss, rel=1e-12)
+    np.testing.assert_allclose(record["eta"], dec.lr, rtol=1e-12)
+    assert record["predicted_loss"] == pytest.approx(dec.loss, rel=1e-12)
     assert f"{dec.peak_lr:.4g}" in stdout
     status, _, err = run(capsys, "plan", "--model", model_file, "--steps", 300, "--warmup", 10,
                          "--out", tmp_path / "plan.csv")
     assert status == 0, err
-    assert (tmp_path / "plan.csv").read_text().startswith("step,lr,count\n1,")
+    assert (tmp_path / "plan.csv").read_text().startswith("step,eta,count\n1,")
+    import schedopt
+    assert schedopt.load_schedule(tmp_path / "plan.csv").shape[0] > 0
 
 
 @pytest.mark.parametrize("argv_tail,message", [

@@ -91,3 +91,16 @@ def test_no_progress_when_not_a_terminal(capsys):
     progress(1, 2)
     progress.close()
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("argv", [
+    ["optimize", "--steps", "10000000000000", "--out", "{d}/a.json"],
+    ["optimize", "--horizon", "3000000000", "--out", "{d}/a.npy"],
+    ["extend", "--applied", "{d}/h.csv", "--steps", "100000000000", "--out", "{d}/b.csv"],
+    ["anytime", "--checkpoints", "10,100000000000", "--out", "{d}/c.csv"],
+])
+def test_sizes_that_cannot_fit_are_refused_before_allocating(tmp_path, capsys, argv):
+    (tmp_path / "h.csv").write_text("step,lr\n0,0.1\n1,0.1\n")
+    argv = [a.replace("{d}", str(tmp_path)) for a in argv]
+    status, _, err = run(capsys, *argv)
+    assert status == 2 and "GiB of memory" in err and len(err.strip().splitlines()) == 1
