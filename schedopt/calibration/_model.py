@@ -134,6 +134,10 @@ class LossModel:
             raise ValueError("best_schedule needs the 'bound' form; for another form use "
                              "best_peak_lr with a schedule family")
         steps = _validation_steps(steps)
+        if isinstance(warmup, (int, np.integer)) and not isinstance(warmup, bool) \
+                and not 0 <= warmup < steps:
+            raise ValueError(f"warmup must be >= 0 and leave at least one update after it: "
+                             f"got {int(warmup)} for steps = {steps}")
         A, B = np.exp(self.params["log_A"]), np.exp(self.params["log_B"])
         p, q = np.exp(self.params["log_p"]), np.exp(self.params["log_q"])
         cap = None if max_lr is None else max_lr / self.lr_scale

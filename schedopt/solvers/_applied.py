@@ -84,6 +84,7 @@ def applied_schedule(updates, D=1.0, G=1.0, *, method="auto", monotone=False, ma
     from schedopt.solvers._solve import optimal_schedule
 
     N = _validation.steps(updates, "updates")
+    _check_warmup_length(warmup, N)
     G = horizon_profile(G, N)
     W = make_problem(N + 1, D, G, monotone=monotone, max_lr=max_lr,
                      warmup=warmup).warmup_length
@@ -93,3 +94,21 @@ def applied_schedule(updates, D=1.0, G=1.0, *, method="auto", monotone=False, ma
     full = optimal_schedule(N + 1, D, G, method=method, monotone=monotone, max_lr=max_lr,
                             warmup=warmup, tol=tol, max_iter=max_iter)
     return applied_result(full)
+
+
+def _check_warmup_length(warmup, N: int) -> None:
+    """A warm-up must leave an update after it; said in updates before the horizon-(N+1)
+    problem (whose own check counts N + 1 steps) sees it."""
+    import numbers
+
+    if isinstance(warmup, (bool, np.bool_)):
+        return                                            # make_problem names the type
+    if isinstance(warmup, numbers.Integral):
+        W = int(warmup)
+    elif warmup is not None and np.ndim(warmup) == 1:
+        W = int(np.shape(warmup)[0])
+    else:
+        return
+    if W >= N:
+        raise ValueError(f"warmup must leave at least one update after it: it covers {W} "
+                         f"updates but updates = {N}; use a warm-up shorter than {N}")

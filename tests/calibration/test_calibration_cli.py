@@ -90,3 +90,8 @@ def test_plan_bad_model_and_steps(model_file, tmp_path, capsys):
     assert status == 2 and "no such file" in err and err.count("\n") == 1
     status, _, err = run(capsys, "plan", "--model", model_file, "--steps", 0)
     assert status == 2 and "steps" in err and err.count("\n") == 1
+
+
+def test_plan_refuses_a_warmup_that_covers_the_run(model_file, capsys):
+    status, _, err = run(capsys, "plan", "--model", model_file, "--steps", 100, "--warmup", 100)
+    assert status == 2 and "warmup must be >= 0 and leave at least one update" in err

@@ -114,3 +114,10 @@ def test_the_weight_decides_the_horizon():
 def test_bad_input_names_the_argument(kwargs, error, words):
     with pytest.raises(error, match=words):
         applied_schedule(**kwargs)
+
+
+@pytest.mark.parametrize("warmup", [100, 200, [0.01] * 100])
+def test_a_warmup_over_every_update_is_refused_in_updates(warmup):
+    with pytest.raises(ValueError, match="it covers .* updates but updates = 100; use a "
+                                         "warm-up shorter than 100"):
+        schedopt.applied_schedule(100, warmup=warmup)
