@@ -120,4 +120,4 @@ def test_bad_input_names_the_argument(kwargs, error, words):
 def test_a_warmup_over_every_update_is_refused_in_updates(warmup):
     with pytest.raises(ValueError, match="it covers .* updates but updates = 100; use a "
                                          "warm-up shorter than 100"):
-        schedopt.applied_schedule(100, warmup=warmup)
+        applied_schedule(100, warmup=warmup)
