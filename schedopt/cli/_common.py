@@ -113,11 +113,8 @@ def flag_updates(p, *, required: bool = False, log_default: bool = False) -> Non
                    help="number of updates (training steps) N: write the N rates to apply, "
                         "η_1..η_N of the optimum of bound (C) at horizon N + 1, whose bound "
                         "covers θ_(N+1), the parameters the run keeps (docs/math.md §5.1)"
-                        + ("; default: the log's horizon, its last logged step" if log_default else ""))
-def flag_steps(p, *, required: bool) -> None:
-    p.add_argument("--steps", type=whole_number, required=required, metavar="T",
-                   help="number of steps T" + ("" if required else " (default: the log's "
-                                               "horizon, its last logged step)"))
+                        + ("; default: the log's length, its last step (+1 when steps count from 0)"
+                           if log_default else ""))
 
 
 def flag_D(p) -> None:

@@ -17,7 +17,8 @@ CLI_ONLY = {"out": "the output file"}
 
 def add_arguments(p) -> None:
     p.add_argument("--steps", type=c.whole_number, required=True, metavar="T",
-                   help="number of steps T")
+                   help="T, the horizon of bound (C) (here --steps is the horizon, not a "
+                        "number of updates to apply: those are T − 1)")
     p.add_argument("--D", type=c.number, default=1.0, metavar="X",
                    help="‖θ_1 − θ*‖ (default 1)")
     p.add_argument("--G", type=c.number, default=1.0, metavar="X",

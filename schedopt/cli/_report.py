@@ -23,14 +23,15 @@ def add_arguments(p) -> None:
     p.add_argument("--out", default="report", metavar="DIR",
                    help="output folder, created if missing (default ./report)")
     p.add_argument("--quick", action="store_true",
-                   help="smaller grids (about a minute)")
+                   help="smaller grids (seconds to a minute)")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bars")
     run = p.add_argument_group("your run (sections placed first)")
     run.add_argument("--steps", type=c.whole_number, default=None, metavar="T",
-                     help="T of your run (default with --grad-norms: its last logged step)")
+                     help="N, the number of updates of your run (default with --grad-norms: the "
+                          "log's length, its last step, +1 when steps count from 0)")
     run.add_argument("--grad-norms", dest="grad_norms", metavar="FILE",
-                     help=f"your run's {c.GRAD_NORMS_HELP}")
+                     help=f"the gradient norms your run logged: {c.GRAD_NORMS_HELP}")
     c.flag_peak_lr(run)
     c.flag_D(run)
     c.flag_monotone(run)

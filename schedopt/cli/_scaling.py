@@ -17,7 +17,7 @@ CLI_ONLY = {"out": "the output file"}
 
 def add_arguments(p) -> None:
     p.add_argument("--min-steps", dest="min_steps", type=c.whole_number, default=100,
-                   metavar="T", help="smallest T of the grid (default 100)")
+                   metavar="T", help="smallest horizon T of the grid (default 100)")
     p.add_argument("--max-steps", dest="max_steps", type=c.whole_number,
                    default=1_000_000, metavar="T", help="largest T of the grid "
                                                         "(default 10^6)")
