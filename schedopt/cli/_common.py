@@ -164,6 +164,17 @@ def flag_log_reading(p) -> None:
                         "last row, or average them")
 
 
+def refuse_log_flags_without_a_log(args) -> None:
+    """--column, --invalid and --duplicates only mean something with --grad-norms."""
+    given = [flag for flag, value, default in (("--column", args.column, None),
+                                                ("--invalid", args.invalid, "raise"),
+                                                ("--duplicates", args.duplicates, "raise"))
+             if value != default]
+    if given and args.grad_norms is None:
+        raise UsageError(f"{', '.join(given)} only apply to a gradient-norm log: give --grad-norms, "
+                         f"or leave {'it' if len(given) == 1 else 'them'} out")
+
+
 def flag_smoothing(p) -> None:
     """--smoothing, --width: the arguments of schedopt.grad_norm_profile (and refine)."""
     p.add_argument("--smoothing", default="median", choices=("median", "none"),

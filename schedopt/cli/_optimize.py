@@ -69,6 +69,7 @@ def check_peak_and_cap(args) -> None:
 
 
 def run(args) -> int:
+    c.refuse_log_flags_without_a_log(args)
     from schedopt.adapters import _io
 
     out = _io.check_output_path(args.out)

@@ -41,6 +41,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    c.refuse_log_flags_without_a_log(args)
     from schedopt.report import _report
 
     _report.require_matplotlib()          # one line and exit 2, before any work

@@ -164,3 +164,11 @@ def test_a_log_whose_last_step_is_huge_is_refused_before_allocating(tmp_path, ca
     status, _, err = run(capsys, "refine", "--grad-norms", path, "--steps", 100,
                          "--out", tmp_path / "e.json")
     assert status == 0, err
+
+
+@pytest.mark.parametrize("command", [["optimize", "--steps", "50", "--out", "{d}/e.json"],
+                                     ["report", "--steps", "50", "--quick", "--out", "{d}/r"]])
+def test_log_flags_without_a_log_are_refused(tmp_path, capsys, command):
+    argv = [a.replace("{d}", str(tmp_path)) for a in command] + ["--column", "gnorm_l1"]
+    status, _, err = run(capsys, *argv)
+    assert status == 2 and "--column only apply to a gradient-norm log" in err
