@@ -171,8 +171,9 @@ def refuse_log_flags_without_a_log(args) -> None:
                                                 ("--duplicates", args.duplicates, "raise"))
              if value != default]
     if given and args.grad_norms is None:
-        raise UsageError(f"{', '.join(given)} only apply to a gradient-norm log: give --grad-norms, "
-                         f"or leave {'it' if len(given) == 1 else 'them'} out")
+        flags = ", ".join(given)
+        raise UsageError(f"{flags} only apply to a gradient-norm log: give --grad-norms, or "
+                         f"leave {'it' if len(given) == 1 else 'them'} out")
 
 
 def flag_smoothing(p) -> None:
