@@ -162,7 +162,8 @@ def _clean(step, value, *, source, lines, invalid, duplicates, notes) -> GradNor
             more = f" (and {bad.size - 1} more such rows)" if bad.size > 1 else ""
             raise ValueError(f"grad-norm log: {_where(source, lines, i)} has {what}, "
                              f"{float(value[i])!r} at step {step[i]:g}{more}; gradient norms must be "
-                             f"finite and > 0 (pass invalid='drop' to drop such rows)")
+                             f"finite and > 0 (pass invalid='drop', --invalid drop on the command "
+                             f"line, to drop such rows)")
         notes.append(f"dropped {bad.size} row(s) with {what} at step(s) {_steps_text(step[bad])}")
         keep = np.ones(step.shape, bool)
         keep[bad] = False
@@ -183,7 +184,8 @@ def _clean(step, value, *, source, lines, invalid, duplicates, notes) -> GradNor
             i = int(repeated[0]) + 1
             raise ValueError(f"grad-norm log: step {step[i]:g} appears more than once (again at "
                              f"{_where(source, lines, i)}; {dup_steps.size} repeated step(s) in "
-                             f"all); pass duplicates='last' or duplicates='mean' to merge them")
+                             f"all); pass duplicates='last' or duplicates='mean' (--duplicates last "
+                             f"or --duplicates mean on the command line) to merge them")
         unique, start, counts = np.unique(step, return_index=True, return_counts=True)
         if duplicates == "last":
             value = value[start + counts - 1]

@@ -172,3 +172,13 @@ def test_log_flags_without_a_log_are_refused(tmp_path, capsys, command):
     argv = [a.replace("{d}", str(tmp_path)) for a in command] + ["--column", "gnorm_l1"]
     status, _, err = run(capsys, *argv)
     assert status == 2 and "--column only apply to a gradient-norm log" in err
+
+
+def test_log_errors_name_the_flags_a_cli_user_types(tmp_path, capsys):
+    path = tmp_path / "log.csv"
+    path.write_text("step,grad_norm\n1,1.0\n2,nan\n3,0.5\n")
+    status, _, err = run(capsys, "refine", "--grad-norms", path, "--out", tmp_path / "e.json")
+    assert status == 2 and "--invalid drop" in err
+    path.write_text("step,grad_norm\n1,1.0\n2,0.7\n2,0.6\n")
+    status, _, err = run(capsys, "refine", "--grad-norms", path, "--out", tmp_path / "e.json")
+    assert status == 2 and "--duplicates last" in err
