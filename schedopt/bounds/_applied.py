@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from schedopt import _validation
+from schedopt._sums import tail_sums
 
 _MAX_ITER = 200
 
@@ -56,7 +57,7 @@ def _arguments(eta, D, G):
 
 def _terms(eta, D, G2):
     """The (c_j, a_j) of φ, j = 0..N, without the terms whose c_j is 0."""
-    tails = np.concatenate([np.cumsum(eta[::-1])[::-1][1:], [0.0]])       # η_{t+1:N}
+    tails = np.concatenate([tail_sums(eta)[1:], [0.0]])       # η_{t+1:N}
     c = np.concatenate([[D * D], G2 * eta * eta])
     a = np.concatenate([[float(np.sum(eta))], tails])
     keep = c > 0

@@ -43,6 +43,7 @@ from schedopt.solvers import _prefix
 from schedopt.solvers._checkpoints import _Model
 from schedopt.solvers._checkpoints import _pieces
 from schedopt.solvers._checkpoints import check_checkpoints
+from schedopt._sums import tail_sums
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -283,7 +284,7 @@ def _start(model):
     # An inverse-square-root shape, offset by the first checkpoint: within a small factor of
     # every checkpoint's optimum, where the horizon-t_K optimum is far off at t_1.
     t = np.arange(1, model.n + 1, dtype=np.float64)
-    A = np.cumsum((1.0 / np.sqrt(t + model.N[0]))[::-1])[::-1]
+    A = tail_sums(1.0 / np.sqrt(t + model.N[0]))
     A = A * (model.D / np.sqrt(model.J[-1]) / A[0])
     nxt = np.append(A[1:], 0.0)
     y = np.empty(model.K)

@@ -19,6 +19,8 @@ import math
 
 import numpy as np
 
+from schedopt._sums import tail_sums
+
 # Steps per compiled call: one compilation per chunk size serves every T. Long schedules use
 # the large chunk (16 calls at T = 10⁶); shorter ones the small one, so that T = 10⁴ does not
 # run a loop of 2¹⁶ steps.
@@ -127,7 +129,7 @@ def exact_schedule(G2: np.ndarray, D: float) -> tuple[np.ndarray, float]:
 def _schedule_in_logs(m: np.ndarray, J1: float, D: float) -> np.ndarray:
     """``exact_schedule`` when S_1/η_T passes 1e308 (G_t growing by orders of magnitude):
     the same formula in logarithms, normalised by S_2."""
-    logs = np.append(np.cumsum(np.log1p(m[1:])[::-1])[::-1], 0.0)    # log S_{t+1}
+    logs = np.append(tail_sums(np.log1p(m[1:])), 0.0)    # log S_{t+1}
     top = logs[0]
     log_lam = np.log(D) - np.log1p(m[0]) - 0.5 * np.log(J1)            # λ* for S_2 = 1
     eta = np.exp(np.append(np.log(m) + logs, 0.0) + (log_lam - top))

@@ -28,6 +28,7 @@ from schedopt._result import ScheduleResult
 from schedopt.solvers import _prefix
 from schedopt.solvers._exact import exact_shape
 from schedopt.solvers._exact import tail_ratios
+from schedopt._sums import tail_sums
 
 
 def extended_G(G, steps: int, name: str = "G") -> np.ndarray:
@@ -70,7 +71,7 @@ def _ramp(last: float, K: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _solve_exact(history, G2, D):
     """The exact frozen-prefix optimum at horizon len(G2): (eta incl. weight, bound, gap)."""
-    W, T = history.shape[0], G2.shape[0]
+    W = history.shape[0]
     J, _ = tail_ratios(G2[W:])
     tail = _prefix.minimise_tail(history, D, G2[:W], J)
     shape, _ = exact_shape(G2[W:])
@@ -83,7 +84,7 @@ def _peak_slope(history, a, b, peak, G2, D, J):
     prefix = np.concatenate([history, a + b * peak])
     tail = _prefix.minimise_tail(prefix, D, G2[:prefix.size], J)
     S = tail.S
-    suffix = np.cumsum(prefix[::-1])[::-1]
+    suffix = tail_sums(prefix)
     q = np.append(suffix[1:], 0.0)
     den = q + S
     c = G2[:prefix.size] * prefix**2

@@ -35,8 +35,9 @@ import scipy.optimize
 
 from schedopt._closed_forms import defazio_shape
 from schedopt.bounds._bounds import last_iterate_bound
-from schedopt.bounds._bounds import last_value_and_grad_numpy
+from schedopt.bounds._host import last_value_and_grad_numpy
 from schedopt.bounds._scale import optimal_scale
+from schedopt._sums import tail_sums
 
 # η_T > 0 keeps bound (C) finite (docs/math.md §2): its variable gets this lower bound, relative to
 # its starting value; the solvers report a result that ends on it as not converged.
@@ -117,7 +118,7 @@ def _eta_numpy(z, base, ramp, scale, mask, first, monotone):
     """``eta_of`` in numpy: (η, the free part mask·F(d·z))."""
     free = scale * z
     if monotone:
-        free = np.cumsum(free[::-1])[::-1]
+        free = tail_sums(free)
     free = free * mask
     return base + ramp * free[first] + free, free
 
@@ -200,7 +201,7 @@ def _settle_last(eta, G2, D, cap) -> float:
     ≤ 0 at η_T = η_{T−1}G_{T−1}/G_T, and the root is bracketed by doubling from there.
     """
     head = eta[:-1]
-    rest = np.cumsum(head[::-1])[::-1]          # S_{t+1} − η_T for t < T, and S_1 − η_T
+    rest = tail_sums(head)          # S_{t+1} − η_T for t < T, and S_1 − η_T
     weights = 0.5 * G2[:-1] * head * head
 
     def slope(x):
@@ -227,7 +228,7 @@ def _jacobi_scale(eta, G2, D, F, monotone):
     the D² term's weight, and the ramp's coupling is left out (it is a preconditioner, not a
     derivative).
     """
-    S = np.cumsum(eta[::-1])[::-1]
+    S = tail_sums(eta)
     nxt = np.append(S[1:], np.inf)
     w = G2 / nxt                                # 0 for t = T (the linear term)
     r = np.where(nxt > 0, eta / np.where(nxt > 0, nxt, 1.0), 0.0)

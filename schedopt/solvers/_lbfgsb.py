@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.optimize
 
-from schedopt.bounds._bounds import HOST_MAX
+from schedopt.bounds._host import HOST_MAX
 from schedopt.solvers._firstorder import bucket
 from schedopt.solvers._firstorder import host_objective
 from schedopt.solvers._firstorder import objective

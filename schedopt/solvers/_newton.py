@@ -92,7 +92,7 @@ from scipy import linalg
 
 from schedopt.solvers._newton_pool import solve_pooled
 from schedopt.solvers._newton_sums import bound as _bound
-from schedopt.solvers._newton_sums import tail_sums as _tail_sums
+from schedopt._sums import tail_sums as _tail_sums
 from schedopt.solvers._newton_model import _Model
 from schedopt.solvers._newton_model import _State
 from schedopt.solvers._newton_model import _model

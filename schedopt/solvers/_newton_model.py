@@ -8,8 +8,8 @@ import dataclasses
 
 import numpy as np
 
-from schedopt.solvers._newton_sums import running_sums as _running_sums
-from schedopt.solvers._newton_sums import tail_sums as _tail_sums
+from schedopt._sums import running_sums as _running_sums
+from schedopt._sums import tail_sums as _tail_sums
 
 
 
@@ -73,7 +73,7 @@ def _model(problem) -> _Model:
     g, e0, e1, y0, y1 = [np.ones(1)], [np.ones(1)], [np.zeros(1)], [np.zeros(1)], [np.zeros(1)]
     if prefix.size:
         y0[0] += np.sum(prefix)
-        after = np.append(np.cumsum(prefix[::-1])[::-1][1:], 0.0)     # p_{t+1:W}
+        after = np.append(_tail_sums(prefix)[1:], 0.0)     # p_{t+1:W}
         keep = prefix > 0                                             # 0/0 terms count as 0
         g.append(g_all[:W][keep]); e0.append(prefix[keep]); e1.append(np.zeros(keep.sum()))
         y0.append(after[keep]); y1.append(np.zeros(keep.sum()))

@@ -5,7 +5,7 @@ Lagrangian dual bound as the certificate.
 the optimum splits the steps into blocks of equal η: the first may sit at the cap, and every
 other block takes the value that is optimal given the others. For a fixed partition the
 problem is smooth and unconstrained in the block values, and in the block tail sums
-``X_b`` (THEORY §4.3, x at each block's first step) its Hessian is tridiagonal: a step
+``X_b`` (docs/math.md §4.3, x at each block's first step) its Hessian is tridiagonal: a step
 i < n of block b has ``x_i = X_{b+1} + (e_b − i)·v_b`` (e_b one past the block's end),
 so each term ½ g η²/x_{i+1} involves X_b and X_{b+1} only. Damped Newton on it costs one
 O(T) tridiagonal LDLᵀ solve (LAPACK ``pttrf``) per step. Between solves the partition is
@@ -18,7 +18,7 @@ inside block b (0 at its boundaries), and ν = −Σ_{block 1} q when the first 
 
 **Certificate.** Weak duality: for any μ, ν ≥ 0, min over the domain of L ≤ f*. With
 ``d_i = μ_{i−1} − μ_i + ν[i = 1]``, L = f + Σ d_i η_i − ν·max_lr, and its minimum over tail
-sums is a backward recursion like THEORY §4.4's: ``k_n = ½ g_n + d_n``; for i < n,
+sums is a backward recursion like docs/math.md §4.4's: ``k_n = ½ g_n + d_n``; for i < n,
 ``a = k_{i+1} − d_i``, ``k_i = d_i + g_i(√(1 + 2a/g_i) − 1)`` (−∞ when 1 + 2a/g_i ≤ 0,
 from min over ρ = x_{i+1}/x_i > 0 of ½g(1−ρ)²/ρ + d(1−ρ) + kρ), and min L = √(2k_1) −
 ν·max_lr. So ``f(η) − (√(2k_1) − ν·max_lr)`` bounds the distance to the optimum whatever
@@ -44,8 +44,8 @@ from scipy.linalg import lapack
 
 from schedopt.solvers import _newton_scan
 from schedopt.solvers._newton_sums import bound as _bound
-from schedopt.solvers._newton_sums import running_sums
-from schedopt.solvers._newton_sums import tail_sums
+from schedopt._sums import running_sums
+from schedopt._sums import tail_sums
 from schedopt._result import ScheduleResult
 
 _DECREMENT = 1e-16       # λ² / f below which a reduced solve counts as converged
@@ -77,7 +77,7 @@ class _Blocks:
 
 
 def _value_and_q(eta: np.ndarray, g: np.ndarray):
-    """f̂ (bound (C) rescaled, THEORY §2) and q = ∂f̂/∂η, in O(n)."""
+    """f̂ (bound (C) rescaled, docs/math.md §2) and q = ∂f̂/∂η, in O(n)."""
     x = tail_sums(eta)
     r = eta[:-1] / x[1:]
     value = 0.5 / x[0] + 0.5 * np.sum(g[:-1] * eta[:-1] * r) + 0.5 * g[-1] * eta[-1]
@@ -96,7 +96,7 @@ def _block_sums(v: np.ndarray, blocks: _Blocks) -> np.ndarray:
 
 def _newton_direction(v, blocks: _Blocks, g, q, x):
     """Δv of the Newton step on the block values, and λ² = −∇fᵀΔ (None if not PD)."""
-    B, n = blocks.count, blocks.n
+    B = blocks.count
     ids, L = blocks.ids[:-1], blocks.lengths
     after = np.append(x[blocks.starts[1:]], 0.0)    # X_{b+1}
     y = x[1:]
@@ -315,9 +315,9 @@ def _certificate(q, blocks: _Blocks, g, cap) -> float:
 
 
 def _unconstrained(g: np.ndarray) -> np.ndarray:
-    """The unconstrained optimum of the rescaled problem (THEORY §4.4's recursion, in plain
+    """The unconstrained optimum of the rescaled problem (docs/math.md §4.4's recursion, in plain
     Python floats: the ratios r_t − 1 = x/(√(1+x) + 1), x = J_{t+1}/G_t², then η ∝ (r_t − 1)
-    S_{t+1}, scaled by its best multiplier, THEORY §4.1)."""
+    S_{t+1}, scaled by its best multiplier, docs/math.md §4.1)."""
     n = g.size
     if n == 1:
         return np.ones(1)

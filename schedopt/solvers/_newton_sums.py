@@ -1,19 +1,13 @@
-"""Accurate running sums and bound (C) in numpy, shared by the ``newton`` solver's modules."""
+"""Bound (C) of a ``Problem`` in numpy, for the ``newton`` solver's modules."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from schedopt._sums import running_sums  # noqa: F401  (re-exported for newton's modules)
-from schedopt._sums import tail_sums
+from schedopt.bounds._host import last_value_and_grad_numpy
 
 
 def bound(problem, eta: np.ndarray) -> float:
-    """Bound (C) at eta (THEORY §2) in numpy float64; equals ``problem.bound(eta)`` without
-    the JAX dispatch, which compiles anew for every schedule length."""
-    S = tail_sums(eta)
-    if not eta[-1] > 0:
-        return float("inf")
-    G2 = problem.G2
-    terms = 0.5 * np.sum(G2[:-1] * eta[:-1] * (eta[:-1] / S[1:]))
-    return float(0.5 * problem.D**2 / S[0] + terms + 0.5 * G2[-1] * eta[-1])
+    """Bound (C) at eta (docs/math.md §2) in numpy float64: the host path of
+    ``last_iterate_bound``, without the JAX dispatch, which compiles anew for every length."""
+    return float(last_value_and_grad_numpy(eta, problem.D**2, problem.G2, grad=False)[0])

@@ -33,7 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from schedopt.bounds._bounds import HOST_MAX
+from schedopt.bounds._host import HOST_MAX
 from schedopt.solvers._firstorder import bucket
 from schedopt.solvers._firstorder import host_objective
 from schedopt.solvers._firstorder import objective

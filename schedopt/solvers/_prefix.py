@@ -32,6 +32,8 @@ import dataclasses
 
 import numpy as np
 
+from schedopt._sums import tail_sums
+
 
 @dataclasses.dataclass(frozen=True)
 class Tail:
@@ -48,7 +50,7 @@ class _Prefix:
     def __init__(self, prefix, D, G2_prefix, J):
         prefix = np.asarray(prefix, dtype=np.float64)
         keep = prefix > 0                       # 0/0 terms count as 0 (docs/math.md §2)
-        suffix = np.cumsum(prefix[::-1])[::-1]
+        suffix = tail_sums(prefix)
         self.P = float(suffix[0]) if prefix.size else 0.0
         self.q = np.append(suffix[1:], 0.0)[keep]
         self.c = (np.asarray(G2_prefix, dtype=np.float64) * prefix**2)[keep]

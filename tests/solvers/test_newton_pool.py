@@ -1,8 +1,8 @@
 """The pooled-block solver for monotone problems (schedopt/_newton_pool.py).
 
-References independent of it: the exact recursion of THEORY §4.4, the barrier method of
+References independent of it: the exact recursion of docs/math.md §4.4, the barrier method of
 schedopt/_newton.py (its own certificate), scipy's SLSQP, feasible perturbations (KKT of a
-convex problem, THEORY §4.2), and bound (C) and the Lagrangian dual bound recomputed in
+convex problem, docs/math.md §4.2), and bound (C) and the Lagrangian dual bound recomputed in
 50-digit arithmetic (mpmath), so that the reported gap is checked as a true upper bound.
 """
 
@@ -42,7 +42,7 @@ def binding_cap(T, D, G, share):
 
 
 def test_dual_bound_without_multipliers_is_the_exact_optimum():
-    """With d = 0 the Lagrangian is bound (C) itself: the recursion gives THEORY §4.4's value."""
+    """With d = 0 the Lagrangian is bound (C) itself: the recursion gives docs/math.md §4.4's value."""
     for T in (1, 2, 10, 1000):
         for G in decades(T).values():
             G2 = np.broadcast_to(np.square(G), (T,)).astype(float)
