@@ -1,16 +1,15 @@
 """Reading the rates a run already applied: a schedule file or a tracker's LR export.
 
-Accepted: ``.npy`` (a 1-D array), ``.json`` (a schedule record with an ``eta`` list, as
-``write_schedule`` writes it) and ``.csv``/``.txt`` with a header and exactly two columns,
-the step and the learning rate (a tracker export such as ``"Step","run1 - lr"``), or the
-``step,eta,count`` CSV that ``write_schedule`` writes. Steps must be consecutive, one row per update,
-starting at 0 (optax counts) or 1. Anything else is refused with a sentence that says why.
+Accepted: schedopt's schedule files as ``load_schedule`` reads them (``.npy``, a ``.json``
+record with an ``eta`` list, a ``.csv`` with an ``eta`` column), and a tracker's export:
+``.csv``/``.txt`` with a header and exactly two columns, the step and the learning rate (such
+as ``"Step","run1 - lr"``), whose steps must be consecutive, one row per update, starting at
+0 (optax counts) or 1. Anything else is refused with a sentence that says why.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +21,6 @@ def _from_csv(path: Path) -> np.ndarray:
     if len(rows) < 2:
         raise ValueError(f"applied: {str(path)!r} holds no rows under its header")
     header, body = rows[0], rows[1:]
-    if [h.strip().lower() for h in header] == ["step", "eta", "count"]:
-        # schedopt's own schedule CSV: the 0-based count repeats the step (write_schedule)
-        header, body = header[:2], [row[:2] for row in body]
     if len(header) != 2 or any(len(row) != 2 for row in body):
         raise ValueError(f"applied: {str(path)!r} must have exactly two columns (step and "
                          f"learning rate) under a header, got {len(header)} header columns "
@@ -42,30 +38,30 @@ def _from_csv(path: Path) -> np.ndarray:
     return data[:, 1]
 
 
+def _has_eta_column(path: Path) -> bool:
+    """Whether a CSV's header names an ``eta`` column, as schedopt's schedule files do."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        header = next(csv.reader(handle), [])
+    return "eta" in [h.strip() for h in header]
+
+
 def read_applied(path) -> np.ndarray:
-    """The applied rates η_1..η_W from ``path`` (module doc); values are checked by the caller."""
+    """The applied rates η_1..η_W from ``path`` (module doc); values are checked by the caller.
+
+    schedopt's own schedule files (.npy, .json, and a .csv with an ``eta`` column) are read
+    by ``load_schedule``; a tracker's two-column export by ``_from_csv``.
+    """
+    from schedopt.adapters._schedule_files import load_schedule
+
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"applied: no such file: {str(path)!r}")
     suffix = path.suffix.lower()
-    if suffix == ".npy":
-        arr = np.load(path, allow_pickle=False)
-        if arr.ndim != 1:
-            raise ValueError(f"applied: {str(path)!r} must hold a 1-D array, got shape "
-                             f"{arr.shape}")
-        return arr.astype(np.float64)
-    if suffix == ".json":
+    if suffix in (".npy", ".json") or (suffix == ".csv" and _has_eta_column(path)):
         try:
-            record = json.loads(path.read_text())
-        except json.JSONDecodeError as err:
-            raise ValueError(f"applied: {str(path)!r} is not JSON ({err.msg})") from None
-        if not isinstance(record, dict) or not isinstance(record.get("eta"), list):
-            raise ValueError(f"applied: {str(path)!r} must be a schedule record with an "
-                             f"'eta' list of learning rates")
-        try:
-            return np.array(record["eta"], dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(f"applied: the 'eta' of {str(path)!r} must hold numbers") from None
+            return load_schedule(path)
+        except ValueError as err:
+            raise ValueError(f"applied: {err}") from None
     if suffix in (".csv", ".txt"):
         return _from_csv(path)
     raise ValueError(f"applied must be a .npy, .json, .csv or .txt file, got {str(path)!r}")
