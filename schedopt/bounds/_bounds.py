@@ -23,10 +23,8 @@ is ever NaN on ``η ≥ 0``.
 Scale and dtypes (issue 15): every bound (C) evaluation runs in exact power-of-two units
 where D ≈ 1 and G ≈ 1 (geometric mean), so no finite positive D or G over- or underflows in
 D² or G²; traced calls go through one custom JVP that differentiates inside the x64 context,
-so jit, grad (η, D, per-step G), vmap and jacfwd work with x64 off and on.
-
-This module is long because bound (C)'s blocked kernels, its custom VJP and the entry that
-makes it scale-free and dtype-safe share private helpers and must change together.
+so jit, grad (η, D, per-step G), vmap and jacfwd work with x64 off and on. Concrete
+schedules up to ``HOST_MAX`` steps are evaluated by the numpy host path of ``_host``.
 """
 
 from __future__ import annotations
