@@ -134,10 +134,17 @@ def _matvec(s: _System, v):
     return np.concatenate([out_A, s.B.T @ vA + s.C @ vz])
 
 
+def _banded(band, R):
+    """The tridiagonal solve; LAPACK's ptsv refuses a 1 × 1 system (one rate)."""
+    if band.shape[1] == 1:
+        return R / band[1, 0]
+    return solveh_banded(band, R, check_finite=False)
+
+
 def _solve(s: _System, rhs):
     """H⁻¹ rhs: Woodbury on the A-block, Schur complement on (y, r) (module doc)."""
     n, K = s.P.shape
-    T_inv = lambda R: solveh_banded(s.band, R, check_finite=False)
+    T_inv = lambda R: _banded(s.band, R)
     TP = T_inv(s.P)
     M = np.eye(K) + s.P.T @ TP
 
@@ -223,7 +230,7 @@ def _lagrangian_step(parts, n):
     value, grad, band, B, corner = parts
 
     def solve(rhs):
-        Z = solveh_banded(band, np.column_stack([rhs[:n], B]), check_finite=False)
+        Z = _banded(band, np.column_stack([rhs[:n], B]))
         schur = np.diag(corner) - B.T @ Z[:, 1:]
         dz = np.linalg.solve(schur, rhs[n:] - B.T @ Z[:, 0])
         return np.concatenate([Z[:, 0] - Z[:, 1:] @ dz, dz])

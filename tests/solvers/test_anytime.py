@@ -15,10 +15,12 @@ def _ratio_by_scalar_search(eta, N, D=1.0, G=1.0):
     return res.fun / optimal_schedule(N + 1, D, G).bound
 
 
-def test_one_checkpoint_is_the_fixed_horizon_optimum():
-    r = anytime_schedule([50])
+@pytest.mark.parametrize("N", [1, 2, 50])
+def test_one_checkpoint_is_the_fixed_horizon_optimum(N):
+    """N = 1 is a 1 × 1 tridiagonal block, which LAPACK's banded solver refuses (issue 21)."""
+    r = anytime_schedule([N])
     assert r.worst_ratio == pytest.approx(1.0, abs=1e-9) and r.converged
-    np.testing.assert_allclose(r.eta, optimal_schedule(51).eta[:50], rtol=1e-5)
+    np.testing.assert_allclose(r.eta, optimal_schedule(N + 1).eta[:N], rtol=1e-5)
 
 
 def test_ratios_agree_with_an_independent_computation():
