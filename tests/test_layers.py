@@ -15,6 +15,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "schedopt"
 # Bottom to top. A module may import from its own layer and the layers below it.
 LAYERS = (
     ("foundation", ("schedopt._validation", "schedopt._result", "schedopt._sums",
+                    "schedopt._memory",
                     "schedopt._closed_forms", "schedopt._lazy", "schedopt._threads",
                     "schedopt._units")),
     ("bounds", ("schedopt.bounds",)),

@@ -116,3 +116,84 @@ def test_missing_cvxpy_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "cvxpy", None)      # makes `import cvxpy` fail
     with pytest.raises(ImportError, match=r"pip install 'schedopt\[pep\]'"):
         worst_case([0.5])
+
+
+def _independent_pep(h, D=1.0, G=1.0):
+    """The PEP of docs/math.md §5.2 written out pair by pair with every inequality, without
+    the module's sparse rows, coordinates or constraint generation."""
+    import cvxpy as cp
+
+    N = len(h)
+    n = N + 2
+    gram = cp.Variable((n, n), PSD=True)
+    f = cp.Variable(N + 1)
+    e = np.eye(n)
+    xs, gs, fs = [np.zeros(n), e[0]], [np.zeros(n), e[1]], [0.0, f[0]]
+    for t in range(N):
+        xs.append(xs[-1] - h[t] * e[t + 1])
+        gs.append(e[t + 2])
+        fs.append(f[t + 1])
+    cons = [fs[i] >= fs[j] + gs[j] @ gram @ (xs[i] - xs[j])
+            for i in range(n) for j in range(n) if i != j]
+    cons += [xs[1] @ gram @ xs[1] <= D**2] + [gs[i] @ gram @ gs[i] <= G**2 for i in range(1, n)]
+    problem = cp.Problem(cp.Maximize(fs[-1]), cons)
+    problem.solve(solver=cp.CLARABEL)
+    return problem.value
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_constraint_generation_matches_the_full_independent_pep(seed):
+    rng = np.random.default_rng(seed)
+    eta = rng.uniform(0.0, 2.0, size=int(rng.integers(1, 7)))
+    result = worst_case(eta)
+    assert result.value == pytest.approx(_independent_pep(eta), rel=1e-7)
+    n = len(eta) + 2
+    assert n * (n - 1) // 2 <= result.constraints <= n * (n - 1)
+
+
+def test_violated_inequalities_are_added_until_none_is(monkeypatch):
+    """Start from far too few pairs (x* and consecutive points only): the loop must add the
+    violated ones, in several rounds, and end at the full problem's value."""
+    from schedopt.theory import _worst_case as module
+
+    def few(n):
+        pairs = [(0, j) for j in range(1, n)] + [(i, i + 1) for i in range(1, n - 1)]
+        return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+
+    eta = np.array([0.9, 0.2, 0.7, 0.4, 0.1])
+    full = worst_case(eta)
+    monkeypatch.setattr(module, "_first_pairs", few)
+    generated = worst_case(eta)
+    assert generated.rounds > 1
+    assert generated.value == pytest.approx(full.value, rel=1e-7)
+    assert generated.value == pytest.approx(_independent_pep(eta), rel=1e-7)
+
+
+def test_extreme_units_are_rescaled_or_refused():
+    """Issue 21: zero steps at D/G = 1e-400 have worst case D·G = 1; D·G = 1e400 or steps of
+    1e-400 are not float64 numbers and are refused, not returned as inf or zeros."""
+    assert worst_case(np.zeros(3), 1e-200, 1e200).value == pytest.approx(1.0, rel=RTOL)
+    eta = minimax_schedule(5, 1e-100, 1e100)
+    assert worst_case(eta, 1e-100, 1e100).value == pytest.approx(1 / np.sqrt(6), rel=RTOL)
+    with pytest.raises(ValueError, match="D·G is between 1e-300 and 1e300"):
+        worst_case(minimax_schedule(5, 1e200, 1e200), 1e200, 1e200)
+    with pytest.raises(ValueError, match="overflow float64"):
+        worst_case([1e300], 1e-10, 1.0)
+    with pytest.raises(ValueError, match="D/G is between 1e-300 and 1e300"):
+        minimax_schedule(5, 1e-200, 1e200)
+    # D/G = 1e309 overflows, the steps themselves do not.
+    h = minimax_schedule(100, 1e300, 1e-9)
+    t = np.arange(1, 101)
+    np.testing.assert_allclose(h, (1e300 * (101 - t) / 101**1.5) / 1e-9, rtol=1e-12)
+
+
+def test_size_limit_and_memory_are_checked_up_front(monkeypatch):
+    from schedopt import _memory
+    from schedopt.theory import _worst_case as module
+
+    with pytest.raises(ValueError, match=f"at most N = {module.MAX_STEPS}"):
+        worst_case(np.full(module.MAX_STEPS + 1, 0.01))
+    monkeypatch.setattr(_memory, "available_memory", lambda: 2**20)
+    with pytest.raises(ValueError, match="GiB is available"):
+        worst_case(np.full(10, 0.1))
+    assert module.memory_needed(200) > module.memory_needed(100) > 0
