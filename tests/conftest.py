@@ -12,3 +12,7 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+# The command line turns JAX's persistent compilation cache on (schedopt/cli/_cache.py);
+# tests that call it must not write to the real home directory.
+os.environ.setdefault("SCHEDOPT_NO_COMPILE_CACHE", "1")

@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "schedopt report --out report"),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("--no-compile-cache", dest="no_compile_cache", action="store_true",
+                        help="do not use JAX's persistent compilation cache (on by default, in "
+                             "$XDG_CACHE_HOME/schedopt/jax or ~/.cache/schedopt/jax; also "
+                             "SCHEDOPT_NO_COMPILE_CACHE=1 or SCHEDOPT_CACHE_DIR=...)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         module = command_module(name)
@@ -82,6 +86,9 @@ def main(argv=None) -> int:
         print(f"schedopt: error: give a command: {', '.join(COMMANDS[:-1])} or "
               f"{COMMANDS[-1]} (see schedopt --help)", file=sys.stderr)
         return 2
+    from schedopt.cli import _cache
+
+    _cache.enable(args.no_compile_cache)
     try:
         return args.run(args)
     except (ValueError, TypeError, UsageError) as err:
