@@ -50,8 +50,8 @@ _MAX_ROUNDS = 20
 # Size limit. Peak resident memory of one solve ≈ this many bytes per pair of Gram entries,
 # plus the interpreter with cvxpy (measured by benchmarks/worst_case_pep.py, rounded up).
 MAX_STEPS = 150
-_BYTES_PER_ENTRY_PAIR = 40
-_BASE_BYTES = 300 * 2 ** 20
+_BYTES_PER_ENTRY_PAIR = 60
+_BASE_BYTES = 450 * 2 ** 20
 
 
 class WorstCase(NamedTuple):
