@@ -164,6 +164,22 @@ def flag_log_reading(p) -> None:
                         "last row, or average them")
 
 
+def flag_run_columns(p) -> None:
+    """--loss-column, --lr-column, --step-column, --kind: read_runs' column choices."""
+    for what, example in (("loss", "val/loss"), ("lr", "train/lr"), ("step", "_step")):
+        p.add_argument(f"--{what}-column", dest=f"{what}_column", metavar="NAME",
+                       help=f"the runs' {what} column, by its name or the part after its "
+                            f"last '/' (e.g. {example}; default: found by name)")
+    p.add_argument("--kind", default="val", choices=("val", "train"),
+                   help="with a kind (or split) column: fit the validation (default) or the "
+                        "train losses")
+
+
+def run_columns(args) -> dict:
+    return {"loss_column": args.loss_column, "lr_column": args.lr_column,
+            "step_column": args.step_column, "kind": args.kind}
+
+
 def refuse_log_flags_without_a_log(args) -> None:
     """--column, --invalid and --duplicates only mean something with --grad-norms."""
     given = [flag for flag, value, default in (("--column", args.column, None),
