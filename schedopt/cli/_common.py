@@ -143,6 +143,13 @@ def flag_peak_lr(p) -> None:
                    help="rescale the schedule so that its largest value is X")
 
 
+def flag_max_lr(p, units: str, what: str = "cap every rate at X") -> None:
+    """--max-lr X: in every command a cap in the units of the rates it writes, said in --help
+    (``units``)."""
+    p.add_argument("--max-lr", dest="max_lr", type=number, metavar="X",
+                   help=f"{what}, in the units of the rates written: {units}")
+
+
 def flag_out(p) -> None:
     p.add_argument("--out", required=True, metavar="FILE",
                    help="output file: .json, .csv or .npy (by extension)")
@@ -256,9 +263,10 @@ def log_provenance(log, path, args) -> dict:
                            "notes": list(log.notes)}}
 
 
-def print_summary(result, out, D, G, peak_lr) -> None:
+def print_summary(result, out, D, G, peak_lr, *, lr_units=False) -> None:
     """What was written, in the user's units: after --peak-lr only the shape comes from the
-    bound, whose value (in units of D and G that the user did not give) is not printed."""
+    bound, whose value (in units of D and G that the user did not give) is not printed;
+    ``lr_units``: the rates are learning rates converted from units of D/G (extend)."""
     import numpy as np
 
     eta = result.eta
@@ -282,7 +290,7 @@ def print_summary(result, out, D, G, peak_lr) -> None:
                      f"max η = --peak-lr {peak_lr:g}; the bound's value needs your run's D "
                      f"and G, so none is printed (the JSON keeps it for D = {D:g})")
     lines += [f"η_1 = {eta[0]:.6g}, max η = {np.max(eta):.6g}, η_{eta.shape[0]} = {eta[-1]:.6g}"
-              + (" (learning rates, your units)" if peak_lr is not None else
+              + (" (learning rates, your units)" if peak_lr is not None or lr_units else
                  " (units of D/G)"),
               f"wrote {out}"]
     print("\n".join(lines))

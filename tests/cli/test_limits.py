@@ -96,7 +96,7 @@ def test_no_progress_when_not_a_terminal(capsys):
 @pytest.mark.parametrize("argv", [
     ["optimize", "--steps", "10000000000000", "--out", "{d}/a.json"],
     ["optimize", "--horizon", "3000000000", "--out", "{d}/a.npy"],
-    ["extend", "--applied", "{d}/h.csv", "--steps", "100000000000", "--out", "{d}/b.csv"],
+    ["extend", "--units", "bound", "--applied", "{d}/h.csv", "--steps", "100000000000", "--out", "{d}/b.csv"],
     ["anytime", "--checkpoints", "10,100000000000", "--out", "{d}/c.csv"],
 ])
 def test_sizes_that_cannot_fit_are_refused_before_allocating(tmp_path, capsys, argv):
