@@ -131,7 +131,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="report", help="output folder (default ./report)")
     args = parser.parse_args(argv)
-    paths = write(args.out, quick=False, progress=True,
+    paths = write(args.out, quick=False, progress=None,
                   sections=[("worst case", worst_case_section),
                             ("training benchmark", training_section)])
     html, md = paths["html"].resolve(), paths["md"].resolve()

@@ -68,13 +68,22 @@ def check_memory(steps: int, flag: str) -> None:
                          f"is available; use fewer steps")
 
 
+def flag_progress(p) -> None:
+    p.add_argument("--progress", dest="progress", action="store_true", default=None,
+                   help="progress bars on standard error even when it is not a terminal "
+                        "(default: only on a terminal)")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bars")
+
+
 class Progress:
     """``progress(done, total)`` for the library's sweeps: a tqdm bar on a terminal (tqdm is
-    a dev extra), else a plain counter line on a terminal, else nothing."""
+    a dev extra) or with ``--progress``, else a plain counter line, else nothing."""
 
-    def __init__(self, desc: str):
+    def __init__(self, desc: str, enabled=None):
         self.desc, self.bar = desc, None
-        self.tty = hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+        self.tty = (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()) \
+            if enabled is None else bool(enabled)
 
     def __call__(self, done: int, total: int) -> None:
         if not self.tty:
@@ -117,6 +126,24 @@ def flag_updates(p, *, required: bool = False, log_default: bool = False) -> Non
                            if log_default else ""))
 
 
+def refuse_steps_for_horizon(p, instead: str, flags=("--steps",)) -> None:
+    """``--steps`` in a command whose T is a horizon: refused with a pointer, since --steps
+    is a number of updates in every command (horizon T = N + 1, docs/math.md §5.1)."""
+    class _Refuse(argparse.Action):
+        def __call__(self, parser, namespace, values, option_string=None):
+            parser.error(f"{option_string} means a number of updates in every command; "
+                         f"{p.prog} takes the horizon T as {instead} (N updates: T = N + 1)")
+
+    p.add_argument(*flags, action=_Refuse,
+                   help=argparse.SUPPRESS, dest="_refused_steps", default=None)
+
+
+def flag_horizon(p, **kwargs) -> None:
+    p.add_argument("--horizon", type=whole_number, metavar="T",
+                   help="T, the horizon of bound (C) (the bound on θ_T; a run of N updates "
+                        "is horizon N + 1, docs/math.md §5.1)", **kwargs)
+
+
 def flag_D(p) -> None:
     p.add_argument("--D", type=number, default=1.0, metavar="X",
                    help="distance ‖θ_1 − θ*‖ (> 0, default 1)")
@@ -134,8 +161,8 @@ def flag_monotone(p) -> None:
 
 
 def flag_warmup(p) -> None:
-    p.add_argument("--warmup", type=whole_number, default=None, metavar="N",
-                   help="N steps of linear warm-up up to the first free value")
+    p.add_argument("--warmup", type=whole_number, default=None, metavar="W",
+                   help="W updates of linear warm-up up to the first free value")
 
 
 def flag_peak_lr(p) -> None:

@@ -215,7 +215,7 @@ def test_compare_json_matches_the_api(tmp_path, capsys):
     from schedopt.theory import family_table
 
     out = tmp_path / "table.json"
-    status, stdout, err = run(capsys, "compare", "--steps", 200, "--D", 2, "--G", 3,
+    status, stdout, err = run(capsys, "compare", "--horizon", 200, "--D", 2, "--G", 3,
                               "--out", out)
     assert status == 0, err
     record = json.loads(out.read_text())
@@ -233,10 +233,10 @@ def test_compare_json_matches_the_api(tmp_path, capsys):
 def test_compare_csv_and_markdown(tmp_path, capsys):
     from schedopt.theory import family_table
 
-    status, stdout, _ = run(capsys, "compare", "--steps", 100, "--out", tmp_path / "t.md")
+    status, stdout, _ = run(capsys, "compare", "--horizon", 100, "--out", tmp_path / "t.md")
     assert status == 0
     assert (tmp_path / "t.md").read_text() == stdout.rsplit("wrote", 1)[0]
-    status, _, _ = run(capsys, "compare", "--steps", 100, "--out", tmp_path / "t.csv")
+    status, _, _ = run(capsys, "compare", "--horizon", 100, "--out", tmp_path / "t.csv")
     assert status == 0
     import csv
 
@@ -253,7 +253,7 @@ def test_scaling_json_matches_the_api(tmp_path, capsys):
     from schedopt.theory._scaling import fit_scaling
 
     out = tmp_path / "scaling.json"
-    status, stdout, err = run(capsys, "scaling", "--min-steps", 100, "--max-steps", 3000,
+    status, stdout, err = run(capsys, "scaling", "--min-horizon", 100, "--max-horizon", 3000,
                               "--num", 5, "--out", out)
     assert status == 0, err
     record = json.loads(out.read_text())
@@ -319,14 +319,17 @@ BAD = [
     (["refine", "--grad-norms", "{d}/log.csv", "--smoothing", "mean", "--out", "{d}/e.json"],
      "invalid choice: 'mean'"),
     (["refine", "--out", "{d}/e.json"], "the following arguments are required: --grad-norms"),
-    (["compare", "--steps", "1"], "compare needs a schedule of at least 2 steps"),
-    (["compare", "--steps", "0"], "steps must be a positive integer"),
-    (["compare", "--steps", "10", "--G", "-2"], "G must be > 0"),
-    (["compare", "--steps", "10", "--out", "{d}/t.npy"], "out must end in .json, .csv or .md"),
+    (["compare", "--horizon", "1"], "compare needs a schedule of at least 2 steps"),
+    (["compare", "--horizon", "0"], "--horizon must be a positive integer"),
+    (["compare", "--steps", "1000"], "takes the horizon T as --horizon"),
+    (["compare", "--horizon", "10", "--G", "-2"], "G must be > 0"),
+    (["compare", "--horizon", "10", "--out", "{d}/t.npy"], "out must end in .json, .csv or .md"),
     (["scaling", "--num", "3"], "at least 4 values of T"),
-    (["scaling", "--min-steps", "0"], "--min-steps must be a positive integer, got 0"),
+    (["scaling", "--min-horizon", "0"], "--min-horizon must be a positive integer, got 0"),
+    (["scaling", "--min-steps", "10"], "takes the horizon T as --min-horizon/--max-horizon"),
     (["scaling", "--num", "-1"], "num must be a positive integer, got -1"),
-    (["scaling", "--min-steps", "1000", "--max-steps", "10"], "--max-steps must be >= --min-steps"),
+    (["scaling", "--min-horizon", "1000", "--max-horizon", "10"],
+     "--max-horizon must be >= --min-horizon"),
     (["scaling", "--out", "{d}/missing/s.json"], "out is in a folder that does not exist"),
     (["report", "--out", "{d}/log.csv/sub"], "out: cannot create folder"),
     (["demo", "--out", "{d}/log.csv"], "is not a folder"),
