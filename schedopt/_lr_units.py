@@ -9,7 +9,9 @@ as ``lr_scale`` beside the constants A, B of its bound form, whose p = q = 1 rea
 
 Every entry point that takes rates a user applied says which units they are in
 (``units="bound"`` or ``units="lr"``) and converts here, through ``scale_of``; this module
-also turns a ``ScheduleResult`` into the rates an adapter applies (``rates_of``).
+also turns a ``ScheduleResult`` into the rates an adapter applies (``rates_of``), and holds
+the rescaling to a peak learning rate (``scale_to_peak``, ``rescale``: a peak LR is the other
+way of giving the scale), which ``applied_schedule(peak_lr=)`` and the adapters share.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ import numpy as np
 
 UNITS = ("bound", "lr")
 # The jump η_T/η_{T-1} = 1 + √2 of the horizon-T optimum's never-applied weight
-# (docs/math.md §4.5); a plain array ending with a jump above 2 looks like one.
-_WEIGHT_JUMP = 2.0
+# (docs/math.md §4.5); a decreasing array ending with a jump near it looks like one.
+_WEIGHT_JUMP = (2.2, 2.7)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,10 +161,49 @@ def rates_of(eta, name="eta", *, include_weight=False, who="as_optax"):
         arr = np.asarray(eta, dtype=np.float64)
     except (TypeError, ValueError):
         return eta                                   # the adapter's own check names it
-    if arr.ndim == 1 and arr.shape[0] >= 3 and arr[-2] > 0 \
-            and arr[-1] > _WEIGHT_JUMP * arr[-2]:
+    if arr.ndim == 1 and arr.shape[0] >= 3 and 0 < arr[-2] <= arr[-3] \
+            and _WEIGHT_JUMP[0] * arr[-2] < arr[-1] < _WEIGHT_JUMP[1] * arr[-2]:
         warnings.warn(f"{who}: {name} ends with a jump of ×{arr[-1] / arr[-2]:.3g}, like the "
                       f"never-applied weight of optimal_schedule(T).eta (docs/math.md §5.1); "
                       f"pass the result itself, its rates_to_apply, or applied_schedule(N)",
                       UserWarning, stacklevel=3)
     return eta
+
+
+def scale_to_peak(eta, peak_lr) -> np.ndarray:
+    """``eta`` multiplied so that its largest value is exactly ``peak_lr`` (to the bit).
+
+    ``min`` and the exact assignment keep every other value at or below the peak
+    (``x·c`` can round up to ``c·top`` + 1 ulp).
+    """
+    from schedopt import _validation
+
+    peak_lr = _validation.positive_scalar(peak_lr, "peak_lr")
+    eta = np.asarray(eta, dtype=np.float64)
+    top = float(np.max(eta))
+    if not top > 0:
+        raise ValueError(f"eta must have a positive value to scale to peak_lr, got max {top!r}")
+    out = np.minimum(eta * (peak_lr / top), peak_lr)
+    out[eta == top] = peak_lr
+    return out
+
+
+def rescale(result, peak_lr, D, G_horizon, bound):
+    """``result`` with η scaled to ``peak_lr``; ``bound(eta_full, D, G_horizon)`` recomputes
+    bound (C) (the caller's, so that this module imports no bound), and the gap is carried
+    over honestly: within ``max(bound(rescaled) − result.bound, 0) + gap`` of the optimum.
+    For rates to apply the never-applied weight η_{N+1} is scaled by the same factor (no
+    cap: it is not an applied rate). ``peak_lr=None`` returns ``result`` unchanged."""
+    if peak_lr is None:
+        return result
+    eta = scale_to_peak(result.eta, peak_lr)
+    weight, full = None, eta
+    if result.applied:
+        weight = result.weight * (float(np.max(eta)) / float(np.max(result.eta)))
+        full = np.append(eta, weight)
+    value = float(bound(full, D, G_horizon))
+    gap = None if result.gap is None else max(value - result.bound, 0.0) + result.gap
+    return dataclasses.replace(
+        result, eta=eta, bound=value, gap=gap, weight=weight,
+        message=f"{result.message}; rescaled to peak_lr = {peak_lr!r} (bound: bound (C) of the "
+                f"rescaled schedule, D = {float(D)!r})")
