@@ -45,15 +45,24 @@ def gap_vs_bound(results, path):
     plt.close(fig)
 
 
+# Curves that coincide (optimal_monotone on linear_decay) stay visible: each schedule has
+# its own dash pattern, drawn wider first.
+_DASHES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 1)))
+
+
+def _style(i):
+    return dict(ls=_DASHES[i % len(_DASHES)], lw=2.4 - 0.25 * i, zorder=2 + i)
+
+
 def convex_curves(results, path):
     """Mean gap L(θ_t) − L* along training, at the longest horizon."""
     problems = results["convex"]
     fig, axes = plt.subplots(1, len(problems), figsize=(5.2 * len(problems), 4.0))
     for ax, p in zip(np.atleast_1d(axes), problems):
         h = p["horizons"][-1]
-        for r in h["schedules"]:
+        for i, r in enumerate(h["schedules"]):
             ax.plot(h["curve_iterate"], r["curve_mean_gap"], color=COLOURS[r["schedule"]],
-                    label=r["schedule"], lw=1.4)
+                    label=r["schedule"], **_style(i))
         ax.set(yscale="log", xlabel="iterate t", ylabel="mean gap L(θ_t) − L*",
                title=f"{p['problem']}, T = {h['steps']}, {h['seeds']} seeds")
         ax.grid(True, which="both", alpha=0.3)
@@ -68,9 +77,9 @@ def mlp_curves(results, path):
     m = results["mlp"]
     fig, axes = plt.subplots(1, len(m["optimizers"]), figsize=(5.2 * len(m["optimizers"]), 4.0))
     for ax, opt in zip(np.atleast_1d(axes), m["optimizers"]):
-        for r in opt["schedules"]:
+        for i, r in enumerate(opt["schedules"]):
             ax.plot(opt["curve_step"], r["curve_batch_loss_mean"], color=COLOURS[r["schedule"]],
-                    label=f"{r['schedule']} (peak {r['best_peak_lr']:g})", lw=1.4)
+                    label=f"{r['schedule']} (peak {r['best_peak_lr']:g})", **_style(i))
         ax.set(yscale="log", xlabel="step", ylabel="training loss (minibatch mean per chunk)",
                title=f"MLP on digits, {opt['optimizer']}, {m['seeds']} seeds")
         ax.grid(True, which="both", alpha=0.3)
@@ -85,10 +94,11 @@ def mlp_lr_sweep(results, path):
     m = results["mlp"]
     fig, axes = plt.subplots(1, len(m["optimizers"]), figsize=(5.2 * len(m["optimizers"]), 4.0))
     for ax, opt in zip(np.atleast_1d(axes), m["optimizers"]):
-        for r in opt["schedules"]:
+        for i, r in enumerate(opt["schedules"]):
             lrs = [x["peak_lr"] for x in r["per_peak_lr"]]
             loss = [x["train_loss_mean"] for x in r["per_peak_lr"]]
-            ax.plot(lrs, loss, "o-", color=COLOURS[r["schedule"]], label=r["schedule"], ms=4)
+            ax.plot(lrs, loss, marker="o", color=COLOURS[r["schedule"]], label=r["schedule"],
+                    ms=4, **_style(i))
         ax.set(xscale="log", yscale="log", xlabel="peak learning rate",
                ylabel="final training loss (mean over seeds)",
                title=f"MLP on digits, {opt['optimizer']}")

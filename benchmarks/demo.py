@@ -58,14 +58,16 @@ def training_tables(results) -> list:
         items.append(Table(
             headers=["schedule", "best peak LR", "final training loss (mean ± std)",
                      "test accuracy (mean ± std)"],
-            rows=[[r["schedule"], format_number(r["best_peak_lr"]),
+            rows=[[r["schedule"], format_number(r["best_peak_lr"])
+                   + (" (grid edge)" if r["best_peak_lr"] in (min(opt["peak_lrs"]),
+                                                              max(opt["peak_lrs"])) else ""),
                    f"{r['train_loss_mean']:.4g} ± {r['train_loss_std']:.2g}",
                    f"{r['test_accuracy_mean']:.4f} ± {r['test_accuracy_std']:.4f}"]
                   for r in opt["schedules"]],
             caption=f"{opt['optimizer']} on {m['dataset']}, {m['architecture']}, {m['steps']} "
                     f"steps of batch {m['batch']}, {m['seeds']} seeds, peak LRs "
                     f"{', '.join(f'{x:g}' for x in opt['peak_lrs'])} (best: lowest mean "
-                    f"final training loss)."))
+                    f"final training loss; a best at the grid's edge may lie beyond it)."))
     return items
 
 
@@ -131,7 +133,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="report", help="output folder (default ./report)")
     args = parser.parse_args(argv)
-    paths = write(args.out, quick=False, progress=True,
+    paths = write(args.out, quick=False, progress=None,
                   sections=[("worst case", worst_case_section),
                             ("training benchmark", training_section)])
     html, md = paths["html"].resolve(), paths["md"].resolve()

@@ -52,7 +52,8 @@ FULL = dict(convex_horizons=(100, 1000, 10000), convex_seeds=100, convex_chunks=
                           "adam": (1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.2, 0.5)})
 QUICK = dict(convex_horizons=(200,), convex_seeds=30, convex_chunks=10,
              mlp_steps=60, mlp_seeds=2, mlp_chunks=6, mlp_batch=32,
-             mlp_peak_lrs={"sgd_momentum": (0.03, 0.3), "adam": (1e-3, 1e-2)})
+             mlp_peak_lrs={"sgd_momentum": (0.03, 0.1, 0.3, 1.0),
+                           "adam": (1e-3, 3e-3, 1e-2, 3e-2)})
 
 OPTIMIZERS = {"sgd_momentum": lambda schedule: optax.sgd(schedule, momentum=0.9),
               "adam": lambda schedule: optax.adam(schedule)}

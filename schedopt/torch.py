@@ -15,8 +15,15 @@ counter k gives η_{k+1} (the CSV's ``count`` column is k). The usual loop::
         sched.step()                                        # k += 1
         opt.zero_grad()
 
-- ``ScheduleLR(optimizer, eta, after="hold")``: an ``LRScheduler`` that sets every parameter
-  group's lr to η_{k+1} exactly (the float64 value; PyTorch keeps float lrs as Python floats).
+- ``ScheduleLR(optimizer, eta, after="hold", absolute=False)``: an ``LRScheduler`` that,
+  like PyTorch's own schedulers, scales each parameter group's ``initial_lr`` by the
+  schedule's shape η_{k+1}/max η (so groups at 1e-3 and 1e-2 keep their ratio, and each
+  group's lr is its peak); ``absolute=True`` sets every group's lr to η_{k+1} exactly (the
+  float64 value; PyTorch keeps float lrs as Python floats). ``eta`` may be a
+  ``ScheduleResult``: its ``rates_to_apply`` are used.
+- ``optimal_scheduler(optimizer, updates, peak_lr=None, warmup=0)``: the one-line
+  scheduler, like ``optimal_optax_schedule``: the rates to apply for ``updates`` updates
+  (``applied_schedule``), with the peak ``peak_lr`` or, by default, each group's own lr.
   ``state_dict()``/``load_state_dict()`` resume it mid-run; the state records the schedule's
   length and a checksum instead of the table, so loading into a scheduler built with another
   schedule is an error, not a silent switch.
@@ -35,16 +42,18 @@ import hashlib
 import numpy as np
 import torch
 
+from schedopt import _lr_units
 from schedopt import _validation
 from schedopt.adapters._gradlogs import GradNormLog
 from schedopt.adapters._gradlogs import grad_norm_log
 
 AFTER = ("hold", "zero")
 
-__all__ = ["ScheduleLR", "schedule_lambda", "GradNormRecorder"]
+__all__ = ["ScheduleLR", "schedule_lambda", "optimal_scheduler", "GradNormRecorder"]
 
 
-def _table(eta) -> np.ndarray:
+def _table(eta, include_weight=False, who="ScheduleLR") -> np.ndarray:
+    eta = _lr_units.rates_of(eta, include_weight=include_weight, who=who)
     if isinstance(eta, torch.Tensor):
         eta = eta.detach().cpu().double().numpy()
     return np.array(_validation.schedule(eta, "eta"), dtype=np.float64)
@@ -69,13 +78,15 @@ def _checksum(table) -> str:
     return hashlib.sha256(np.ascontiguousarray(table, dtype="<f8").tobytes()).hexdigest()[:16]
 
 
-def schedule_lambda(eta, *, after="hold"):
+def schedule_lambda(eta, *, after="hold", include_weight=False):
     """The factor ``k ↦ η_{k+1}`` for ``LambdaLR(optimizer, schedule_lambda(eta))``.
 
     ``LambdaLR`` multiplies each group's initial lr by the factor: build the optimizer with
     ``lr=1.0`` and the lr is η_{k+1} exactly (any other initial lr scales the schedule).
+    ``eta`` may be a ``ScheduleResult`` (its ``rates_to_apply``; ``include_weight`` as in
+    ``schedopt.as_optax``).
     """
-    table = _table(eta)
+    table = _table(eta, include_weight, "schedule_lambda")
     after = _check_after(after)
 
     def factor(k):
@@ -85,26 +96,49 @@ def schedule_lambda(eta, *, after="hold"):
 
 
 class ScheduleLR(torch.optim.lr_scheduler.LRScheduler):
-    """Every parameter group's lr is η_{k+1} at scheduler counter k (0-based; see the module).
+    """Each parameter group's lr follows the schedule at scheduler counter k (0-based; see
+    the module): ``initial_lr × η_{k+1}/max η`` (the default, as PyTorch's schedulers scale
+    each group's ``initial_lr``), or η_{k+1} itself with ``absolute=True``.
 
     Args:
-      optimizer: a ``torch.optim.Optimizer``; its lr is overwritten with η_1 at construction.
-      eta: the schedule η_1..η_T (numpy, JAX, torch or a list; finite, ≥ 0).
+      optimizer: a ``torch.optim.Optimizer``. By default each group's lr when the scheduler
+        is built is its peak (PyTorch records it as ``initial_lr``); with ``absolute=True``
+        it is overwritten with η_1.
+      eta: the schedule η_1..η_T (numpy, JAX, torch or a list; finite, ≥ 0), or a
+        ``ScheduleResult`` (its ``rates_to_apply``; see ``include_weight``).
       after: counters k ≥ T give ``"hold"`` η_T (the default) or ``"zero"`` 0.
+      absolute: every group's lr is η_{k+1} exactly, whatever its own lr.
+      include_weight: as in ``schedopt.as_optax``, for a horizon-T result.
       last_epoch: as in PyTorch: −1 for a fresh run. To resume, prefer
         ``load_state_dict`` on a freshly built scheduler.
     """
 
-    def __init__(self, optimizer, eta, *, after="hold", last_epoch=-1):
-        self._table = _table(eta)
+    def __init__(self, optimizer, eta, *, after="hold", absolute=False, include_weight=False,
+                 last_epoch=-1):
+        self._table = _table(eta, include_weight)
         self.after = _check_after(after)
+        if not isinstance(absolute, (bool, np.bool_)):
+            raise TypeError(f"absolute must be True or False, got {absolute!r}")
+        self.absolute = bool(absolute)
         self.steps = int(self._table.shape[0])
         self.checksum = _checksum(self._table)
+        self._peak = float(np.max(self._table))
+        if not self.absolute:
+            if not self._peak > 0:
+                raise ValueError("eta is 0 everywhere; its shape cannot scale the groups' lr")
+            lrs = [g.get("initial_lr", g["lr"]) for g in optimizer.param_groups]
+            if all(float(lr) == 0.0 for lr in lrs):
+                raise ValueError("every parameter group has lr = 0, and ScheduleLR scales each "
+                                 "group's lr by the schedule's shape: build the optimizer with "
+                                 "lr = your peak learning rate, or pass absolute=True to set "
+                                 "the lr to η itself")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         value = _value(self._table, self.after, self.last_epoch)
-        return [value for _ in self.optimizer.param_groups]
+        if self.absolute:
+            return [value for _ in self.optimizer.param_groups]
+        return [float(base) * (value / self._peak) for base in self.base_lrs]
 
     def _get_closed_form_lr(self):
         return self.get_lr()
@@ -130,6 +164,30 @@ class ScheduleLR(torch.optim.lr_scheduler.LRScheduler):
             else:
                 group["lr"] = value
         self._last_lr = self.get_lr()
+
+
+def optimal_scheduler(optimizer, updates, peak_lr=None, *, warmup=0, monotone=False, G=1.0,
+                      after="hold", method="auto", warmup_steps=None):
+    """The one-line PyTorch scheduler of the optimal rates for ``updates`` updates.
+
+    ``ScheduleLR`` over ``applied_schedule(updates, G=G, warmup=warmup, monotone=monotone)``
+    (docs/math.md §5.1), like ``schedopt.optimal_optax_schedule``. With ``peak_lr`` every
+    group's lr peaks at ``peak_lr`` (the absolute form); without it each group peaks at its
+    own lr (the optimizer's ``lr``), so parameter groups keep their ratios. ``warmup_steps``
+    is optax's spelling of ``warmup``.
+    """
+    from schedopt.solvers._applied import applied_schedule
+
+    if warmup_steps is not None:
+        if warmup:
+            raise TypeError("give warmup or warmup_steps (the same thing), not both")
+        warmup = warmup_steps
+    result = applied_schedule(updates, 1.0, G, method=method, monotone=monotone,
+                              warmup=int(warmup) or None, peak_lr=peak_lr)
+    if not result.converged:
+        raise RuntimeError(f"the solver did not converge for updates = {result.updates}: "
+                           f"{result.message}")
+    return ScheduleLR(optimizer, result, after=after, absolute=peak_lr is not None)
 
 
 class GradNormRecorder:

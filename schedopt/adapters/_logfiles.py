@@ -94,7 +94,7 @@ def read_npy(path: str) -> np.ndarray:
 # Text
 # ---------------------------------------------------------------------------------------
 
-def _lines(f, source, where):
+def _lines(f, source, where, what="grad-norm file"):
     """Non-blank, non-comment lines, each at most MAX_LINE_CHARS; ``where[0]`` = line number."""
     n = 0
     while True:
@@ -103,8 +103,8 @@ def _lines(f, source, where):
             return
         n += 1
         if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
-            raise ValueError(f"grad-norm file {source}: line {n} is longer than "
-                             f"{MAX_LINE_CHARS:,} characters; not a gradient-norm log?")
+            raise ValueError(f"{what} {source}: line {n} is longer than "
+                             f"{MAX_LINE_CHARS:,} characters; not a {what}?")
         if line.strip() and not line.lstrip().startswith("#"):
             where[0] = n
             yield line
@@ -124,8 +124,16 @@ def _split(lines, first: str):
     """Rows of cells, with the delimiter sniffed from the first line."""
     delimiter = next((d for d in (",", "\t", ";") if d in first), None)
     if delimiter is None:
-        return ([c for c in line.split()] for line in lines)
-    return ([c.strip() for c in row] for row in csv.reader(lines, delimiter=delimiter))
+        return ([_cell(c) for c in line.split()] for line in lines)
+    return ([_cell(c) for c in row] for row in csv.reader(lines, delimiter=delimiter))
+
+
+def _cell(text: str) -> str:
+    """A cell stripped of blanks and of the quotes a spaced-out CSV leaves (``, "0.1"``)."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1].strip()
+    return text
 
 
 def _match_column(column, names, lowered, source):
@@ -195,23 +203,36 @@ def pick_columns(header, width, column, source):
                      f"column's index with column= (column 0 is then taken as the step)")
 
 
-def read_text(path: str, column):
-    """(step, value, line, notes) of a text log; steps are 1..n when it has no step column."""
+@contextlib.contextmanager
+def open_table(path, what: str = "grad-norm file"):
+    """``(rows, where)``: the one reader of tabular text files (logs, runs, LR histories).
+
+    ``rows`` iterates over the cells (stripped, unquoted) of the non-blank, non-comment lines;
+    ``where[0]`` is the current line number. A UTF-8 BOM, CRLF line ends, quoted cells and a
+    ``,``/tab/``;``/whitespace delimiter (sniffed from the first line) are all accepted; a line
+    longer than ``MAX_LINE_CHARS``, a binary file or malformed CSV is refused with a sentence
+    that starts with ``what`` and the path.
+    """
     where = [0]
     try:
         with open(path, encoding="utf-8-sig", newline="") as f, _field_limit(MAX_LINE_CHARS):
-            lines = _lines(f, path, where)
+            lines = _lines(f, path, where, what)
             first = next(lines, None)
             if first is None:
-                raise ValueError(f"grad-norm file {path} is empty (no data rows)")
-            rows = _split(_chain(first, lines), first)
-            return _columns(rows, path, column, where)
+                raise ValueError(f"{what} {path} is empty (no data rows)")
+            yield _split(_chain(first, lines), first), where
     except UnicodeDecodeError:
-        raise ValueError(f"grad-norm file {path} is not a text file (expected CSV or .npy)"
+        raise ValueError(f"{what} {path} is not a text file (expected CSV or .npy)"
                          ) from None
     except csv.Error as err:
-        raise ValueError(f"grad-norm file {path}: line {where[0]} is not valid CSV ({err})"
+        raise ValueError(f"{what} {path}: line {where[0]} is not valid CSV ({err})"
                          ) from None
+
+
+def read_text(path: str, column):
+    """(step, value, line, notes) of a text log; steps are 1..n when it has no step column."""
+    with open_table(path) as (rows, where):
+        return _columns(rows, path, column, where)
 
 
 def _chain(first, rest):

@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from schedopt import _lr_units
 from schedopt import _validation
 from schedopt._validation import renamed as _renamed
 from schedopt.adapters._peak import scale_to_peak
@@ -58,7 +59,7 @@ def _x64_enabled() -> bool:
     return jax.dtypes.canonicalize_dtype(np.float64) == np.dtype(np.float64)
 
 
-def as_optax(eta, *, after="hold", dtype=None):
+def as_optax(eta, *, after="hold", dtype=None, include_weight=False):
     r"""The optax schedule ``k ↦ η_{k+1}`` of a schedule η_1..η_T (docs/math.md §1).
 
     .. math:: \mathrm{schedule}(k) = \eta_{k+1}, \qquad k = 0, \dots, T-1
@@ -69,7 +70,11 @@ def as_optax(eta, *, after="hold", dtype=None):
     ``applied_schedule(N).eta``: ``optimal_schedule(T).eta`` ends with a never-applied weight.
 
     Args:
-      eta: the schedule, a non-empty 1-D array of finite values ≥ 0 (numpy or JAX, concrete).
+      eta: the schedule, a non-empty 1-D array of finite values ≥ 0 (numpy or JAX,
+        concrete), or a ``ScheduleResult``, whose ``rates_to_apply`` are used: all of an
+        ``applied_schedule`` result, and the first T − 1 of an ``optimal_schedule(T)`` one
+        (its η_T is bound (C)'s never-applied weight; a warning says so). An array ending
+        with that weight's 1 + √2 jump is applied as given, with a warning.
       after: what the schedule gives past the horizon, for counts k ≥ T: ``"hold"`` (the
         default) keeps the last value η_T, ``"zero"`` gives 0 so that extra updates do
         nothing. Counts below 0 (never produced by optax) give η_1.
@@ -77,6 +82,8 @@ def as_optax(eta, *, after="hold", dtype=None):
         parameters under ``inject_hyperparams``). None, the default, means the widest float
         JAX allows when the schedule is called: float64 under x64, float32 otherwise. A
         float64 ``dtype`` without x64 gives float32, as JAX itself does.
+      include_weight: apply all T entries of a horizon-T result, weight included (the
+        parameters then end at θ_{T+1}, which its bound does not cover).
 
     Returns:
       A function of a step count returning a JAX scalar (or array shaped like the count);
@@ -90,6 +97,7 @@ def as_optax(eta, *, after="hold", dtype=None):
         ``after``.
     """
     after = _check_after(after)
+    eta = _lr_units.rates_of(eta, include_weight=include_weight, who="as_optax")
     table64 = np.array(_concrete_schedule(eta), dtype=np.float64)
     if dtype is not None:
         try:
@@ -227,8 +235,10 @@ def optimal_optax_schedule(updates=None, peak_lr=None, *, warmup=0, monotone=Fal
       ValueError: updates ≤ 0, peak_lr ≤ 0 or not finite, warmup < 0 or ≥ updates.
       RuntimeError: the solver did not converge (its message is included).
 
-    ``steps`` is the old name of ``updates`` and ``warmup_steps`` the old spelling of
-    ``warmup``: both still work for one release and warn (``DeprecationWarning``).
+    ``warmup_steps`` is optax's own spelling of ``warmup`` (as in
+    ``optax.warmup_cosine_decay_schedule``) and is accepted as well; give one of them.
+    ``steps`` is the old name of ``updates``: it still works for one release and warns
+    (``DeprecationWarning``).
     """
     from schedopt.solvers._applied import applied_schedule
 
@@ -238,7 +248,13 @@ def optimal_optax_schedule(updates=None, peak_lr=None, *, warmup=0, monotone=Fal
                         "peak_lr, e.g. optimal_optax_schedule(1000, peak_lr=0.1)")
     updates = _validation.steps(updates, "updates")
     peak_lr = _validation.positive_scalar(peak_lr, "peak_lr")
-    warmup = _renamed(warmup_steps, "warmup_steps", warmup, "warmup", default=0)
+    if warmup_steps is not None:
+        if warmup is not None and not (isinstance(warmup, numbers.Integral) and warmup == 0):
+            raise TypeError(f"give warmup or warmup_steps (optax's spelling of the same "
+                            f"thing), not both: got warmup={_short(warmup)}, "
+                            f"warmup_steps={_short(warmup_steps)}")
+        warmup = warmup_steps
+    warmup = 0 if warmup is None else warmup
     if isinstance(warmup, (bool, np.bool_)) or not isinstance(warmup, numbers.Integral):
         raise TypeError(f"warmup must be an integer number of updates, got {_short(warmup)}")
     if not 0 <= warmup < updates:

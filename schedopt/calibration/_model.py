@@ -116,7 +116,7 @@ class LossModel:
         return Decision(lr, float(peak), self.predict(lr), self.predict_interval(lr),
                         "peak LR of the given shape by a 1-D search on the model")
 
-    def best_schedule(self, steps, *, monotone=True, max_lr=None, warmup=None) -> Decision:
+    def best_schedule(self, steps, *, monotone=False, max_lr=None, warmup=None) -> Decision:
         """The N = ``steps`` rates to apply that minimise the predicted final loss.
 
         Bound form, p = q = 1: the model is L∞ + bound (C) with D = √(2A), G = √(2B); the

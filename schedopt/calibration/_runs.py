@@ -8,12 +8,13 @@ single final value; optionally the gradient norm logged at steps 1..T.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+
+from schedopt.adapters._logfiles import STEP_NAMES       # one list of step-column names
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Run:
     steps: np.ndarray
     loss: np.ndarray
     grad_norm: np.ndarray | None = None
+    notes: tuple = ()
 
     @property
     def horizon(self) -> int:
@@ -80,7 +82,7 @@ def as_run(run, index: int = 0) -> Run:
         grad = _array(grad, name, "grad_norm")
         if grad.shape != lr.shape or not np.all(np.isfinite(grad)) or np.any(grad <= 0):
             raise _bad(name, f"grad_norm must have one finite value > 0 per rate ({lr.size})")
-    return Run(name, lr, steps, loss, grad)
+    return Run(name, lr, steps, loss, grad, tuple(run.get("notes", ())))
 
 
 def _array(x, name, what):
@@ -112,29 +114,149 @@ def as_runs(runs) -> list[Run]:
 
 
 # ---------------------------------------------------------------------------------------
-# Readers
+# Readers: tracker exports through the one tabular reader (schedopt.adapters._logfiles)
 # ---------------------------------------------------------------------------------------
 
-_ALIASES = {"step": ("step", "_step", "iter", "iteration", "global_step", "steps"),
-            "lr": ("lr", "learning_rate", "eta"),
-            "loss": ("loss", "val_loss", "train_loss"),
-            "grad_norm": ("grad_norm", "gradient_norm", "grad_norms"),
-            "run": ("run", "name", "run_name")}
+LR_NAMES = ("lr", "learning_rate", "learning-rate", "learningrate", "eta")
+LOSS_NAMES = ("loss", "val_loss", "valid_loss", "validation_loss", "eval_loss", "test_loss",
+              "train_loss", "training_loss")
+GRAD_NAMES = ("grad_norm", "gradient_norm", "grad_norms", "gnorm")
+RUN_NAMES = ("run", "name", "run_name", "run_id")
+KIND_NAMES = ("kind", "split")
+# Validation spellings: of a loss column's name, or of a kind/split cell.
+VALIDATION = ("val", "valid", "validation", "eval", "evaluation", "test")
+KINDS = ("val", "train")
 
 
-def _columns(header, path):
-    lower = [h.strip().lower() for h in header]
-    found = {}
-    for key, names in _ALIASES.items():
-        for n in names:
-            if n in lower:
-                found[key] = lower.index(n)
-                break
-    missing = [k for k in ("step", "lr", "loss") if k not in found]
-    if missing:
-        raise ValueError(f"{path}: no {', '.join(missing)} column; a runs CSV needs step, lr and "
-                         f"loss columns (grad_norm and run optional), got {header}")
-    return found
+def _tail(name: str) -> str:
+    return name.rsplit("/", 1)[-1]
+
+
+def _is_validation(name: str) -> bool:
+    words = name.lower().replace("/", "_").replace("-", "_").split("_")
+    return any(w in VALIDATION for w in words)
+
+
+def _find(lowered, names):
+    """Index of the first column whose name, or the part after its last '/', is in names."""
+    for n in names:
+        for i, h in enumerate(lowered):
+            if h == n:
+                return i
+    for n in names:
+        hits = [i for i, h in enumerate(lowered) if _tail(h) == n]
+        if hits:
+            return hits[0]
+    return None
+
+
+def _given(header, column, flag, path):
+    from schedopt.adapters._logfiles import _match_column
+
+    try:
+        return _match_column(column, header, [h.lower() for h in header], path)
+    except ValueError as err:
+        raise ValueError(f"{flag}: {err}") from None
+
+
+def _loss_column(header, lowered, path, notes):
+    hits = [i for i, h in enumerate(lowered) if _tail(h) in LOSS_NAMES]
+    if len(hits) > 1:
+        val = [i for i in hits if _is_validation(lowered[i])]
+        if len(val) == 1:
+            notes.append(f"loss: column {header[val[0]]!r} (validation; "
+                         f"{', '.join(repr(header[i]) for i in hits if i != val[0])} left "
+                         f"out; choose with loss_column=, --loss-column)")
+            return val[0]
+        raise ValueError(f"{path}: several loss columns "
+                         f"{[header[i] for i in hits]}; choose one with loss_column= "
+                         f"(--loss-column)")
+    return hits[0] if hits else None
+
+
+def _columns(header, path, given, notes):
+    """Column index of step, lr, loss (+ grad_norm, run, kind) of a runs file."""
+    lowered = [h.lower() for h in header]
+    found = {"step": _find(lowered, STEP_NAMES), "lr": _find(lowered, LR_NAMES),
+             "loss": _loss_column(header, lowered, path, notes),
+             "grad_norm": _find(lowered, GRAD_NAMES), "run": _find(lowered, RUN_NAMES),
+             "kind": _find(lowered, KIND_NAMES)}
+    for key, column in given.items():
+        if column is not None:
+            found[key] = _given(header, column, f"{key}_column (--{key.replace('_', '-')}-"
+                                                f"column)", path)
+    return {k: v for k, v in found.items() if v is not None}
+
+
+def _tensorboard(path, header):
+    """(run, metric) of a TensorBoard scalar export ``Wall time,Step,Value``, else None.
+
+    TensorBoard names the download ``run-<run>-tag-<tag>.csv`` (``/`` in the tag as ``_``);
+    a file with another name is the metric of its stem, in the run of its folder.
+    """
+    if [h.lower() for h in header if h.lower() not in ("wall time", "wall_time")] \
+            != ["step", "value"]:
+        return None
+    stem = Path(path).stem
+    if "-tag-" in stem:
+        run, tag = stem.split("-tag-", 1)
+        run = run[4:] if run.startswith("run-") else run
+    else:
+        run, tag = Path(path).resolve().parent.name, stem
+    tag = tag.lower()
+    for key, names in (("lr", LR_NAMES), ("grad_norm", GRAD_NAMES), ("loss", LOSS_NAMES)):
+        if any(_tail(tag.replace("_", "/")) == n or tag.endswith(n) for n in names) \
+                or (key == "loss" and "loss" in tag):
+            return run, key, tag
+    raise ValueError(f"{path}: a TensorBoard scalar export of tag {tag!r}, which is neither a "
+                     f"learning rate ({', '.join(LR_NAMES)}) nor a loss")
+
+
+def _kind_of(cell: str) -> str:
+    return "val" if _is_validation(cell) else "train"
+
+
+def _read_table(path, given, kind):
+    """{run: rows of (step, lr, loss, grad) strings}, notes, and the file's TensorBoard tag."""
+    from schedopt.adapters._logfiles import open_table
+
+    notes: list[str] = []
+    with open_table(path, what="runs file") as (rows, where):
+        header = next(rows)
+        tb = _tensorboard(path, header)
+        if tb is not None:
+            run, key, tag = tb
+            at = [h.lower() for h in header].index("step")
+            out = {run: [(r[at],
+                          *(r[-1] if k == key else "" for k in ("lr", "loss", "grad_norm")))
+                         for r in rows if r]}
+            return out, [f"TensorBoard export of {tag!r} read as {key} of run {run!r}"], key
+        cols = _columns(header, path, given, notes)
+        missing = [k for k in ("step", "lr", "loss") if k not in cols]
+        if missing:
+            raise ValueError(f"{path}: no {', '.join(missing)} column; a runs CSV needs step, "
+                             f"lr and loss columns (grad_norm, run, kind optional; names "
+                             f"may end in /loss, /lr, e.g. val/loss), got {header}")
+        runs: dict[str, list] = {}
+        kinds = set()
+        for row in rows:
+            get = lambda k: row[cols[k]] if k in cols and cols[k] < len(row) else ""
+            loss = get("loss")
+            if "kind" in cols and loss != "":
+                kinds.add(_kind_of(get("kind")))
+                if _kind_of(get("kind")) != kind:
+                    loss = ""
+            name = get("run") or Path(path).stem
+            runs.setdefault(name, []).append((get("step"), get("lr"), loss, get("grad_norm")))
+    if "kind" in cols:
+        notes.append(f"{header[cols['kind']]} column: the {'validation' if kind == 'val' else 'train'}"
+                     f" losses are fitted (kind=, --kind {'train' if kind == 'val' else 'val'}"
+                     f" for the other); found {', '.join(sorted(kinds)) or 'none'}")
+        if kinds and kind not in kinds:
+            raise ValueError(f"{path}: no {kind} loss rows in its {header[cols['kind']]!r} "
+                             f"column (found {', '.join(sorted(kinds))}); give kind="
+                             f"{sorted(kinds)[0]!r} (--kind)")
+    return runs, notes, None
 
 
 def _num(text, name, column):
@@ -146,88 +268,109 @@ def _num(text, name, column):
         raise _bad(name, f"{column} {text!r} is not a number") from None
 
 
-def _rows_to_run(name, rows):
-    """Rows of (step, lr, loss, grad) with '' for missing; lr filled between logged steps."""
-    empty = [r[2] == "" for r in rows]
-    rows = [(_num(a, name, "step"), _num(b, name, "lr"), _num(c, name, "loss"),
-             _num(d, name, "grad_norm")) for a, b, c, d in rows]
-    if any(not np.isfinite(r[0]) for r in rows):
+def _rows_to_run(name, rows, notes):
+    """Rows of (step, lr, loss, grad) strings, '' for missing, into a run mapping.
+
+    Long because it is the one place the step conventions live: 0-based steps (the first
+    logged rate at step 0, as W&B's ``_step`` and optax's count) move the rates one step on,
+    t = k + 1, while a loss logged at step k is still the loss after k updates; a loss at
+    step 0 (before any update) is dropped with a note; repeated steps keep the last loss.
+    """
+    vals = np.array([[_num(a, name, "step"), _num(b, name, "lr"), _num(c, name, "loss"),
+                      _num(d, name, "grad_norm")] for a, b, c, d in rows]).reshape(-1, 4)
+    has_loss = np.array([c != "" for _, _, c, _ in rows], bool)
+    if vals.shape[0] == 0 or not np.all(np.isfinite(vals[:, 0])):
         raise _bad(name, "every row needs a step")
-    step = np.array([int(r[0]) for r in rows])
-    order = np.argsort(step, kind="stable")
-    step = step[order]
-    rows = [rows[i] for i in order]
-    empty_loss = [empty[i] for i in order]
-    T = int(step.max())
-    lr_s = np.array([r[1] for r in rows])
-    has_lr = ~np.isnan(lr_s)
+    order = np.argsort(vals[:, 0], kind="stable")
+    vals, has_loss = vals[order], has_loss[order]
+    step = vals[:, 0].astype(np.int64)
+    has_lr = ~np.isnan(vals[:, 1])
     if not has_lr.any():
         raise _bad(name, "no lr values; the lr column must be filled")
-    first = int(step[has_lr].min())
+    notes = list(notes)
+    lr_step = step.copy()
+    if step[has_lr].min() == 0:
+        lr_step = step + 1
+        notes.append(f"run {name!r}: steps count from 0 (the rate logged at step k is that of "
+                     f"update k + 1; a loss at step k is the loss after k updates)")
+    T = int(max(lr_step[has_lr].max(), step[has_loss].max() if has_loss.any() else 0))
+    first = int(lr_step[has_lr].min())
     if first > max(1, T // 100):
         raise _bad(name, f"lr is logged only from step {first}; the rates of the earlier "
                          "steps are needed (rows with an empty loss are fine)")
     grid = np.arange(1, T + 1)
     # The rate between two logged steps is interpolated linearly: exact for the linear
     # pieces of warm-up/stable/decay schedules, an approximation otherwise.
-    lr = np.interp(grid, step[has_lr], lr_s[has_lr])
-    loss_s = np.array([r[2] for r in rows])
-    # An empty loss cell means "no loss here"; a written nan is kept, for as_run to refuse.
-    has_loss = np.array([not empty for empty in empty_loss]) & (step >= 1)
-    g = np.array([r[3] for r in rows])
+    lr = np.interp(grid, lr_step[has_lr], vals[has_lr, 1])
+    if np.any(has_loss & (step < 1)):
+        notes.append(f"run {name!r}: the loss at step 0 (before any update) is not fitted: "
+                     f"the model predicts losses after 1..T updates")
+    keep = has_loss & (step >= 1)
+    s_loss, loss = step[keep], vals[keep, 2]
+    if s_loss.size and np.any(np.diff(s_loss) == 0):
+        last = np.append(np.diff(s_loss) != 0, True)
+        notes.append(f"run {name!r}: {int((~last).sum())} repeated loss step(s); the last "
+                     f"row of each is kept")
+        s_loss, loss = s_loss[last], loss[last]
+    g = vals[:, 3]
     grad = None
     if np.isfinite(g).sum() >= 2:
         ok = np.isfinite(g)
-        grad = np.interp(grid, step[ok], g[ok])
-    return {"name": name, "lr": lr, "steps": step[has_loss], "loss": loss_s[has_loss],
-            "grad_norm": grad}
+        grad = np.interp(grid, lr_step[ok], g[ok])
+    return {"name": name, "lr": lr, "steps": s_loss, "loss": loss, "grad_norm": grad,
+            "notes": tuple(notes)}
 
 
-def _read_csv(path):
-    with open(path, newline="") as f:
-        reader = csv.reader(f)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise ValueError(f"{path}: the file is empty") from None
-        cols = _columns(header, path)
-        runs: dict[str, list] = {}
-        for line, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            get = lambda k: row[cols[k]].strip() if k in cols and cols[k] < len(row) else ""
-            name = get("run") if "run" in cols else Path(path).stem
-            try:
-                runs.setdefault(name, []).append((get("step"), get("lr"), get("loss"),
-                                                  get("grad_norm")))
-                float(get("step"))
-            except ValueError:
-                raise ValueError(f"{path}, line {line}: step {get('step')!r} is not a number") \
-                    from None
-    return runs
-
-
-def read_runs(path) -> list[Run]:
-    """Runs from a folder of tracker CSV exports (one run per file, named after the file) or
-    from one CSV with a ``run`` column. Columns: step, lr, loss, optional grad_norm (common
-    aliases accepted). Rows may come in any order; a row with an empty loss only carries the
-    rate. Steps below 1 (the loss before any update) are ignored. Every run is checked by
-    ``as_run``; a bad one raises ValueError naming it.
-    """
+def _files(path):
     path = Path(path)
     if path.is_dir():
         files = sorted(path.glob("*.csv"))
         if not files:
             raise ValueError(f"runs: no .csv files in the folder {str(path)!r}")
-    elif path.is_file():
-        files = [path]
-    else:
-        raise ValueError(f"runs: no such file or folder: {str(path)!r}")
+        return files
+    if path.is_file():
+        return [path]
+    raise ValueError(f"runs: no such file or folder: {str(path)!r}")
+
+
+def read_runs(path, *, loss_column=None, lr_column=None, step_column=None,
+              kind="val") -> list[Run]:
+    """Runs from tracker exports: a folder of CSV files (one run per file, named after the
+    file, or TensorBoard's one file per metric) or one CSV with a ``run`` column.
+
+    Formats read without options: a plain ``step,lr,loss`` CSV; a W&B history export
+    (``_step, _runtime, train/loss, val/loss, lr``: a column is found by its name or the part
+    after its last ``/``, and with a train and a validation loss the validation one is used);
+    TensorBoard scalar exports (``Wall time,Step,Value``, one file per metric, named
+    ``run-<run>-tag-<tag>.csv``); a ``kind`` (or ``split``) column, whose ``kind`` rows are
+    fitted (validation by default). A UTF-8 BOM, CRLF line ends and quoted numbers are
+    read as by the gradient-norm logs (``schedopt.adapters._logfiles.open_table``, the one
+    tabular reader). Steps may count from 0 (said in the run's ``notes``); a loss at step 0
+    is dropped with a note. Every run is checked by ``as_run``; a bad one raises ValueError
+    naming it.
+
+    Args:
+      path: a folder of ``.csv`` files or one ``.csv`` file.
+      loss_column, lr_column, step_column: the column to use, by its name or the part after
+        its last ``/`` (default: found by name).
+      kind: ``"val"`` or ``"train"``: the losses fitted when a kind/split column is present.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be 'val' or 'train', got {kind!r}")
+    given = {"loss": loss_column, "lr": lr_column, "step": step_column}
+    merged: dict[str, list] = {}
+    notes: dict[str, list] = {}
+    source: dict[str, Path] = {}
+    for f in _files(path):
+        runs, file_notes, _ = _read_table(f, given, kind)
+        for name, rows in runs.items():
+            merged.setdefault(name, []).extend(rows)
+            notes.setdefault(name, []).extend(file_notes)
+            source.setdefault(name, f)
     out = []
-    for f in files:
-        for name, rows in _read_csv(f).items():
-            try:
-                out.append(as_run(_rows_to_run(name, rows), len(out)))
-            except ValueError as err:
-                raise ValueError(f"{f.name}: {err}") from None
+    for name, rows in merged.items():
+        try:
+            out.append(as_run(_rows_to_run(name, rows, notes[name]), len(out)))
+        except ValueError as err:
+            raise ValueError(f"{source[name].name}: {err}") from None
     return out

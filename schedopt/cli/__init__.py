@@ -92,7 +92,8 @@ def main(argv=None) -> int:
     try:
         return args.run(args)
     except (ValueError, TypeError, UsageError) as err:
-        print(f"schedopt {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        text = _flag_names(_one_line(err), _command_parser(parser, args.command))
+        print(f"schedopt {args.command}: error: {text}", file=sys.stderr)
         return 2
     except OSError as err:                 # e.g. the disk filled up while writing
         print(f"schedopt {args.command}: error: {_one_line(err)}", file=sys.stderr)
@@ -100,6 +101,34 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"schedopt {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _command_parser(parser, name):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices.get(name)
+    return None
+
+
+def _flag_names(text: str, parser) -> str:
+    """The library's message with each API argument it names (``updates must be …``) put
+    as the command's flag (``--steps must be …``), so that every CLI error names a flag."""
+    import re
+
+    if parser is None:
+        return text
+    for action in parser._actions:
+        flags = [f for f in action.option_strings if f.startswith("--")]
+        if not flags or action.dest in ("help",):
+            continue
+        name = re.escape(action.dest)
+        if "_" in action.dest:             # peak_lr, min_steps: an API name wherever it is
+            pattern = rf"(^|(?<=[\s(,=]))(){name}(?![\w(])()"
+        else:                              # updates, steps: only where a clause begins
+            pattern = (rf"(^|[:;,(] |\()({name})"
+                       rf"( must| =| holds| is | needs| covers| only|:)")
+        text = re.sub(pattern, lambda m: m.group(1) + flags[0] + m.group(3), text)
+    return text
 
 
 def _one_line(err) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from schedopt.cli import _common as c
 
 NAME = "calibrate"
@@ -29,6 +31,7 @@ def add_arguments(p) -> None:
                                      "(default 0.5)")
     p.add_argument("--bootstrap", type=c.whole_number, default=20, metavar="N",
                    help="refits on resampled runs for the intervals (default 20)")
+    c.flag_run_columns(p)
 
 
 def run(args) -> int:
@@ -37,7 +40,9 @@ def run(args) -> int:
     from schedopt.calibration import read_runs
 
     out = _io.check_output_path(args.out, formats=(".json",))
-    runs = read_runs(args.runs)
+    runs = read_runs(args.runs, **c.run_columns(args))
+    for note in dict.fromkeys(n for r in runs for n in r.notes):
+        print(f"schedopt calibrate: note: {note}", file=sys.stderr)
     model = fit_loss_curves(runs, form=args.form, min_fraction=args.min_fraction,
                             bootstrap=args.bootstrap)
     model.save(out)

@@ -68,13 +68,22 @@ def check_memory(steps: int, flag: str) -> None:
                          f"is available; use fewer steps")
 
 
+def flag_progress(p) -> None:
+    p.add_argument("--progress", dest="progress", action="store_true", default=None,
+                   help="progress bars on standard error even when it is not a terminal "
+                        "(default: only on a terminal)")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bars")
+
+
 class Progress:
     """``progress(done, total)`` for the library's sweeps: a tqdm bar on a terminal (tqdm is
-    a dev extra), else a plain counter line on a terminal, else nothing."""
+    a dev extra) or with ``--progress``, else a plain counter line, else nothing."""
 
-    def __init__(self, desc: str):
+    def __init__(self, desc: str, enabled=None):
         self.desc, self.bar = desc, None
-        self.tty = hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+        self.tty = (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()) \
+            if enabled is None else bool(enabled)
 
     def __call__(self, done: int, total: int) -> None:
         if not self.tty:
@@ -117,6 +126,24 @@ def flag_updates(p, *, required: bool = False, log_default: bool = False) -> Non
                            if log_default else ""))
 
 
+def refuse_steps_for_horizon(p, instead: str, flags=("--steps",)) -> None:
+    """``--steps`` in a command whose T is a horizon: refused with a pointer, since --steps
+    is a number of updates in every command (horizon T = N + 1, docs/math.md §5.1)."""
+    class _Refuse(argparse.Action):
+        def __call__(self, parser, namespace, values, option_string=None):
+            parser.error(f"{option_string} means a number of updates in every command; "
+                         f"{p.prog} takes the horizon T as {instead} (N updates: T = N + 1)")
+
+    p.add_argument(*flags, action=_Refuse,
+                   help=argparse.SUPPRESS, dest="_refused_steps", default=None)
+
+
+def flag_horizon(p, **kwargs) -> None:
+    p.add_argument("--horizon", type=whole_number, metavar="T",
+                   help="T, the horizon of bound (C) (the bound on θ_T; a run of N updates "
+                        "is horizon N + 1, docs/math.md §5.1)", **kwargs)
+
+
 def flag_D(p) -> None:
     p.add_argument("--D", type=number, default=1.0, metavar="X",
                    help="distance ‖θ_1 − θ*‖ (> 0, default 1)")
@@ -134,13 +161,20 @@ def flag_monotone(p) -> None:
 
 
 def flag_warmup(p) -> None:
-    p.add_argument("--warmup", type=whole_number, default=None, metavar="N",
-                   help="N steps of linear warm-up up to the first free value")
+    p.add_argument("--warmup", type=whole_number, default=None, metavar="W",
+                   help="W updates of linear warm-up up to the first free value")
 
 
 def flag_peak_lr(p) -> None:
     p.add_argument("--peak-lr", dest="peak_lr", type=number, metavar="X",
                    help="rescale the schedule so that its largest value is X")
+
+
+def flag_max_lr(p, units: str, what: str = "cap every rate at X") -> None:
+    """--max-lr X: in every command a cap in the units of the rates it writes, said in --help
+    (``units``)."""
+    p.add_argument("--max-lr", dest="max_lr", type=number, metavar="X",
+                   help=f"{what}, in the units of the rates written: {units}")
 
 
 def flag_out(p) -> None:
@@ -162,6 +196,22 @@ def flag_log_reading(p) -> None:
     p.add_argument("--duplicates", default="raise", choices=("raise", "last", "mean"),
                    help="repeated steps (e.g. a resumed run): raise (the default), keep the "
                         "last row, or average them")
+
+
+def flag_run_columns(p) -> None:
+    """--loss-column, --lr-column, --step-column, --kind: read_runs' column choices."""
+    for what, example in (("loss", "val/loss"), ("lr", "train/lr"), ("step", "_step")):
+        p.add_argument(f"--{what}-column", dest=f"{what}_column", metavar="NAME",
+                       help=f"the runs' {what} column, by its name or the part after its "
+                            f"last '/' (e.g. {example}; default: found by name)")
+    p.add_argument("--kind", default="val", choices=("val", "train"),
+                   help="with a kind (or split) column: fit the validation (default) or the "
+                        "train losses")
+
+
+def run_columns(args) -> dict:
+    return {"loss_column": args.loss_column, "lr_column": args.lr_column,
+            "step_column": args.step_column, "kind": args.kind}
 
 
 def refuse_log_flags_without_a_log(args) -> None:
@@ -240,9 +290,10 @@ def log_provenance(log, path, args) -> dict:
                            "notes": list(log.notes)}}
 
 
-def print_summary(result, out, D, G, peak_lr) -> None:
+def print_summary(result, out, D, G, peak_lr, *, lr_units=False) -> None:
     """What was written, in the user's units: after --peak-lr only the shape comes from the
-    bound, whose value (in units of D and G that the user did not give) is not printed."""
+    bound, whose value (in units of D and G that the user did not give) is not printed;
+    ``lr_units``: the rates are learning rates converted from units of D/G (extend)."""
     import numpy as np
 
     eta = result.eta
@@ -266,7 +317,7 @@ def print_summary(result, out, D, G, peak_lr) -> None:
                      f"max η = --peak-lr {peak_lr:g}; the bound's value needs your run's D "
                      f"and G, so none is printed (the JSON keeps it for D = {D:g})")
     lines += [f"η_1 = {eta[0]:.6g}, max η = {np.max(eta):.6g}, η_{eta.shape[0]} = {eta[-1]:.6g}"
-              + (" (learning rates, your units)" if peak_lr is not None else
+              + (" (learning rates, your units)" if peak_lr is not None or lr_units else
                  " (units of D/G)"),
               f"wrote {out}"]
     print("\n".join(lines))

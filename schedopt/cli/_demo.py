@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from schedopt.cli import _common as c
 from schedopt.cli._report import write
 
 
@@ -19,10 +20,11 @@ CLI_ONLY = {}
 def add_arguments(p) -> None:
     p.add_argument("--out", default="report", metavar="DIR",
                    help="output folder (default ./report)")
+    c.flag_progress(p)
 
 
 def run(args) -> int:
-    paths = write(args.out, quick=False, progress=True)
+    paths = write(args.out, quick=False, progress=args.progress)
     html, md = paths["html"].resolve(), paths["md"].resolve()
     print(f"The report is in {html.parent}/ ({paths['seconds']:.0f} s): open {html} in a "
           f"browser, or read {md}.")

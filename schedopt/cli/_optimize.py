@@ -45,8 +45,8 @@ def add_arguments(p) -> None:
     c.flag_smoothing(p)
     c.flag_method(p)
     c.flag_monotone(p)
-    p.add_argument("--max-lr", dest="max_lr", type=c.number, metavar="X",
-                   help="cap every η_t at X (in the units of D/G)")
+    c.flag_max_lr(p, "units of D/G (with --peak-lr the rates are learning rates and the "
+                     "cap is the peak itself)")
     c.flag_warmup(p)
     c.flag_peak_lr(p)
     c.flag_out(p)

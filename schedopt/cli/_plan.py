@@ -23,10 +23,8 @@ def add_arguments(p) -> None:
                    help="number of updates N of the new run")
     p.add_argument("--warmup", type=c.whole_number, default=None, metavar="W",
                    help="W linear warm-up steps")
-    p.add_argument("--max-lr", dest="max_lr", type=c.number, default=None, metavar="X",
-                   help="cap every rate at X (LR units)")
-    p.add_argument("--no-monotone", dest="monotone", action="store_false",
-                   help="allow the rates to rise after the warm-up")
+    c.flag_max_lr(p, "learning rates (your units)")
+    c.flag_monotone(p)
     p.add_argument("--out", metavar="FILE",
                    help="also write the rates (.json, .csv or .npy, like optimize)")
 

@@ -24,10 +24,9 @@ def add_arguments(p) -> None:
                    help="output folder, created if missing (default ./report)")
     p.add_argument("--quick", action="store_true",
                    help="smaller grids (seconds to a minute)")
-    p.add_argument("--no-progress", dest="progress", action="store_false",
-                   help="no progress bars")
+    c.flag_progress(p)
     run = p.add_argument_group("your run (sections placed first)")
-    run.add_argument("--steps", type=c.whole_number, default=None, metavar="T",
+    run.add_argument("--steps", type=c.whole_number, default=None, metavar="N",
                      help="N, the number of updates of your run (default with --grad-norms: the "
                           "log's length, its last step, +1 when steps count from 0)")
     run.add_argument("--grad-norms", dest="grad_norms", metavar="FILE",

@@ -142,8 +142,21 @@ def _text_class(is_text: bool) -> str:
     return ' class="t"' if is_text else ""
 
 
+_BRACED = re.compile(r"_\{([^{}<>]+)\}")
+
+
+def _html_text(text) -> str:
+    """Escaped text with the LaTeX-like subscripts of the sources (``θ_{N+1}``) as
+    ``θ<sub>N+1</sub>``, so that no brace notation shows in a browser."""
+    return _BRACED.sub(r"<sub>\1</sub>", html.escape(str(text)))
+
+
+def _attribute(text) -> str:
+    return html.escape(_BRACED.sub(r"_(\1)", str(text)))
+
+
 def render_html(title: str, intro: str, sections: Sequence[Section]) -> str:
-    e = html.escape
+    e = _html_text
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            f"<title>{e(title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
            f"<h1>{e(title)}</h1>", f'<p class="meta">{e(intro)}</p>']
@@ -173,7 +186,7 @@ def render_html(title: str, intro: str, sections: Sequence[Section]) -> str:
                 out.append("</table>")
             elif isinstance(item, Figure):
                 data = base64.b64encode(item.png).decode("ascii")
-                out.append(f'<figure><img alt="{e(item.caption)}" '
+                out.append(f'<figure><img alt="{_attribute(item.caption)}" '
                            f'src="data:image/png;base64,{data}">'
                            f"<figcaption>Figure: {e(item.caption)}</figcaption></figure>")
     out += ["</body>", "</html>"]

@@ -239,8 +239,15 @@ class _NoProgress:
         pass
 
 
-def _progress(total: int, desc: str, enabled: bool):
-    if not enabled:
+def _show_progress(enabled) -> bool:
+    """None: bars only on a terminal, so that no carriage returns go into a log file."""
+    if enabled is None:
+        return hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+    return bool(enabled)
+
+
+def _progress(total: int, desc: str, enabled):
+    if not _show_progress(enabled):
         return _NoProgress()
     try:
         from tqdm.auto import tqdm
@@ -270,7 +277,7 @@ class ReportConfig:
         return cls(scaling_grid=tuple(default_steps_grid()))
 
 
-def write_report(out="report", *, quick: bool = False, progress: bool = True,
+def write_report(out="report", *, quick: bool = False, progress: bool | None = None,
                  config: ReportConfig | None = None, sections=(), lead_sections=()) -> dict:
     """Run the report's computations and write ``out/report.md``, ``out/report.html`` and
     one PNG per figure in ``out`` (created if missing).
@@ -278,7 +285,8 @@ def write_report(out="report", *, quick: bool = False, progress: bool = True,
     Args:
       out: the output folder.
       quick: smaller grids and no training benchmark (about a minute instead of a few).
-      progress: tqdm progress bars on standard error.
+      progress: tqdm progress bars on standard error: None (the default) only when it is a
+        terminal, so that no carriage returns go into a log; True or False to force.
       config: overrides ``ReportConfig.default(quick)``.
       sections: extra sections after the built-in ones, as ``(stage, build)`` pairs where
         ``build(progress)`` returns a ``Section`` (``make demo`` adds the training
@@ -297,6 +305,7 @@ def write_report(out="report", *, quick: bool = False, progress: bool = True,
     start = time.perf_counter()
     extra = _check_sections(sections)
     lead = _check_sections(lead_sections)
+    progress = _show_progress(progress)
     bar = _progress(4 + len(extra) + len(lead), "schedopt report", progress)
     built_in = [
         ("comparison", lambda progress: _comparison_section(config.steps)),

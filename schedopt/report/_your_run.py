@@ -112,7 +112,7 @@ def _describe(run, constraints=True) -> str:
          f"G_t from {run.source or 'the log'} ({len(run.log)} logged norms; "
          f"{run.log.horizon_text()}; smoothing {run.smoothing or 'none'}"
          + (f", width {run.width:g})" if run.smoothing else ")"))
-    parts = [f"T = {run.steps:,}", G]
+    parts = [f"N = {run.steps:,} updates", G]
     if constraints and run.warmup:
         parts.append(f"{run.warmup} warm-up steps")
     if constraints and run.monotone:
@@ -141,7 +141,7 @@ def _schedule_section(run) -> Section:
     rows = [[t, t - 1, format_number(lr[t - 1], 6)] for t in _checkpoints(run.steps, run.warmup)]
     table = Table(headers=["step t", "counter k = t − 1 (optax, PyTorch)", "η_t"], rows=rows,
                   caption="The schedule at a few steps.")
-    return Section(f"Your schedule (T = {run.steps:,})", [text, table, rendered_figure(
+    return Section(f"Your schedule (N = {run.steps:,} updates)", [text, table, rendered_figure(
         "your_schedule", _schedule_figure(run, lr),
         "your optimum against linear decay and cosine with the same peak")])
 
@@ -168,7 +168,7 @@ def _schedule_figure(run, lr):
         ax.plot(idx + 1, peak * shape[idx] / np.max(shape), color=colour, lw=1.1, ls="--",
                 label=f"{name}, same peak")
     ax.set(xlabel="step t", ylabel="learning rate η_t" if run.peak_lr else "η_t (units of D/G)",
-           title=f"Your schedule, T = {T:,}")
+           title=f"Your schedule, N = {T:,} updates")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return fig
@@ -186,7 +186,7 @@ def _families_section(run) -> Section:
             f"constraint, which the families do not have), against the "
             f"unconstrained optimum {table.optimum:.6g} (units of D·G, D = {run.D:g}). "
             f"The ratio is what each family loses on the bound; it does not depend on D.")
-    return Section(f"The schedule families at your T = {run.steps:,}", [text, Table(
+    return Section(f"The schedule families at horizon T = {run.steps:,}", [text, Table(
         headers=["schedule", "bound (C) at the best multiplier", "above the optimum"],
         rows=rows, caption="Families at their best multiplier.")])
 

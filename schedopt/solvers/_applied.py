@@ -16,6 +16,7 @@ import dataclasses
 
 import numpy as np
 
+from schedopt import _lr_units
 from schedopt import _validation
 from schedopt._result import ScheduleResult
 
@@ -53,7 +54,7 @@ def applied_result(full: ScheduleResult) -> ScheduleResult:
 
 
 def applied_schedule(updates, D=1.0, G=1.0, *, method="auto", monotone=False, max_lr=None,
-                     warmup=None, tol=1e-12, max_iter=None) -> ScheduleResult:
+                     warmup=None, tol=1e-12, max_iter=None, peak_lr=None) -> ScheduleResult:
     """The N rates to apply for N updates, and the guarantee on θ_{N+1} (docs/math.md §5.1).
 
     ``optimal_schedule(updates + 1, ...)`` under the same constraints, cut to its first
@@ -73,6 +74,9 @@ def applied_schedule(updates, D=1.0, G=1.0, *, method="auto", monotone=False, ma
       method, monotone, max_lr, tol, max_iter: as in ``optimal_schedule``, applied to the
         horizon-(N+1) problem (so ``monotone`` and ``max_lr`` also hold for the weight).
       warmup: as in ``optimal_schedule``; it must leave at least one update after it.
+      peak_lr: if given, the rates (and weight) are scaled so that their largest value is
+        this learning rate, and ``bound`` is recomputed for the scaled rates (the shape does
+        not depend on D, docs/math.md §4.1); ``max_lr`` stays in units of D/G.
 
     Returns:
       A ``ScheduleResult`` with ``eta`` the N rates to apply, ``updates = N``,
@@ -93,7 +97,11 @@ def applied_schedule(updates, D=1.0, G=1.0, *, method="auto", monotone=False, ma
                          f"updates but updates = {N}; use a warm-up shorter than {N}")
     full = optimal_schedule(N + 1, D, G, method=method, monotone=monotone, max_lr=max_lr,
                             warmup=warmup, tol=tol, max_iter=max_iter)
-    return applied_result(full)
+    if peak_lr is None:
+        return applied_result(full)
+    from schedopt.bounds._bounds import last_iterate_bound
+
+    return _lr_units.rescale(applied_result(full), peak_lr, D, G, last_iterate_bound)
 
 
 def _check_warmup_length(warmup, N: int) -> None:

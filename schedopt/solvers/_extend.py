@@ -23,6 +23,7 @@ import time
 
 import numpy as np
 
+from schedopt import _lr_units
 from schedopt import _validation
 from schedopt._result import ScheduleResult
 from schedopt.solvers import _prefix
@@ -152,15 +153,20 @@ def _frozen(history, K, peak, G2, D):
 
 
 def extend_schedule(applied, steps, D=1.0, G=1.0, *, max_lr=None, monotone=False,
-                    rewarmup=0, rewarmup_peak=None, tol=1e-12) -> ScheduleResult:
+                    rewarmup=0, rewarmup_peak=None, tol=1e-12, units="bound", lr_scale=None,
+                    model=None, above_peak=None) -> ScheduleResult:
     """The optimal continuation of the rates ``applied`` to ``steps`` updates in all.
 
     Minimises bound (C) of the kept parameters θ_{steps+1}, i.e. (C) at horizon steps + 1
     (docs/math.md §2, §5.1), over the rates after the history, with the history frozen.
 
+    With learning rates (``units="lr"``) and no re-warm-up the continuation never rises
+    above the history's peak: when the free optimum would, it is solved again with that
+    peak as the cap (``above_peak=True`` lifts this).
+
     Args:
-      applied: the rates η_1..η_W already applied (W ≤ steps; may be empty), in the units of
-        D/G. A schedule family gives them, e.g. ``peak * warmup_stable_decay(4000, 0, 0)``.
+      applied: the rates η_1..η_W already applied (W ≤ steps; may be empty), in ``units``.
+        A schedule family gives them, e.g. ``peak * warmup_stable_decay(4000, 0, 0)``.
       steps: N, the total number of updates, history included.
       D: ‖θ_1 − θ*‖ (> 0).
       G: gradient-norm bound: a scalar, or per step (N values, or N + 1 with the
@@ -170,12 +176,29 @@ def extend_schedule(applied, steps, D=1.0, G=1.0, *, max_lr=None, monotone=False
       rewarmup: K ≥ 0 steps rising linearly from the last applied rate to a peak.
       rewarmup_peak: that peak (None: chosen optimally; needed with max_lr or monotone).
       tol: relative tolerance of the newton method (with max_lr or monotone).
+      units: ``"bound"`` (the default): ``applied``, ``max_lr`` and ``rewarmup_peak`` are in
+        units of D/G; ``"lr"``: they are learning rates (a tracker's history), converted by
+        ``lr_scale`` (lr = lr_scale · η) or by a calibrated ``model`` (its scale and its D,
+        G), and the result's rates are learning rates too (``schedopt._lr_units``).
+      lr_scale, model: the conversion for ``units="lr"`` (one of them, required there).
+      above_peak: whether the continuation may rise above the history's peak without a
+        re-warm-up; None (the default) means False for ``units="lr"``, True (the plain
+        optimum) for ``units="bound"``.
 
     Returns:
       A ``ScheduleResult`` whose ``eta`` holds the N rates to apply (history, then the
       continuation), ``bound`` the value of (C) at horizon N + 1 with the best weight
       η_{N+1}, and ``gap`` a certified upper bound on its distance to the optimum.
     """
+    return _lr_units.extend_in_units(_extend, applied, steps, D, G, units=units,
+                                     lr_scale=lr_scale, model=model, max_lr=max_lr,
+                                     monotone=monotone, rewarmup=rewarmup,
+                                     rewarmup_peak=rewarmup_peak, tol=tol,
+                                     above_peak=above_peak)
+
+
+def _extend(applied, steps, D, G, *, max_lr, monotone, rewarmup, rewarmup_peak, tol):
+    """extend_schedule in units of D/G."""
     start = time.perf_counter()
     N = _validation.steps(steps)
     D = _validation.positive_scalar(D, "D")

@@ -240,7 +240,8 @@ def test_optax_sgd_equals_hand_written_sgd_to_the_last_bit():
         g = curvature * (theta - centre) + noise[t]
         theta = theta - eta[t] * g
 
-    opt = optax.sgd(as_optax(eta))
+    with pytest.warns(UserWarning, match="never-applied weight"):   # applied as given here
+        opt = optax.sgd(as_optax(eta))
 
     def step(carry, noise_t):
         params, state = carry
@@ -430,14 +431,46 @@ def test_bad_arguments():
         optimal_optax_schedule(10, 0.1, warmup=np.arange(100))
 
 
-def test_warmup_steps_is_the_deprecated_spelling_of_warmup():
-    with pytest.warns(DeprecationWarning, match="warmup_steps is deprecated.*use warmup"):
+def test_warmup_steps_is_optax_spelling_of_warmup_and_does_not_warn():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         old = optimal_optax_schedule(40, 0.1, warmup_steps=4)
     new = optimal_optax_schedule(40, 0.1, warmup=4)
     np.testing.assert_array_equal(_values(old, 40), _values(new, 40))
-    with pytest.raises(TypeError, match="give warmup only"):
+    with pytest.raises(TypeError, match="give warmup or warmup_steps"):
         optimal_optax_schedule(40, 0.1, warmup=3, warmup_steps=4)
     with pytest.raises(TypeError, match="dtype must be a float dtype.*int32"):
         as_optax([0.1], dtype=jnp.int32)
     with pytest.raises(TypeError, match="eta must be a concrete array"):
         jax.jit(lambda e: as_optax(e)(0))(jnp.ones(3))
+
+
+def test_as_optax_takes_a_result_and_applies_its_rates():
+    from schedopt.solvers import applied_schedule
+    from schedopt.solvers import optimal_schedule
+
+    applied = applied_schedule(50)
+    np.testing.assert_array_equal(_values(as_optax(applied), 50), applied.eta)
+    full = optimal_schedule(50)
+    with pytest.warns(UserWarning, match="η_50 is bound \\(C\\)'s weight, never applied"):
+        schedule = as_optax(full)
+    np.testing.assert_array_equal(_values(schedule, 49), full.eta[:49])
+    assert _values(schedule, 52)[-1] == full.eta[48]           # held past the rates
+    np.testing.assert_array_equal(_values(as_optax(full, include_weight=True), 50), full.eta)
+    with pytest.warns(UserWarning, match="ends with a jump of ×2.4"):
+        as_optax(full.eta)                                     # the bump, applied as asked
+
+
+def test_applied_schedule_peak_lr_is_the_rescaled_result():
+    from schedopt.adapters._peak import rescale_result
+    from schedopt.solvers import applied_schedule
+
+    r = applied_schedule(300, warmup=20, peak_lr=0.1)
+    ref = rescale_result(applied_schedule(300, warmup=20), 0.1, 1.0, 1.0)
+    assert r.eta.max() == 0.1 and r.updates == 300
+    np.testing.assert_array_equal(r.eta, ref.eta)
+    assert r.bound == ref.bound and r.weight == ref.weight
+    np.testing.assert_array_equal(
+        _values(optimal_optax_schedule(300, peak_lr=0.1, warmup=20), 300), r.eta)

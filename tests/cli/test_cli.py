@@ -215,7 +215,7 @@ def test_compare_json_matches_the_api(tmp_path, capsys):
     from schedopt.theory import family_table
 
     out = tmp_path / "table.json"
-    status, stdout, err = run(capsys, "compare", "--steps", 200, "--D", 2, "--G", 3,
+    status, stdout, err = run(capsys, "compare", "--horizon", 200, "--D", 2, "--G", 3,
                               "--out", out)
     assert status == 0, err
     record = json.loads(out.read_text())
@@ -233,10 +233,10 @@ def test_compare_json_matches_the_api(tmp_path, capsys):
 def test_compare_csv_and_markdown(tmp_path, capsys):
     from schedopt.theory import family_table
 
-    status, stdout, _ = run(capsys, "compare", "--steps", 100, "--out", tmp_path / "t.md")
+    status, stdout, _ = run(capsys, "compare", "--horizon", 100, "--out", tmp_path / "t.md")
     assert status == 0
     assert (tmp_path / "t.md").read_text() == stdout.rsplit("wrote", 1)[0]
-    status, _, _ = run(capsys, "compare", "--steps", 100, "--out", tmp_path / "t.csv")
+    status, _, _ = run(capsys, "compare", "--horizon", 100, "--out", tmp_path / "t.csv")
     assert status == 0
     import csv
 
@@ -253,7 +253,7 @@ def test_scaling_json_matches_the_api(tmp_path, capsys):
     from schedopt.theory._scaling import fit_scaling
 
     out = tmp_path / "scaling.json"
-    status, stdout, err = run(capsys, "scaling", "--min-steps", 100, "--max-steps", 3000,
+    status, stdout, err = run(capsys, "scaling", "--min-horizon", 100, "--max-horizon", 3000,
                               "--num", 5, "--out", out)
     assert status == 0, err
     record = json.loads(out.read_text())
@@ -266,8 +266,8 @@ def test_scaling_json_matches_the_api(tmp_path, capsys):
 
 BAD = [
     (["optimize", "--steps", "0", "--out", "{d}/e.json"],
-     "updates must be a positive integer, got 0"),
-    (["optimize", "--steps", "-5", "--out", "{d}/e.json"], "updates must be a positive integer"),
+     "--steps must be a positive integer, got 0"),
+    (["optimize", "--steps", "-5", "--out", "{d}/e.json"], "--steps must be a positive integer"),
     (["optimize", "--horizon", "0", "--out", "{d}/e.json"],
      "horizon must be a positive integer, got 0"),
     (["optimize", "--steps", "1.5", "--out", "{d}/e.json"],
@@ -293,40 +293,43 @@ BAD = [
     (["optimize", "--steps", "10", "--method", "exact", "--monotone", "--out", "{d}/e.json"],
      "method='exact' solves the unconstrained problem only"),
     (["optimize", "--steps", "10", "--max-iter", "0", "--out", "{d}/e.json"],
-     "max_iter must be a positive integer, got 0"),
+     "--max-iter must be a positive integer, got 0"),
     (["optimize", "--steps", "10", "--tol", "-1", "--out", "{d}/e.json"],
      "tol must be a positive finite number"),
     (["optimize", "--steps", "10", "--peak-lr", "0", "--out", "{d}/e.json"],
-     "peak_lr must be a positive finite number"),
+     "--peak-lr must be a positive finite number"),
     (["optimize", "--steps", "10", "--peak-lr", "1", "--max-lr", "1", "--out", "{d}/e.json"],
      "give one of them, not both"),
     (["optimize", "--steps", "10", "--G", "2", "--grad-norms", "{d}/log.csv", "--out",
       "{d}/e.json"], "give either --G or --grad-norms"),
     (["optimize", "--steps", "10", "--grad-norms", "{d}/nope.csv", "--out", "{d}/e.json"],
-     "grad_norms: no such file"),
-    (["refine", "--grad-norms", "{d}/nope.csv", "--out", "{d}/e.json"], "grad_norms: no such file"),
+     "--grad-norms: no such file"),
+    (["refine", "--grad-norms", "{d}/nope.csv", "--out", "{d}/e.json"], "--grad-norms: no such file"),
     (["refine", "--grad-norms", "{d}/words.csv", "--out", "{d}/e.json"], "has no numeric column"),
     (["refine", "--grad-norms", "{d}/nan.csv", "--out", "{d}/e.json"], "non-finite gradient norm"),
     (["refine", "--grad-norms", "{d}/empty.csv", "--out", "{d}/e.json"], "is empty"),
     (["refine", "--grad-norms", "{d}/binary.csv", "--out", "{d}/e.json"], "is not a text file"),
-    (["refine", "--grad-norms", "{d}", "--out", "{d}/e.json"], "grad_norms: no such file"),
+    (["refine", "--grad-norms", "{d}", "--out", "{d}/e.json"], "--grad-norms: no such file"),
     (["optimize", "--steps", "10", "--grad-norms", "{d}/nan.csv", "--out", "{d}/e.json"],
      "non-finite gradient norm"),
     (["refine", "--grad-norms", "{d}/log.csv", "--out", "{d}/e.yaml"], "out must end in"),
     (["refine", "--grad-norms", "{d}/log.csv", "--steps", "0", "--out", "{d}/e.json"],
-     "updates must be a positive integer"),
+     "--steps must be a positive integer"),
     (["refine", "--grad-norms", "{d}/log.csv", "--width", "2", "--out", "{d}/e.json"], "width"),
     (["refine", "--grad-norms", "{d}/log.csv", "--smoothing", "mean", "--out", "{d}/e.json"],
      "invalid choice: 'mean'"),
     (["refine", "--out", "{d}/e.json"], "the following arguments are required: --grad-norms"),
-    (["compare", "--steps", "1"], "compare needs a schedule of at least 2 steps"),
-    (["compare", "--steps", "0"], "steps must be a positive integer"),
-    (["compare", "--steps", "10", "--G", "-2"], "G must be > 0"),
-    (["compare", "--steps", "10", "--out", "{d}/t.npy"], "out must end in .json, .csv or .md"),
+    (["compare", "--horizon", "1"], "compare needs a schedule of at least 2 steps"),
+    (["compare", "--horizon", "0"], "--horizon must be a positive integer"),
+    (["compare", "--steps", "1000"], "takes the horizon T as --horizon"),
+    (["compare", "--horizon", "10", "--G", "-2"], "G must be > 0"),
+    (["compare", "--horizon", "10", "--out", "{d}/t.npy"], "out must end in .json, .csv or .md"),
     (["scaling", "--num", "3"], "at least 4 values of T"),
-    (["scaling", "--min-steps", "0"], "min_steps must be a positive integer, got 0"),
+    (["scaling", "--min-horizon", "0"], "--min-horizon must be a positive integer, got 0"),
+    (["scaling", "--min-steps", "10"], "takes the horizon T as --min-horizon/--max-horizon"),
     (["scaling", "--num", "-1"], "num must be a positive integer, got -1"),
-    (["scaling", "--min-steps", "1000", "--max-steps", "10"], "max_steps must be >= min_steps"),
+    (["scaling", "--min-horizon", "1000", "--max-horizon", "10"],
+     "--max-horizon must be >= --min-horizon"),
     (["scaling", "--out", "{d}/missing/s.json"], "out is in a folder that does not exist"),
     (["report", "--out", "{d}/log.csv/sub"], "out: cannot create folder"),
     (["demo", "--out", "{d}/log.csv"], "is not a folder"),
@@ -373,7 +376,7 @@ def test_read_only_folder_exits_2(tmp_path, capsys):
 def test_subprocess_bad_argument_has_no_traceback(tmp_path):
     proc = run_subprocess("optimize", "--steps", "0", "--out", tmp_path / "e.json")
     assert proc.returncode == 2
-    assert proc.stderr.strip() == ("schedopt optimize: error: updates must be a positive "
+    assert proc.stderr.strip() == ("schedopt optimize: error: --steps must be a positive "
                                    "integer, got 0")
 
 

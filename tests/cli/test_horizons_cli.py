@@ -37,7 +37,7 @@ def test_help_has_an_example(capsys, command):
 def test_extend_matches_the_api(tmp_path, capsys, tracker_export):
     path, lr = tracker_export
     out = tmp_path / "run2.json"
-    status, stdout, err = run(capsys, "extend", "--applied", path, "--steps", 400, "--D", 2,
+    status, stdout, err = run(capsys, "extend", "--units", "bound", "--applied", path, "--steps", 400, "--D", 2,
                               "--out", out)
     assert status == 0, err
     api = extend_schedule(lr, 400, 2.0)
@@ -50,9 +50,9 @@ def test_extend_matches_the_api(tmp_path, capsys, tracker_export):
 def test_extend_reads_its_own_schedule_files(tmp_path, capsys, tracker_export):
     path, lr = tracker_export
     first = tmp_path / "a.csv"
-    assert run(capsys, "extend", "--applied", path, "--steps", 200, "--out", first)[0] == 0
+    assert run(capsys, "extend", "--units", "bound", "--applied", path, "--steps", 200, "--out", first)[0] == 0
     again = tmp_path / "b.npy"
-    assert run(capsys, "extend", "--applied", first, "--steps", 200, "--out", again)[0] == 0
+    assert run(capsys, "extend", "--units", "bound", "--applied", first, "--steps", 200, "--out", again)[0] == 0
     np.testing.assert_allclose(np.load(again), schedopt.load_schedule(first), rtol=1e-12)
 
 
@@ -67,7 +67,7 @@ def test_extend_reads_its_own_schedule_files(tmp_path, capsys, tracker_export):
 def test_bad_histories_exit_2_with_one_line(tmp_path, capsys, content, match):
     path = tmp_path / "bad.csv"
     path.write_text(content)
-    status, _, err = run(capsys, "extend", "--applied", path, "--steps", 50,
+    status, _, err = run(capsys, "extend", "--units", "bound", "--applied", path, "--steps", 50,
                          "--out", tmp_path / "x.csv")
     assert status == 2 and match in err and err.count("\n") == 1
     assert not (tmp_path / "x.csv").exists()
@@ -75,12 +75,12 @@ def test_bad_histories_exit_2_with_one_line(tmp_path, capsys, content, match):
 
 def test_history_longer_than_steps_and_missing_files(tmp_path, capsys, tracker_export):
     path, _ = tracker_export
-    status, _, err = run(capsys, "extend", "--applied", path, "--steps", 50, "--out",
+    status, _, err = run(capsys, "extend", "--units", "bound", "--applied", path, "--steps", 50, "--out",
                          tmp_path / "x.csv")
     assert status == 2 and "more than steps = 50" in err and err.count("\n") == 1
     (tmp_path / "wrong.json").write_text('{"lr": [0.1]}')
     for bad in ("nofile.csv", "wrong.json"):
-        status, _, err = run(capsys, "extend", "--applied", tmp_path / bad, "--steps", 50,
+        status, _, err = run(capsys, "extend", "--units", "bound", "--applied", tmp_path / bad, "--steps", 50,
                              "--out", tmp_path / "x.csv")
         assert status == 2 and err.count("\n") == 1
 

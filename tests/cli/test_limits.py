@@ -14,8 +14,8 @@ def run(capsys, *argv):
 
 
 @pytest.mark.parametrize("argv, flag", [
-    (["compare", "--steps", "100000000000"], "--steps = 100,000,000,000"),
-    (["scaling", "--max-steps", "1e12"], "--max-steps = 1,000,000,000,000"),
+    (["compare", "--horizon", "100000000000"], "--horizon = 100,000,000,000"),
+    (["scaling", "--max-horizon", "1e12"], "--max-horizon = 1,000,000,000,000"),
 ])
 def test_sizes_that_cannot_fit_are_refused_before_any_work(capsys, argv, flag):
     status, out, err = run(capsys, *argv)
@@ -96,7 +96,7 @@ def test_no_progress_when_not_a_terminal(capsys):
 @pytest.mark.parametrize("argv", [
     ["optimize", "--steps", "10000000000000", "--out", "{d}/a.json"],
     ["optimize", "--horizon", "3000000000", "--out", "{d}/a.npy"],
-    ["extend", "--applied", "{d}/h.csv", "--steps", "100000000000", "--out", "{d}/b.csv"],
+    ["extend", "--units", "bound", "--applied", "{d}/h.csv", "--steps", "100000000000", "--out", "{d}/b.csv"],
     ["anytime", "--checkpoints", "10,100000000000", "--out", "{d}/c.csv"],
 ])
 def test_sizes_that_cannot_fit_are_refused_before_allocating(tmp_path, capsys, argv):

@@ -39,7 +39,7 @@ def test_report_about_the_users_run(tmp_path, capsys, small):
     assert "horizon T = 500" in stdout
     md = (out / "report.md").read_text()
     titles = re.findall(r"^## (.*)$", md, flags=re.M)
-    assert titles[:3] == ["Your schedule (T = 500)", "The schedule families at your T = 500",
+    assert titles[:3] == ["Your schedule (N = 500 updates)", "The schedule families at horizon T = 500",
                           "Refinement from your log"]
     assert (out / "your_schedule.png").is_file() and (out / "your_refinement.png").is_file()
     # the checkpoints table holds the API's schedule scaled to the peak
@@ -89,7 +89,7 @@ def test_sections_without_a_log_use_a_constant_G():
     pairs = your_run_sections(200, peak_lr=0.5)
     assert [stage for stage, _ in pairs] == ["your schedule", "families at your T"]
     section = pairs[0][1](False)
-    assert section.title == "Your schedule (T = 200)"
+    assert section.title == "Your schedule (N = 200 updates)"
 
 
 def test_your_schedule_is_the_rates_optimize_writes():
