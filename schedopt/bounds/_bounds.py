@@ -35,6 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from schedopt import _validation
+from schedopt._units import exponents
 from schedopt.bounds._host import HOST_MAX
 from schedopt.bounds._host import last_value_and_grad_numpy
 
@@ -237,8 +238,7 @@ def _last_host(eta, D, G) -> float:
     compilation (a first call at a new length took about a second), the same units."""
     D = _validation.scale(D, "D")
     G = np.asarray(_validation.gradient_norms(G, eta.shape[0]), dtype=np.float64)
-    d = int(np.round(np.log2(D)))
-    g = int(np.round(np.mean(np.log2(G))))
+    d, g = exponents(D, G)
     with np.errstate(over="ignore", under="ignore"):
         unit = last_value_and_grad_numpy(np.ldexp(eta, g - d), np.ldexp(D, -d) ** 2,
                                          np.square(np.broadcast_to(np.ldexp(G, -g),
@@ -393,5 +393,4 @@ def _where_finite_grad(fn, eta, D2, G2):
     return jnp.where(jnp.isfinite(value), value, jax.lax.stop_gradient(value))
 
 
-BOUNDS = ("last_iterate", "monotone_last_iterate", "average_iterate",
-          "average_iterate_nonincreasing")
+from schedopt.bounds._registry import BOUNDS  # noqa: E402,F401  (the registry of records)
