@@ -36,6 +36,8 @@ import numpy as np
 
 from schedopt import _validation
 from schedopt._units import exponents
+from schedopt.bounds._registry import BOUNDS  # noqa: F401  (the registry of records)
+from schedopt.bounds._registry import monotone_weights
 from schedopt.bounds._host import HOST_MAX
 from schedopt.bounds._host import last_value_and_grad_numpy
 
@@ -310,9 +312,7 @@ def _last_entry_jvp(primals, tangents):
 # Bound (B): D²/(2Tη_T) + G_T²η_T/2 + ½ Σ_{t<T} G_t² η_t² / (η_T (T − t))
 # ---------------------------------------------------------------------------------------
 
-def _monotone_weights(T, xp):
-    """1/(T − t) for t < T, then 1: the last weight turns ½G_T²η_T²/η_T into ½G_T²η_T."""
-    return 1.0 / xp.maximum(xp.arange(T - 1, -1, -1, dtype=xp.float64), 1.0)
+_monotone_weights = monotone_weights     # the (B) weights, shared with the registry
 
 
 def _monotone_value(eta, D2, G2):
@@ -393,4 +393,4 @@ def _where_finite_grad(fn, eta, D2, G2):
     return jnp.where(jnp.isfinite(value), value, jax.lax.stop_gradient(value))
 
 
-from schedopt.bounds._registry import BOUNDS  # noqa: E402,F401  (the registry of records)
+

@@ -24,11 +24,14 @@ def _last_iterate(shape, D2, G2):
     return D2 / (2 * S[0]), 0.5 * float(np.sum(terms))
 
 
-def _monotone_last_iterate(shape, D2, G2):
-    from schedopt.bounds._bounds import _monotone_weights
+def monotone_weights(T, xp):
+    """1/(T − t) for t < T, then 1: the last weight turns ½G_T²η_T²/η_T into ½G_T²η_T."""
+    return 1.0 / xp.maximum(xp.arange(T - 1, -1, -1, dtype=xp.float64), 1.0)
 
+
+def _monotone_last_iterate(shape, D2, G2):
     T = shape.shape[0]
-    weights = _monotone_weights(T, np)
+    weights = monotone_weights(T, np)
     return D2 / (2 * T * shape[-1]), 0.5 * float(np.sum(G2 * shape**2 * weights)) / shape[-1]
 
 
