@@ -1,6 +1,7 @@
 r"""The constraints of problem (C) as records, and the one place that lowers them per method.
 
-A ``Problem`` stores its constraints as records only (``Warmup``, ``Cap``, ``Monotone``). Each record knows its kind (the name ``METHODS`` lists), its summary, how to
+A ``Problem`` stores its constraints as records only (``Warmup``, ``Cap``, ``Floor``,
+``Monotone``). Each record knows its kind (the name ``METHODS`` lists), its summary, how to
 put itself in other units, and its share of the form each method needs — as scipy's
 ``standardize_constraints`` lowers constraint objects in one place:
 
@@ -140,6 +141,20 @@ class Cap(_Bound):
 
 
 @dataclasses.dataclass(frozen=True)
+class Floor(_Bound):
+    """η_t ≥ ``min_lr`` for every free step (the rates after the warm-up)."""
+    kind: ClassVar[str] = "min_lr"
+    sign: ClassVar[float] = 1.0
+
+    @property
+    def min_lr(self) -> float:
+        return self.value
+
+    def clip(self, eta):
+        return np.maximum(eta, self.value)
+
+
+@dataclasses.dataclass(frozen=True)
 class Monotone:
     """η non-increasing from step ``start`` (the first free step, 1-based) on."""
     start: int
@@ -175,7 +190,7 @@ class Monotone:
 
 
 # The order in which records are kept, lowered and summarised.
-ORDER = (Warmup, Cap, Monotone)
+ORDER = (Warmup, Cap, Floor, Monotone)
 
 
 def records(constraints) -> tuple:
@@ -187,12 +202,17 @@ def records(constraints) -> tuple:
     return tuple(out)
 
 
-def from_arguments(T: int, *, monotone=False, max_lr=None, warmup=None) -> tuple:
+def from_arguments(T: int, *, monotone=False, max_lr=None, min_lr=None, warmup=None) -> tuple:
     """``optimal_schedule``'s constraint keywords, validated, as records (T steps)."""
     if not isinstance(monotone, (bool, np.bool_)):
         raise TypeError(f"monotone must be True or False, got {monotone!r}")
     if max_lr is not None:
         max_lr = _validation.positive_scalar(max_lr, "max_lr")
+    if min_lr is not None:
+        min_lr = _validation.positive_scalar(min_lr, "min_lr")
+        if max_lr is not None and not min_lr < max_lr:
+            raise ValueError(f"min_lr must be below max_lr, got min_lr = {min_lr!r} and "
+                             f"max_lr = {max_lr!r}; lower min_lr or raise max_lr")
     prefix, ramp = np.zeros(0), 0
     if warmup is None:
         pass
@@ -213,6 +233,7 @@ def from_arguments(T: int, *, monotone=False, max_lr=None, warmup=None) -> tuple
                          f"{prefix[i]!r}; lower the warm-up or raise max_lr")
     out = [Warmup(W, prefix, ramp)] if W else []
     out += [Cap(max_lr)] if max_lr is not None else []
+    out += [Floor(min_lr)] if min_lr is not None else []
     out += [Monotone(W + 1)] if monotone else []
     return records(out)
 
@@ -239,8 +260,8 @@ def monotone(problem) -> bool:
 
 def free_bounds(problem) -> tuple[float, float | None]:
     """(lowest, highest) allowed free rate: the floor (0 without one) and the cap (None)."""
-    cap = find(problem, Cap)
-    return 0.0, (None if cap is None else cap.value)
+    cap, floor = find(problem, Cap), find(problem, Floor)
+    return (0.0 if floor is None else floor.value), (None if cap is None else cap.value)
 
 
 def bounds_of(problem) -> tuple:
@@ -321,7 +342,7 @@ def multipliers(problem, eta: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, fl
         h[F] += float(np.dot(c, g[P:F]))
     mono = monotone(problem)
     free = eta[F:]
-    for kind in (Cap, Monotone):
+    for kind in (Cap, Monotone, Floor):
         c = find(problem, kind)
         if c is not None:
             before = a[F:].copy()

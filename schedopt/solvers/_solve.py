@@ -2,7 +2,7 @@
 
 The problem is bound (C) of docs/math.md §2 over η ≥ 0 with optional linear constraints:
 a warm-up (a fixed prefix, or a linear ramp up to the first free value), a cap
-``η_t ≤ max_lr`` and a non-increasing schedule after the warm-up. It is convex
+``η_t ≤ max_lr``, a floor ``η_t ≥ min_lr`` and a non-increasing schedule after the warm-up. It is convex
 (docs/math.md §4.2), so every method aims at the same global optimum.
 """
 
@@ -34,7 +34,7 @@ class Method:
       name: the ``method=`` value.
       module: where its ``solve(problem, tol, max_iter)`` lives (None: in this module).
       constraints: the constraint kinds it accepts (``"warmup"``, ``"max_lr"``,
-        ``"monotone"``, the records' ``kind``).
+        ``"min_lr"``, ``"monotone"``, the records' ``kind``).
       excludes: pairs of kinds it accepts alone but not together.
       certificate: what backs ``converged=True``.
       batched: whether ``optimal_schedule_batch`` runs it under ``jax.vmap``.
@@ -54,7 +54,7 @@ class Method:
         return frozenset({"monotone", "max_lr"}) not in self.excludes
 
 
-_ALL = frozenset({"warmup", "max_lr", "monotone"})
+_ALL = frozenset({"warmup", "max_lr", "min_lr", "monotone"})
 # A cap on a non-increasing schedule is not a box in the first-order coordinates (issue 3 §5).
 _NOT_A_BOX = frozenset({frozenset({"monotone", "max_lr"})})
 
@@ -141,7 +141,8 @@ def _solver(method):
 
 
 def optimal_schedule(steps, D=1.0, G=1.0, *, method="auto", monotone=False, max_lr=None,
-                     warmup=None, tol=1e-12, max_iter=None, time_limit=None) -> ScheduleResult:
+                     warmup=None, tol=1e-12, max_iter=None, time_limit=None,
+                     min_lr=None) -> ScheduleResult:
     """The schedule η_1..η_T minimising bound (C) (docs/math.md §2), with optional constraints.
 
     This is the mathematical object: bound (C) at horizon T covers θ_T, which η_1..η_{T−1}
@@ -158,6 +159,8 @@ def optimal_schedule(steps, D=1.0, G=1.0, *, method="auto", monotone=False, max_
         nothing is constrained, newton otherwise).
       monotone: force η non-increasing after the warm-up.
       max_lr: cap every η_t at this value.
+      min_lr: keep every η_t after the warm-up at or above this value (below ``max_lr``),
+        as cosine decay's floor or a warmup-stable-decay's end value do.
       warmup: an array of fixed values η_1..η_W, or an integer W of linear warm-up steps
         rising to the first free value (η_t = t/(W+1)·η_{W+1}).
       tol: relative tolerance on the bound (for the iterative methods).
@@ -176,7 +179,8 @@ def optimal_schedule(steps, D=1.0, G=1.0, *, method="auto", monotone=False, max_
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
-    problem = make_problem(steps, D, G, monotone=monotone, max_lr=max_lr, warmup=warmup)
+    problem = make_problem(steps, D, G, monotone=monotone, max_lr=max_lr, warmup=warmup,
+                           min_lr=min_lr)
     if method == "auto":
         method = "newton" if problem.constrained else "exact"
     refuse_unsupported(problem, method)

@@ -27,7 +27,7 @@ PROBLEM_NAMES = {"problem", "unit", "problems"}
 T = 200
 PEAK = float(np.max(optimal_schedule(T).eta))
 EXAMPLES = {"warmup": {"warmup": 5}, "max_lr": {"max_lr": 0.5 * PEAK},
-            "monotone": {"monotone": True}}
+            "min_lr": {"min_lr": 0.2 * PEAK}, "monotone": {"monotone": True}}
 KINDS = sorted(EXAMPLES)
 
 
@@ -61,8 +61,8 @@ def test_problem_stores_records_only():
 
     assert [f.name for f in dataclasses.fields(Problem)] == ["steps", "D", "G", "G2",
                                                             "constraints"]
-    p = make_problem(T, monotone=True, max_lr=0.1, warmup=np.full(3, 0.01))
-    assert [c.kind for c in p.constraints] == ["warmup", "max_lr", "monotone"]
+    p = make_problem(T, monotone=True, max_lr=0.1, min_lr=0.02, warmup=np.full(3, 0.01))
+    assert [c.kind for c in p.constraints] == ["warmup", "max_lr", "min_lr", "monotone"]
     assert all(hasattr(c, "summary") and hasattr(c, "scaled") for c in p.constraints)
     assert _constraints.records(tuple(reversed(p.constraints))) == p.constraints
 
@@ -101,9 +101,8 @@ def test_every_claim_of_methods(method, kinds):
     assert r.gap is not None and 0.0 <= r.gap <= 1e-9 * r.bound
     if entry.module is None and method == "exact":
         assert r.gap == 0.0
-    assert [c["kind"] for c in r.problem["constraints"]] == [k for k in
-                                                            ("warmup", "max_lr", "monotone")
-                                                            if k in kinds]
+    assert [c["kind"] for c in r.problem["constraints"]] == [
+        k for k in ("warmup", "max_lr", "min_lr", "monotone") if k in kinds]
 
 
 @pytest.mark.parametrize("method", METHODS)
