@@ -11,7 +11,7 @@ from schedopt import _lazy
 _EXPORTS = {
     "applied_bound": "schedopt.bounds._applied",
     "applied_bound_weight": "schedopt.bounds._applied",
-    "BOUNDS": "schedopt.bounds._bounds",
+    "BOUNDS": "schedopt.bounds._registry",
     "InfiniteBoundError": "schedopt.bounds._scale",
     "NotNonIncreasingError": "schedopt._validation",
     "Scale": "schedopt.bounds._scale",

@@ -35,6 +35,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from schedopt import _validation
+from schedopt._units import exponents
+from schedopt.bounds._registry import BOUNDS  # noqa: F401  (the registry of records)
+from schedopt.bounds._registry import monotone_weights
 from schedopt.bounds._host import HOST_MAX
 from schedopt.bounds._host import last_value_and_grad_numpy
 
@@ -237,8 +240,7 @@ def _last_host(eta, D, G) -> float:
     compilation (a first call at a new length took about a second), the same units."""
     D = _validation.scale(D, "D")
     G = np.asarray(_validation.gradient_norms(G, eta.shape[0]), dtype=np.float64)
-    d = int(np.round(np.log2(D)))
-    g = int(np.round(np.mean(np.log2(G))))
+    d, g = exponents(D, G)
     with np.errstate(over="ignore", under="ignore"):
         unit = last_value_and_grad_numpy(np.ldexp(eta, g - d), np.ldexp(D, -d) ** 2,
                                          np.square(np.broadcast_to(np.ldexp(G, -g),
@@ -310,9 +312,7 @@ def _last_entry_jvp(primals, tangents):
 # Bound (B): D²/(2Tη_T) + G_T²η_T/2 + ½ Σ_{t<T} G_t² η_t² / (η_T (T − t))
 # ---------------------------------------------------------------------------------------
 
-def _monotone_weights(T, xp):
-    """1/(T − t) for t < T, then 1: the last weight turns ½G_T²η_T²/η_T into ½G_T²η_T."""
-    return 1.0 / xp.maximum(xp.arange(T - 1, -1, -1, dtype=xp.float64), 1.0)
+_monotone_weights = monotone_weights     # the (B) weights, shared with the registry
 
 
 def _monotone_value(eta, D2, G2):
@@ -393,5 +393,4 @@ def _where_finite_grad(fn, eta, D2, G2):
     return jnp.where(jnp.isfinite(value), value, jax.lax.stop_gradient(value))
 
 
-BOUNDS = ("last_iterate", "monotone_last_iterate", "average_iterate",
-          "average_iterate_nonincreasing")
+

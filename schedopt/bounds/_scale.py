@@ -11,8 +11,8 @@ from typing import NamedTuple
 import numpy as np
 
 from schedopt import _validation
-from schedopt._sums import tail_sums
-from schedopt.bounds._bounds import BOUNDS
+from schedopt._units import exponents
+from schedopt.bounds import _registry
 
 
 class Scale(NamedTuple):
@@ -22,24 +22,8 @@ class Scale(NamedTuple):
 
 
 def _coefficients(bound, shape, D2, G2):
-    """(a, b) with bound(λ·shape) = a/λ + b·λ."""
-    T = shape.shape[0]
-    if bound == "last_iterate":
-        S = tail_sums(shape)
-        denom = np.append(S[1:], 1.0)
-        terms = G2 * shape * (shape / denom)
-        terms[-1] = G2[-1] * shape[-1]
-        return D2 / (2 * S[0]), 0.5 * float(np.sum(terms))
-    if bound == "monotone_last_iterate":
-        from schedopt.bounds._bounds import _monotone_weights
-
-        weights = _monotone_weights(T, np)
-        return D2 / (2 * T * shape[-1]), 0.5 * float(np.sum(G2 * shape**2 * weights)) / shape[-1]
-    energy = float(np.sum(G2 * shape**2))
-    if bound == "average_iterate":
-        total = float(np.sum(shape))
-        return D2 / (2 * total), energy / (2 * total)
-    return D2 / (2 * T * shape[-1]), energy / (2 * T * shape[-1])   # average, non-increasing
+    """(a, b) with bound(λ·shape) = a/λ + b·λ, from the bound's record."""
+    return _registry.get(bound).coefficients(shape, D2, G2)
 
 
 class InfiniteBoundError(ValueError):
@@ -61,14 +45,13 @@ def optimal_scale(shape, D=1.0, G=1.0, bound="last_iterate") -> Scale:
       InfiniteBoundError: the bound is +∞ at every multiplier (a ValueError).
       NotNonIncreasingError: (B) or the non-increasing (A) on a rising shape (a ValueError).
     """
-    if bound not in BOUNDS:
-        raise ValueError(f"bound must be one of {', '.join(map(repr, BOUNDS))}, got {bound!r}")
+    record = _registry.get(bound)
     shape = _validation.schedule(shape, "shape")
     if _validation.is_traced(shape):
         raise TypeError("optimal_scale works on concrete arrays; it cannot be traced by jax")
     D = _validation.positive_scalar(D, "D")
     G = np.broadcast_to(_validation.gradient_norms(G, shape.shape[0]), shape.shape)
-    if bound in ("monotone_last_iterate", "average_iterate_nonincreasing"):
+    if record.nonincreasing:
         _validation.nonincreasing(shape, "shape", f"bound {bound!r}")
     needs_last = bound != "average_iterate"
     if (needs_last and shape[-1] == 0) or not np.any(shape > 0):
@@ -84,8 +67,7 @@ def _scale_free(bound, shape, D, G) -> Scale:
     item 2): the bound(λ·s; D, G) = 2^(d+g)·bound(λ'·s'; D', G') with s = 2^k·s',
     D = 2^d·D', G = 2^g·G' and λ' = λ·2^(k+g−d), all powers of two, so exact."""
     k = int(np.frexp(np.max(shape))[1])
-    d = int(np.round(np.log2(D)))
-    g = int(np.round(np.mean(np.log2(G))))
+    d, g = exponents(D, G)
     unit_G2 = np.square(np.ldexp(G, -g))
     if not (np.all(np.isfinite(unit_G2)) and np.all(unit_G2 > 0)):
         raise ValueError("G spans too many orders of magnitude for float64 (G_t² relative to "

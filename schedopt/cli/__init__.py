@@ -1,7 +1,7 @@
 """The ``schedopt`` command line (also ``python -m schedopt``).
 
-One module per command (``_optimize``, ``_refine``, ``_compare``, ``_scaling``, ``_report``,
-``_demo``), each with ``NAME``, ``HELP``, ``DESCRIPTION``, ``EXAMPLES``, ``FUNCTION`` (the
+One module per command (``_optimize``, ``_extend``, ``_anytime``, ``_refine``, ``_compare``,
+``_scaling``, ``_report``, ``_demo``, ``_calibrate``, ``_plan``: ``COMMANDS``), each with ``NAME``, ``HELP``, ``DESCRIPTION``, ``EXAMPLES``, ``FUNCTION`` (the
 library function its flags belong to), ``add_arguments(parser)`` and ``run(args)``. A
 command holds no library logic: it checks its paths, calls the library and prints.
 

@@ -47,6 +47,9 @@ def add_arguments(p) -> None:
     c.flag_monotone(p)
     c.flag_max_lr(p, "units of D/G (with --peak-lr the rates are learning rates and the "
                      "cap is the peak itself)")
+    p.add_argument("--min-lr", dest="min_lr", type=c.number, metavar="X",
+                   help="keep every η_t after the warm-up at X or above (in the units of "
+                        "D/G, below --max-lr)")
     c.flag_warmup(p)
     c.flag_peak_lr(p)
     c.flag_out(p)
@@ -62,6 +65,10 @@ def check_peak_and_cap(args) -> None:
     if args.peak_lr is not None and getattr(args, "max_lr", None) is not None:
         raise c.UsageError("--peak-lr rescales the schedule to a given largest value and "
                            "--max-lr caps it in units of D/G; give one of them, not both")
+    if args.peak_lr is not None and getattr(args, "min_lr", None) is not None:
+        raise c.UsageError("--peak-lr rescales the schedule to a given largest value and "
+                           "--min-lr bounds it below in units of D/G; give one of them, "
+                           "not both")
     if args.peak_lr is not None:
         from schedopt._validation import positive_scalar
 
@@ -105,7 +112,7 @@ def run(args) -> int:
     solve = optimal_schedule if args.horizon is not None else applied_schedule
     result = solve(length, args.D, G, method=args.method, monotone=args.monotone,
                    max_lr=args.max_lr, warmup=args.warmup, tol=args.tol,
-                   max_iter=args.max_iter)
+                   max_iter=args.max_iter, min_lr=args.min_lr)
     result = rescale_result(result, args.peak_lr, args.D, G)
     _io.write_schedule(out, result, D=args.D, G=G, peak_lr=args.peak_lr, tol=args.tol,
                        provenance=provenance)

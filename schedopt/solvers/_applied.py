@@ -54,7 +54,8 @@ def applied_result(full: ScheduleResult) -> ScheduleResult:
 
 
 def applied_schedule(updates, D=1.0, G=1.0, *, method="auto", monotone=False, max_lr=None,
-                     warmup=None, tol=1e-12, max_iter=None, peak_lr=None) -> ScheduleResult:
+                     warmup=None, tol=1e-12, max_iter=None, min_lr=None,
+                     peak_lr=None) -> ScheduleResult:
     """The N rates to apply for N updates, and the guarantee on θ_{N+1} (docs/math.md §5.1).
 
     ``optimal_schedule(updates + 1, ...)`` under the same constraints, cut to its first
@@ -71,8 +72,9 @@ def applied_schedule(updates, D=1.0, G=1.0, *, method="auto", monotone=False, ma
       D: ``‖θ_1 − θ*‖`` (> 0).
       G: gradient-norm bound: a scalar, one value per update (length N; G_{N+1} is then
         taken equal to G_N) or one per step of the horizon (length N + 1).
-      method, monotone, max_lr, tol, max_iter: as in ``optimal_schedule``, applied to the
-        horizon-(N+1) problem (so ``monotone`` and ``max_lr`` also hold for the weight).
+      method, monotone, max_lr, min_lr, tol, max_iter: as in ``optimal_schedule``, applied
+        to the horizon-(N+1) problem (so ``monotone``, ``max_lr`` and ``min_lr`` also hold
+        for the weight).
       warmup: as in ``optimal_schedule``; it must leave at least one update after it.
       peak_lr: if given, the rates (and weight) are scaled so that their largest value is
         this learning rate, and ``bound`` is recomputed for the scaled rates (the shape does
@@ -90,13 +92,13 @@ def applied_schedule(updates, D=1.0, G=1.0, *, method="auto", monotone=False, ma
     N = _validation.steps(updates, "updates")
     _check_warmup_length(warmup, N)
     G = horizon_profile(G, N)
-    W = make_problem(N + 1, D, G, monotone=monotone, max_lr=max_lr,
+    W = make_problem(N + 1, D, G, monotone=monotone, max_lr=max_lr, min_lr=min_lr,
                      warmup=warmup).warmup_length
     if W >= N:
         raise ValueError(f"warmup must leave at least one update after it: it covers {W} "
                          f"updates but updates = {N}; use a warm-up shorter than {N}")
     full = optimal_schedule(N + 1, D, G, method=method, monotone=monotone, max_lr=max_lr,
-                            warmup=warmup, tol=tol, max_iter=max_iter)
+                            warmup=warmup, tol=tol, max_iter=max_iter, min_lr=min_lr)
     if peak_lr is None:
         return applied_result(full)
     from schedopt.bounds._bounds import last_iterate_bound

@@ -5,7 +5,7 @@ r"""A certified lower bound on the optimum of problem (C), for the first-order s
 module builds one from Lagrangian duality in tail-sum coordinates (docs/math.md §4.3, §4.7).
 
 **Relaxation.** Every side constraint of a ``Problem`` is linear in η: a fixed warm-up
-prefix ``η_t = p_t``, a linear ramp ``η_t = c_t·η_F``, a cap ``η_t ≤ m`` and the monotone
+prefix ``η_t = p_t``, a linear ramp ``η_t = c_t·η_F``, a cap ``η_t ≤ m``, a floor ``η_t ≥ m`` and the monotone
 chain ``η_t ≥ η_{t+1}``. Moving them into the objective with multipliers (free for the
 equalities, ≥ 0 for the inequalities) leaves the Lagrangian
 
@@ -30,7 +30,8 @@ the exact optimum.
 
 **Multipliers** come from the gradient g of (C) at the candidate η, by the KKT conditions
 of the constrained problem: ``−g_t`` on the warm-up equalities (the ramp's are then
-folded into η_F), ``max(0, −g_t)`` on caps that are active, and on the monotone chain the
+folded into η_F), ``max(0, −g_t)`` on caps that are active, ``max(0, h_t)`` on active floors (h the
+Lagrangian's gradient after the other multipliers), and on the monotone chain the
 running sums of the gradient over each block of equal rates (0 where two rates differ),
 clipped at 0. At the optimum these are the true multipliers and the bound is the optimum
 (complementary slackness); near it the gap is of the order of the primal error.
@@ -43,10 +44,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from schedopt.bounds._bounds import last_iterate_bound
+from schedopt.solvers import _constraints
 from schedopt.solvers._firstorder import bucket
 
 _CHUNK = 8192
-_ACTIVE = 1e-9          # relative distance at which a cap or a monotone link counts as active
 
 
 @jax.jit
@@ -112,39 +113,9 @@ def gradient(problem, eta: np.ndarray) -> np.ndarray:
 
 
 def multipliers(problem, eta: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, float]:
-    """(a, c) of the Lagrangian (C)(η) + aᵀη + c from the gradient g at eta (see module)."""
-    T, P, W = problem.steps, problem.prefix.shape[0], problem.ramp
-    F = P + W
-    a = np.zeros(T)
-    constant = 0.0
-    h = g.copy()                 # the Lagrangian's gradient so far on the free values
-    if P:
-        a[:P] = -g[:P]
-        constant += float(np.dot(g[:P], problem.prefix))
-    if W:
-        c = np.arange(1, W + 1) / (W + 1.0)
-        a[P:F] = -g[P:F]
-        a[F] += float(np.dot(c, g[P:F]))
-        h[F] += float(np.dot(c, g[P:F]))
-    if problem.max_lr is not None and not problem.monotone:
-        m = problem.max_lr
-        mu = np.where(eta[F:] >= m * (1.0 - _ACTIVE), np.maximum(0.0, -h[F:]), 0.0)
-        a[F:] += mu
-        constant -= m * float(np.sum(mu))
-    if problem.monotone and T - F >= 2:
-        free = eta[F:]
-        active = free[:-1] - free[1:] <= _ACTIVE * free[:-1]
-        # ν_t = Σ of h over the current block of equal rates up to t; a block restarts
-        # after every inactive link.
-        sums = np.cumsum(h[F:-1])
-        starts = np.concatenate([[0.0], sums[:-1]])
-        base = np.maximum.accumulate(np.where(~np.concatenate([[False], active[:-1]]),
-                                              np.arange(active.size), 0))
-        nu = np.where(active, sums - starts[base], 0.0)
-        nu = np.maximum(nu, 0.0)
-        a[F:-1] -= nu
-        a[F + 1:] += nu
-    return a, constant
+    """(a, c) of the Lagrangian (C)(η) + aᵀη + c from the gradient g at eta (see module): every
+    constraint record's multipliers, lowered in ``_constraints``."""
+    return _constraints.multipliers(problem, eta, g)
 
 
 def lower_bound(problem, eta) -> float:

@@ -243,6 +243,7 @@ def _extend_newton(frozen, N, D, G, max_lr, monotone, tol, summary, start):
     """
     import dataclasses
 
+    from schedopt.solvers import _constraints
     from schedopt.solvers import _newton
     from schedopt.solvers._problem import check_tolerances
     from schedopt.solvers._problem import make_problem
@@ -251,7 +252,9 @@ def _extend_newton(frozen, N, D, G, max_lr, monotone, tol, summary, start):
         raise ValueError("the history and re-warm-up leave no free step")
     problem = make_problem(N + 1, D, G, monotone=monotone,
                            warmup=frozen if frozen.size else None)
-    problem = dataclasses.replace(problem, max_lr=max_lr)
+    if max_lr is not None:
+        problem = dataclasses.replace(problem, constraints=_constraints.records(
+            problem.constraints + (_constraints.Cap(max_lr),)))
     tol, _ = check_tolerances(tol, None)
     result = _newton.solve(problem, tol, None)
     summary = dict(summary, constraints=[c.summary() for c in problem.constraints

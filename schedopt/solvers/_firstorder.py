@@ -38,6 +38,7 @@ from schedopt.bounds._bounds import last_iterate_bound
 from schedopt.bounds._host import last_value_and_grad_numpy
 from schedopt.bounds._scale import optimal_scale
 from schedopt._sums import tail_sums
+from schedopt.solvers import _constraints
 
 # η_T > 0 keeps bound (C) finite (docs/math.md §2): its variable gets this lower bound, relative to
 # its starting value; the solvers report a result that ends on it as not converged.
@@ -175,14 +176,15 @@ def _shape(G2: np.ndarray, monotone: bool) -> np.ndarray:
 
 def _multiplier(problem, shape: np.ndarray, ramp: np.ndarray) -> float:
     """λ minimising bound (C) at prefix ++ λ·(ramp ++ shape): closed form without a prefix."""
+    prefix = _constraints.warmup(problem).values
     rest = np.concatenate([ramp * shape[0], shape])
-    guess = optimal_scale(rest, problem.D, np.sqrt(problem.G2[problem.prefix.shape[0]:])).scale
-    if problem.prefix.shape[0] == 0:
+    guess = optimal_scale(rest, problem.D, np.sqrt(problem.G2[prefix.shape[0]:])).scale
+    if prefix.shape[0] == 0:
         return guess
     G = problem.G
 
     def value(log_lam):
-        return float(last_iterate_bound(np.concatenate([problem.prefix, np.exp(log_lam) * rest]),
+        return float(last_iterate_bound(np.concatenate([prefix, np.exp(log_lam) * rest]),
                                         problem.D, G))
 
     # The fixed prefix only adds to the tail sums, so the best λ lies within a wide
@@ -253,39 +255,39 @@ def _jacobi_scale(eta, G2, D, F, monotone):
 
 
 def scaled_problem(problem) -> Scaled:
-    """The change of variables and starting point for a validated ``Problem``."""
-    T, P, W = problem.steps, problem.prefix.shape[0], problem.ramp
+    """The change of variables and starting point for a validated ``Problem``; its
+    constraints lowered by ``_constraints`` (the warm-up's layout, the bounds' box)."""
+    T = problem.steps
+    warmup, monotone = _constraints.warmup(problem), _constraints.monotone(problem)
+    prefix, W = warmup.values, warmup.ramp
+    P = prefix.shape[0]
     F = P + W                                   # index of the first free value
     n = T - F
-    coeff = np.arange(1, W + 1) / (W + 1.0)     # linear ramp, η_t = t/(W+1)·η_F
-    shape = _shape(problem.G2[F:], problem.monotone)
+    coeff = warmup.ramp_coefficients()          # linear ramp, η_t = t/(W+1)·η_F
+    shape = _shape(problem.G2[F:], monotone)
     # The multiplier and the last value depend on each other: two rounds settle both.
     for _ in range(2):
-        start = _multiplier(problem, shape, coeff) * shape
-        if problem.max_lr is not None:
-            start = np.minimum(start, problem.max_lr)
-        eta0 = np.concatenate([problem.prefix, coeff * start[0], start])
+        start = _constraints.clip(problem, _multiplier(problem, shape, coeff) * shape)
+        eta0 = np.concatenate([prefix, coeff * start[0], start])
         if n >= 2:
-            cap = start[-2] if problem.monotone else problem.max_lr
-            start[-1] = eta0[-1] = _settle_last(eta0, problem.G2, problem.D, cap)
+            cap = start[-2] if monotone else _constraints.free_bounds(problem)[1]
+            last = _settle_last(eta0, problem.G2, problem.D, cap)
+            start[-1] = eta0[-1] = max(last, _constraints.free_bounds(problem)[0])
             shape = start / np.max(start)
-    if problem.monotone:
+    if monotone:
         decrements = start - np.append(start[1:], 0.0)
         d = _jacobi_scale(eta0, problem.G2, problem.D, F, monotone=True)
         z = decrements / d
     else:
         d = _jacobi_scale(eta0, problem.G2, problem.D, F, monotone=False)
         z = start / d
-    lower = np.zeros(n)
-    lower[-1] = FLOOR * z[-1]
-    upper = np.full(n, np.inf) if problem.max_lr is None or problem.monotone \
-        else problem.max_lr / d
+    lower, upper = _constraints.first_order_box(problem, d, FLOOR * z[-1])
     head = np.zeros(F)
-    base = np.concatenate([problem.prefix, np.zeros(W + n)])
+    base = np.concatenate([prefix, np.zeros(W + n)])
     ramp = np.concatenate([np.zeros(P), coeff, np.zeros(n)])
     f0 = float(last_iterate_bound(eta0, problem.D, problem.G))
     return Scaled(steps=T, base=base, ramp=ramp, scale=np.concatenate([head, d]),
-                  mask=np.concatenate([head, np.ones(n)]), first=F, monotone=problem.monotone,
+                  mask=np.concatenate([head, np.ones(n)]), first=F, monotone=monotone,
                   z0=np.concatenate([head, z]), lower=np.concatenate([head, lower]),
                   upper=np.concatenate([head, upper]), G2=problem.G2.copy(), D=problem.D, f0=f0)
 
@@ -313,16 +315,10 @@ FLOOR_NOTE = ("; η_T ended on its safeguard lower bound (bound (C) is infinite 
 
 
 def on_floor(scaled: Scaled, z) -> bool:
-    """Whether η_T's safeguard lower bound is active at z (the result is then suspect)."""
-    return bool(z[-1] <= scaled.lower[-1] * (1.0 + 1e-9))
-
-
-def refuse_monotone_cap(problem, method: str) -> None:
-    """monotone + max_lr is not a box in these coordinates (issue 3 §5)."""
-    if problem.monotone and problem.max_lr is not None:
-        raise ValueError(f"method={method!r} cannot combine monotone=True with max_lr: a cap on "
-                         f"a non-increasing schedule is not a box constraint in its "
-                         f"coordinates; use method='newton' (or 'auto') for both, or drop one")
+    """Whether η_T's safeguard lower bound is active at z (the result is then suspect; a
+    min_lr bound above the safeguard is a constraint like any other)."""
+    guard = FLOOR * scaled.z0[-1]
+    return bool(scaled.lower[-1] <= guard and z[-1] <= guard * (1.0 + 1e-9))
 
 
 def scaled_or_error(problem) -> Scaled:

@@ -28,10 +28,11 @@ import numpy as np
 import scipy.optimize
 
 from schedopt.bounds._host import HOST_MAX
+from schedopt.solvers import _constraints
+from schedopt.solvers._solve import refuse_unsupported
 from schedopt.solvers._firstorder import bucket
 from schedopt.solvers._firstorder import host_objective
 from schedopt.solvers._firstorder import objective
-from schedopt.solvers._firstorder import refuse_monotone_cap
 from schedopt.solvers._firstorder import scaled_or_error
 from schedopt._result import ScheduleResult
 from schedopt.solvers._certificate import certify
@@ -177,7 +178,7 @@ def solve(problem, tol: float, max_iter: int | None,
     times, ``max_iter`` iterations in all and ``time_limit`` seconds (default
     ``DEFAULT_TIME_LIMIT``); stopping short gives ``converged=False`` and says why.
     """
-    refuse_monotone_cap(problem, "lbfgsb")
+    refuse_unsupported(problem, "lbfgsb")
     max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
     start = time.perf_counter()
     deadline = start + (DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
@@ -219,6 +220,5 @@ def _schedule(problem, scaled, x):
     n = x.shape[0]
     z = np.concatenate([np.zeros(scaled.base.shape[0] - n), x])
     eta = scaled.eta(z)
-    if problem.max_lr is not None:
-        eta = np.minimum(eta, problem.max_lr)   # the box holds already; rounding of d·z aside
+    eta = _constraints.feasible(problem, eta)   # the box holds already; rounding of d·z aside
     return eta, problem.bound(eta)

@@ -90,6 +90,7 @@ import time
 import numpy as np
 from scipy import linalg
 
+from schedopt.solvers import _constraints
 from schedopt.solvers._newton_pool import solve_pooled
 from schedopt.solvers._newton_sums import bound as _bound
 from schedopt._sums import tail_sums as _tail_sums
@@ -113,6 +114,8 @@ _ARMIJO = 0.1          # sufficient-decrease fraction of the line search
 _BOUNDARY = 0.99       # fraction of the step to the boundary of the domain
 _MAX_ITER = 300
 _TRIAL_CUT = 0.9       # factor on λ² that a trial step of the damped phase must achieve
+# The constraint sets the pooled-block method takes (monotone, optionally capped, no warm-up).
+_POOLED = (frozenset({"monotone"}), frozenset({"monotone", "max_lr"}))
 
 
 
@@ -195,7 +198,7 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
     where that one does not certify its answer.
     """
     with single_blas_thread():
-        if problem.monotone and problem.warmup_length == 0:
+        if _constraints.kinds(problem) in _POOLED:
             pooled = solve_pooled(problem, tol, max_iter)
             if pooled is not None:
                 return pooled

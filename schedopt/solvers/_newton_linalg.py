@@ -118,11 +118,12 @@ def _direction(model: _Model, state: _State, system, tau):
             np.zeros(0), np.zeros(0)
     k = rows.width
     ab = rows.template.copy()
-    px = slice(rows.pos_x[0], None, 2)              # x_i sits at every other place
+    px = rows.pos_x                                 # x_i's places, its rows between them
     ab[2 * k, px] = band[0]
     if model.n > 1:
-        ab[2 * k + 2, rows.pos_x[:-1]] = band[1, :-1]  # below the diagonal
-        ab[2 * k - 2, rows.pos_x[1:]] = band[1, :-1]   # above
+        spacing = np.diff(px)
+        ab[2 * k + spacing, px[:-1]] = band[1, :-1]    # below the diagonal
+        ab[2 * k - spacing, px[1:]] = band[1, :-1]     # above
     s, z = state.slack, state.dual
     ab[2 * k, rows.pos_p] = -s / z
     # Equilibrate symmetrically (x by 1/√H₀ᵢᵢ, each multiplier by the inverse of its largest

@@ -9,6 +9,7 @@ import dataclasses
 import numpy as np
 
 from schedopt._sums import running_sums as _running_sums
+from schedopt.solvers import _constraints
 from schedopt._sums import tail_sums as _tail_sums
 
 
@@ -29,11 +30,12 @@ class _Model:
     n: int
     g: np.ndarray                  # G² of the free steps, rescaled
     head: _Head
-    cap: float | None              # max_lr / σ
     monotone: bool
     sigma: float
     value_scale: float             # D²/σ
     rows: _Rows | None             # the linear constraints, None when there are none
+    lowest: float = 0.0            # the free rates' floor / σ (0 without one)
+    highest: float | None = None   # their cap / σ (None without one)
 
     @property
     def terms(self) -> int:
@@ -46,14 +48,24 @@ class _Model:
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class _Rows:
-    """Linear constraints s_j = Σ_k coef[j,k]·x[cols[j,k]] + const_j ≥ 0 and their places in
-    the interleaved augmented system (each multiplier next to the x it constrains)."""
+    """Linear constraints s_j = offset_j + w0_j·η_{k_j} + w1_j·η_{k_j+1} ≥ 0 (the records'
+    ``newton_rows``), in tail sums s_j = Σ_k coef[j,k]·x[cols[j,k]] + offset_j, and their
+    places in the interleaved augmented system (each multiplier next to the x it constrains)."""
+    anchor: np.ndarray             # (m,) k_j
+    w0: np.ndarray                 # (m,)
+    w1: np.ndarray                 # (m,) 0 for a bound on one rate, −1 for a monotone link
+    offset: np.ndarray             # (m,)
     cols: np.ndarray               # (m, 3) x indices (padding has coef 0)
     coef: np.ndarray               # (m, 3)
     pos_x: np.ndarray              # (n,) position of x_i in the augmented unknowns
     pos_p: np.ndarray              # (m,) position of multiplier j
     width: int                     # half-bandwidth of the augmented matrix
     template: np.ndarray           # its constant entries (the coefficients), in LAPACK gbsv layout
+
+    @property
+    def bounds(self) -> np.ndarray:
+        """Indices of the rows that bound one rate (a cap or a floor)."""
+        return np.flatnonzero(self.w1 == 0)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -65,10 +77,12 @@ class _State:
 
 
 def _model(problem) -> _Model:
-    W, T = problem.warmup_length, problem.steps
+    T = problem.steps
+    warmup = _constraints.warmup(problem)
+    W = warmup.length
     sigma = problem.D / np.sqrt(np.sum(problem.G2))
     g_all = problem.G2 / np.sum(problem.G2)
-    prefix = problem.prefix / sigma
+    prefix = warmup.values / sigma
     # D²/(2 S_1) is the first head term: g = 1, e = 1 (D rescaled), S_1 = x_1 + warm-up sum.
     g, e0, e1, y0, y1 = [np.ones(1)], [np.ones(1)], [np.zeros(1)], [np.zeros(1)], [np.zeros(1)]
     if prefix.size:
@@ -77,53 +91,49 @@ def _model(problem) -> _Model:
         keep = prefix > 0                                             # 0/0 terms count as 0
         g.append(g_all[:W][keep]); e0.append(prefix[keep]); e1.append(np.zeros(keep.sum()))
         y0.append(after[keep]); y1.append(np.zeros(keep.sum()))
-    elif problem.ramp:
+    elif warmup.ramp:
         t = np.arange(1, W + 1, dtype=np.float64)
         y1[0] += W / 2.0
         g.append(g_all[:W]); e0.append(np.zeros(W)); e1.append(t / (W + 1))
         y0.append(np.zeros(W)); y1.append((W - t) * (W + t + 1) / (2.0 * (W + 1)))
     head = _Head(*(np.concatenate(a) for a in (g, e0, e1, y0, y1)))
-    cap = None if problem.max_lr is None else problem.max_lr / sigma
+    lowest, highest = _constraints.free_bounds(problem)
     n = T - W
-    return _Model(n=n, g=g_all[W:], head=head, cap=cap, monotone=problem.monotone,
-                  sigma=sigma, value_scale=problem.D ** 2 / sigma,
-                  rows=_rows(n, cap is not None, problem.monotone))
+    rows = _constraints.newton_rows(problem, n)
+    if rows is not None:
+        anchor, w0, w1, offset, lead = rows
+        rows = _rows(n, anchor, w0, w1, offset / sigma, lead)
+    return _Model(n=n, g=g_all[W:], head=head, monotone=_constraints.monotone(problem),
+                  sigma=sigma, value_scale=problem.D ** 2 / sigma, rows=rows,
+                  lowest=lowest / sigma, highest=None if highest is None else highest / sigma)
 
 
-def _rows(n: int, capped: bool, monotone: bool) -> _Rows | None:
-    """max_lr − η_i = max_lr − x_i + x_{i+1} (every i, or i = 1 only when monotone) and
-    η_i − η_{i+1} = x_i − 2x_{i+1} + x_{i+2} (monotone), with x_{n+1} = 0."""
-    i = np.arange(n)
-    cols, coef = [], []
-    if capped:
-        k = i[:1] if monotone else i
-        cols.append(np.stack([k, k + 1, k], axis=1))
-        coef.append(np.stack([-np.ones(k.size), np.ones(k.size), np.zeros(k.size)], axis=1))
-    if monotone:
-        k = i[:-1]
-        cols.append(np.stack([k, k + 1, k + 2], axis=1))
-        coef.append(np.tile([1.0, -2.0, 1.0], (k.size, 1)))
-    if not cols or sum(c.shape[0] for c in cols) == 0:
-        return None
-    cols, coef = np.concatenate(cols), np.concatenate(coef)
+def _rows(n: int, anchor, w0, w1, offset, lead) -> _Rows:
+    """The rows in tail sums, η_k = x_k − x_{k+1} (x_{n+1} = 0): coefficients (w0, w1 − w0,
+    −w1) on (x_k, x_{k+1}, x_{k+2}), so a cap is (−1, 1, 0) and a monotone link (1, −2, 1);
+    then each row's place: after its x, or before it for a lead row."""
+    cols = np.stack([anchor, anchor + 1, anchor + 2], axis=1)
+    coef = np.stack([w0, w1 - w0, -w1], axis=1)
     coef[cols >= n] = 0.0                          # x_{n+1} = 0
     cols = np.minimum(cols, n - 1)
-    # Interleave: x_i, then the constraint that starts at i; a monotone cap goes first.
-    first = int(capped and monotone)
-    pos_x = first + 2 * i
-    pos_p = pos_x[cols[:, 0]] + 1
-    if first:
-        pos_p[0] = 0
+    # Interleave: x_i with its rows after it (lead rows before it); the rows are sorted so.
+    before = np.bincount(anchor[lead], minlength=n)
+    after = np.bincount(anchor[~lead], minlength=n)
+    start = np.append(0, np.cumsum(before + 1 + after)[:-1])     # where x_i's group begins
+    pos_x = start + before
+    rank = np.arange(anchor.size) - np.searchsorted(anchor, anchor)  # within its group
+    pos_p = start[anchor] + rank + (~lead)
     used = coef != 0
-    width = int(max(2, np.max(np.abs(pos_p[:, None] - pos_x[cols])[used])))
+    spacing = int(np.max(np.diff(pos_x), initial=2))
+    width = int(max(spacing, np.max(np.abs(pos_p[:, None] - pos_x[cols])[used])))
     # gbsv stores A[r, c] at ab[2k + r − c, c] (k extra rows on top for the LU's fill).
     template = np.zeros((3 * width + 1, n + coef.shape[0]))
     r = np.broadcast_to(pos_p[:, None], used.shape)[used]
     c = pos_x[cols][used]
     template[2 * width + r - c, c] = coef[used]
     template[2 * width + c - r, r] = coef[used]
-    return _Rows(cols=cols, coef=coef, pos_x=pos_x, pos_p=pos_p, width=width,
-                 template=template)
+    return _Rows(anchor=anchor, w0=w0, w1=w1, offset=offset, cols=cols, coef=coef,
+                 pos_x=pos_x, pos_p=pos_p, width=width, template=template)
 
 
 def _state(model: _Model, eta: np.ndarray) -> _State:
@@ -132,20 +142,23 @@ def _state(model: _Model, eta: np.ndarray) -> _State:
         return _State(eta=eta, x=x, slack=np.zeros(0), dual=np.zeros(0))
     # From η rather than x, so that no slack starts as a difference of tail sums.
     rows = model.rows
-    k = rows.cols[:, 0]
-    is_cap = rows.coef[:, 0] == -1.0
-    slack = np.where(is_cap, model.cap if model.cap is not None else 0.0, 0.0) - eta[k]
-    drop = eta[k[~is_cap]] - eta[k[~is_cap] + 1]
-    slack[~is_cap] = drop
+    k = rows.anchor
+    slack = rows.offset + rows.w0 * eta[k]
+    link = rows.w1 != 0
+    slack[link] = eta[k[link]] - eta[k[link] + 1]
     return _State(eta=eta, x=x, slack=slack, dual=1.0 / slack)
 
 
 def _start(model: _Model) -> _State:
-    """Linear decay over the free steps from the variational peak (D/G)/√T (σ = 1 here), below the cap."""
+    """Linear decay over the free steps from the variational peak (D/G)/√T (σ = 1 here),
+    strictly between the floor and the cap."""
     n = model.n
     eta = np.arange(n, 0, -1, dtype=np.float64) / n
-    if model.cap is not None:
-        eta *= min(1.0, 0.9 * model.cap)       # strictly inside every constraint
+    low, high = model.lowest, model.highest
+    if high is not None:
+        eta *= min(1.0, 0.9 * (high - low))       # strictly inside every constraint
+    if low > 0:
+        eta += low
     return _state(model, eta)
 
 
@@ -164,24 +177,50 @@ def _objective(model: _Model, state: _State) -> float:
 
 
 def _reconcile(model: _Model, eta: np.ndarray, slack: np.ndarray):
-    """η consistent with the slacks, each value taken from whichever side is more accurate."""
-    if model.rows is None:
+    """η consistent with the slacks, each value taken from whichever side is more accurate:
+    a rate near its bound from the bound's slack (η = w0·(s − offset)), a monotone schedule
+    from the drops between its rates, anchored at the cap or at the last rate."""
+    rows = model.rows
+    if rows is None:
         return eta, slack
-    cap = model.cap
-    if not model.monotone:                      # slack_i = max_lr − η_i
-        near = slack < 0.5 * cap
-        eta = np.where(near, cap - slack, eta)
-        return eta, np.where(near, slack, cap - eta)
-    drops = slack[-(model.n - 1):] if model.n > 1 else slack[:0]
-    if cap is not None and slack[0] < 0.5 * cap:  # from the cap down: η_i = max_lr − c − δ_{1:i−1}
-        down = (cap - slack[0]) - np.append(0.0, _running_sums(drops))
-        # Its rounding, ~1e-13·max_lr, must stay far below the last step.
-        if down[-1] > 1e-8 * cap:
-            return down, slack
-    eta = eta[-1] + np.append(_tail_sums(drops), 0.0)   # from the last step up: η_n + δ_{i:n−1}
-    if cap is not None and cap - eta[0] > 0:
+    if not model.monotone:
+        return _reconcile_bounds(rows, eta, slack)
+    drops = slack[rows.w1 != 0]
+    top = np.flatnonzero((rows.w1 == 0) & (rows.w0 < 0))          # the cap on the first rate
+    bottom = np.flatnonzero((rows.w1 == 0) & (rows.w0 > 0))       # the floor on the last
+    cap = model.highest
+    if bottom.size and slack[bottom[0]] < 0.5 * model.lowest:
+        # Up from the floor: η_n = min_lr + s.
+        eta = (model.lowest + slack[bottom[0]]) + np.append(_tail_sums(drops), 0.0)
         slack = slack.copy()
-        slack[0] = cap - eta[0]
+    else:
+        if top.size and slack[top[0]] < 0.5 * cap:  # from the cap down: η_i = max_lr − c − δ_{1:i−1}
+            down = (cap - slack[top[0]]) - np.append(0.0, _running_sums(drops))
+            # Its rounding, ~1e-13·max_lr, must stay far below the last step.
+            if down[-1] > 1e-8 * cap:
+                if bottom.size:
+                    slack = slack.copy()
+                    slack[bottom[0]] = down[-1] - model.lowest
+                return down, slack
+        eta = eta[-1] + np.append(_tail_sums(drops), 0.0)   # from the last step up: η_n + δ_{i:n−1}
+        slack = slack.copy()
+        if bottom.size:
+            slack[bottom[0]] = eta[-1] - model.lowest
+    if top.size and cap - eta[0] > 0:
+        slack[top[0]] = cap - eta[0]
+    return eta, slack
+
+
+def _reconcile_bounds(rows: _Rows, eta, slack):
+    """Without a monotone chain: each rate near a bound from that bound's slack, every other
+    slack from the rates."""
+    b = rows.bounds
+    k, w0, offset, s = rows.anchor[b], rows.w0[b], rows.offset[b], slack[b]
+    near = s < 0.5 * np.abs(offset)
+    eta = eta.copy()
+    eta[k[near]] = w0[near] * (s[near] - offset[near])
+    slack = slack.copy()
+    slack[b] = np.where(near, s, offset + w0 * eta[k])
     return eta, slack
 
 
@@ -191,11 +230,5 @@ def _schedule(problem, model: _Model, state: _State) -> np.ndarray:
     if model.monotone:
         free = np.minimum.accumulate(free)
     free = np.maximum(free, 0.0)
-    if problem.max_lr is not None:
-        free = np.minimum(free, problem.max_lr)
-    if problem.prefix.size:
-        head = problem.prefix
-    else:
-        W = problem.ramp
-        head = np.arange(1, W + 1, dtype=np.float64) / (W + 1) * free[0]
-    return np.concatenate([head, free])
+    free = _constraints.clip(problem, free)
+    return np.concatenate([_constraints.warmup(problem).head(free[0]), free])

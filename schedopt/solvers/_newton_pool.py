@@ -29,9 +29,7 @@ for the exact unconstrained optimum the solve starts from.
 
 The problem is rescaled to D = 1, ΣG² = 1 as in ``schedopt.solvers._newton``; the result is returned
 only when certified within tol, otherwise None (the caller falls back to the barrier method).
-
-This module is long because the partition repair, the reduced Newton solve and the dual
-certificate all work on the same block layout; the shared sums are in ``_newton_sums``.
+The shared sums are in ``_newton_sums``.
 """
 
 from __future__ import annotations
@@ -42,6 +40,7 @@ import time
 import numpy as np
 from scipy.linalg import lapack
 
+from schedopt.solvers import _constraints
 from schedopt.solvers import _newton_scan
 from schedopt.solvers._newton_sums import bound as _bound
 from schedopt._sums import running_sums
@@ -327,17 +326,12 @@ def _unconstrained(g: np.ndarray) -> np.ndarray:
         x = 2.0 * np.append(k[1:], 0.5 * float(g[-1])) / g[:-1]
         r_minus_1 = x / (np.sqrt(1.0 + x) + 1.0)
         return _from_ratios(r_minus_1, g)
-    sqrt = math.sqrt
-    J = float(g[-1])
-    out = [0.0] * (n - 1)
-    i = n - 2
+    sqrt, J, out = math.sqrt, float(g[-1]), []
     for gi in g[-2::-1].tolist():
         x = J / gi
-        r1 = x / (sqrt(1.0 + x) + 1.0)
-        out[i] = r1
-        J = 2.0 * gi * r1
-        i -= 1
-    return _from_ratios(np.array(out), g)
+        out.append(x / (sqrt(1.0 + x) + 1.0))
+        J = 2.0 * gi * out[-1]
+    return _from_ratios(np.array(out[::-1]), g)
 
 
 def _from_ratios(r_minus_1: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -358,7 +352,7 @@ def solve_pooled(problem, tol: float, max_iter: int | None):
     sigma = problem.D / math.sqrt(float(np.sum(problem.G2)))
     g = problem.G2 / np.sum(problem.G2)
     n = problem.steps
-    cap = None if problem.max_lr is None else problem.max_lr / sigma
+    cap = None if (max_lr := _constraints.free_bounds(problem)[1]) is None else max_lr / sigma
     # First the exact unconstrained optimum (every step its own block), whose out-of-order
     # stretches the first repair pools, as pool-adjacent-violators would.
     v = _unconstrained(g)
@@ -390,10 +384,10 @@ def solve_pooled(problem, tol: float, max_iter: int | None):
         return None
     lower = _certificate(q, blocks, g, cap)
     eta = np.minimum.accumulate(sigma * np.repeat(v, blocks.lengths))
-    if problem.max_lr is not None:
-        eta = np.minimum(eta, problem.max_lr)
+    if max_lr is not None:
+        eta = np.minimum(eta, max_lr)
         if blocks.capped:
-            eta[:blocks.lengths[0]] = problem.max_lr
+            eta[:blocks.lengths[0]] = max_lr
     bound = _bound(problem, eta)
     scale = problem.D**2 / sigma
     gap = max(0.0, bound - scale * lower) + _ROUNDING * (1024 + n / 1024 + 64) * bound

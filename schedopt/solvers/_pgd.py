@@ -34,10 +34,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from schedopt.bounds._host import HOST_MAX
+from schedopt.solvers import _constraints
+from schedopt.solvers._solve import refuse_unsupported
 from schedopt.solvers._firstorder import bucket
 from schedopt.solvers._firstorder import host_objective
 from schedopt.solvers._firstorder import objective
-from schedopt.solvers._firstorder import refuse_monotone_cap
 from schedopt.solvers._firstorder import scaled_or_error
 from schedopt._result import ScheduleResult
 from schedopt.solvers._certificate import certify
@@ -213,7 +214,7 @@ def solve_batch(problems, tol: float, max_iter: int | None,
     time.
     """
     for problem in problems:
-        refuse_monotone_cap(problem, "pgd")
+        refuse_unsupported(problem, "pgd")
     max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
     start = time.perf_counter()
     deadline = start + (DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
@@ -272,8 +273,7 @@ def _round(start, deadline, iterations) -> int:
 
 def _schedule(problem, lay, z):
     eta = lay.eta(z)
-    if problem.max_lr is not None:
-        eta = np.minimum(eta, problem.max_lr)   # rounding of d·z aside, the box holds
+    eta = _constraints.feasible(problem, eta)   # rounding of d·z aside, the box holds
     return eta, problem.bound(eta)
 
 

@@ -9,43 +9,15 @@ Every constraint is linear in the tail sums S_t = η_{t:T} (docs/math.md §4.3).
 from __future__ import annotations
 
 import dataclasses
-import numbers
 
 import numpy as np
 
 from schedopt import _validation
-
-
-@dataclasses.dataclass(frozen=True)
-class Warmup:
-    """The first ``length`` rates are fixed (``prefix``) or a linear ramp (``ramp`` steps,
-    η_t = t/(W+1)·η_{W+1})."""
-    length: int
-    prefix: tuple = ()
-    ramp: int = 0
-
-    def summary(self) -> dict:
-        if self.ramp:
-            return {"kind": "warmup", "ramp": self.ramp}
-        return {"kind": "warmup", "prefix": list(self.prefix)}
-
-
-@dataclasses.dataclass(frozen=True)
-class Cap:
-    """η_t ≤ ``max_lr`` for every t."""
-    max_lr: float
-
-    def summary(self) -> dict:
-        return {"kind": "max_lr", "max_lr": self.max_lr}
-
-
-@dataclasses.dataclass(frozen=True)
-class Monotone:
-    """η non-increasing from step ``start`` (the first free step, 1-based) on."""
-    start: int
-
-    def summary(self) -> dict:
-        return {"kind": "monotone", "start": self.start}
+from schedopt._units import Units
+from schedopt.solvers import _constraints
+from schedopt.solvers._constraints import Cap          # noqa: F401  (the records, re-exported)
+from schedopt.solvers._constraints import Monotone     # noqa: F401
+from schedopt.solvers._constraints import Warmup       # noqa: F401
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -57,41 +29,41 @@ class Problem:
       D: ‖θ_1 − θ*‖.
       G: the gradient norms as given: a float, or a float64 array of length T.
       G2: squared gradient norms G_t², float64 array of length T.
-      prefix: fixed values η_1..η_W of an array warm-up (length 0 when there is none).
-      ramp: W for a linear warm-up η_t = t/(W+1)·η_{W+1}, t ≤ W (0 when there is none).
-      max_lr: cap on every η_t, or None.
-      monotone: η non-increasing from the first free step on.
+      constraints: the records (``Warmup``, ``Cap``, ``Monotone``), in that order;
+        the only place a constraint is stored (``_constraints`` lowers them per method).
     """
 
     steps: int
     D: float
     G: float | np.ndarray
     G2: np.ndarray
-    prefix: np.ndarray
-    ramp: int
-    max_lr: float | None
-    monotone: bool
+    constraints: tuple = ()
 
     @property
     def warmup_length(self) -> int:
-        return int(self.prefix.shape[0]) + self.ramp
+        return _constraints.warmup(self).length
 
     @property
     def constrained(self) -> bool:
-        return self.warmup_length > 0 or self.max_lr is not None or self.monotone
+        return bool(self.constraints)
+
+    # Read-only views for callers outside the solvers (benchmarks, notebooks); no solver
+    # reads them (tests/solvers/test_contract.py).
+    @property
+    def prefix(self) -> np.ndarray:
+        return _constraints.warmup(self).values
 
     @property
-    def constraints(self) -> tuple:
-        """The constraints as records, in the order warm-up, cap, monotone."""
-        out = []
-        if self.warmup_length:
-            out.append(Warmup(self.warmup_length, tuple(float(x) for x in self.prefix),
-                              self.ramp))
-        if self.max_lr is not None:
-            out.append(Cap(self.max_lr))
-        if self.monotone:
-            out.append(Monotone(self.warmup_length + 1))
-        return tuple(out)
+    def ramp(self) -> int:
+        return _constraints.warmup(self).ramp
+
+    @property
+    def max_lr(self) -> float | None:
+        return _constraints.free_bounds(self)[1]
+
+    @property
+    def monotone(self) -> bool:
+        return _constraints.monotone(self)
 
     def summary(self) -> dict:
         """What was solved: T, D, G (a number, or min/max/geometric mean of a profile) and
@@ -113,38 +85,18 @@ class Problem:
         return float(last_iterate_bound(eta, self.D, self.G))
 
 
-def make_problem(steps, D=1.0, G=1.0, *, monotone=False, max_lr=None, warmup=None) -> Problem:
-    """Validate the arguments of ``optimal_schedule`` into a ``Problem``."""
+def make_problem(steps, D=1.0, G=1.0, **constraints) -> Problem:
+    """Validate the arguments of ``optimal_schedule`` into a ``Problem``; ``constraints`` are
+    its constraint keywords (``monotone``, ``max_lr``, ``warmup``), turned into
+    records by ``_constraints.from_arguments``."""
     T = _validation.steps(steps)
     D = _validation.positive_scalar(D, "D")
     G = _validation.gradient_norms(G, T)
     with np.errstate(over="ignore", under="ignore"):   # to_units forms the G² solvers use
         G2 = np.broadcast_to(np.square(G), (T,)).astype(np.float64)
-    if not isinstance(monotone, (bool, np.bool_)):
-        raise TypeError(f"monotone must be True or False, got {monotone!r}")
-    if max_lr is not None:
-        max_lr = _validation.positive_scalar(max_lr, "max_lr")
-    prefix, ramp = np.zeros(0), 0
-    if warmup is None:
-        pass
-    elif isinstance(warmup, numbers.Integral) and not isinstance(warmup, (bool, np.bool_)):
-        ramp = int(warmup)
-        if ramp < 0:
-            raise ValueError(f"warmup must be a number of steps >= 0 or an array of fixed "
-                             f"values, got {ramp}")
-    else:
-        prefix = _validation.schedule(warmup, "warmup")
-    W = prefix.shape[0] + ramp
-    if W >= T:
-        raise ValueError(f"warmup must leave at least one free step: it covers {W} steps "
-                         f"but steps = {T}; use a warm-up shorter than {T}")
-    if max_lr is not None and prefix.size and np.max(prefix) > max_lr:
-        i = int(np.argmax(prefix))
-        raise ValueError(f"warmup must not exceed max_lr = {max_lr!r}, but warmup[{i}] = "
-                         f"{prefix[i]!r}; lower the warm-up or raise max_lr")
+    records = _constraints.from_arguments(T, **constraints)
     G = float(G) if G.ndim == 0 else G
-    return Problem(steps=T, D=D, G=G, G2=G2, prefix=prefix, ramp=ramp, max_lr=max_lr,
-                   monotone=bool(monotone))
+    return Problem(steps=T, D=D, G=G, G2=G2, constraints=records)
 
 
 def check_tolerances(tol, max_iter) -> tuple[float, int | None]:
@@ -175,26 +127,6 @@ def check_time_limit(time_limit) -> float | None:
 # ---------------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class Units:
-    """The powers of two that take a problem to unit scale: D = 2**d·D', G = 2**g·G'."""
-    d: int
-    g: int
-
-    def eta(self, eta):
-        """A schedule (or cap) in the caller's units from the unit one."""
-        return np.ldexp(np.asarray(eta, dtype=np.float64), self.d - self.g)
-
-    def value(self, value):
-        """A bound (or gap) in the caller's units from the unit one."""
-        with np.errstate(over="ignore", under="ignore"):
-            return float(np.ldexp(float(value), self.d + self.g))
-
-
-def _exponent(log2: float) -> int:
-    return int(np.round(log2))
-
-
 def to_units(problem: Problem) -> tuple[Problem, Units]:
     with np.errstate(over="ignore", under="ignore"):
         return _to_units(problem)
@@ -208,7 +140,7 @@ def _to_units(problem: Problem) -> tuple[Problem, Units]:
     isolated steps (docs/math.md §3), is then not representable either).
     """
     G = np.asarray(problem.G, dtype=np.float64)
-    units = Units(d=_exponent(np.log2(problem.D)), g=_exponent(float(np.mean(np.log2(G)))))
+    units = Units.of(problem.D, G)
     G1 = np.ldexp(G, -units.g)
     G2 = np.broadcast_to(np.square(G1), (problem.steps,)).astype(np.float64)
     if not (np.all(np.isfinite(G2)) and np.all(G2 > np.finfo(np.float64).tiny)):
@@ -217,19 +149,16 @@ def _to_units(problem: Problem) -> tuple[Problem, Units]:
                          f"largest to the smallest must stay below about 1e300 (each G_t "
                          f"within ~1e150 of their geometric mean), or the optimal schedule, "
                          f"which scales like 1/G_t², is not representable")
-    prefix = np.ldexp(problem.prefix, units.g - units.d)
-    if not np.all(np.isfinite(prefix)):
-        raise ValueError("warmup values are out of float64's range relative to D/G: the "
-                         "warm-up rates times G/D overflow")
-    max_lr = None
-    if problem.max_lr is not None:
-        max_lr = float(np.ldexp(problem.max_lr, units.g - units.d))
-        if not (np.isfinite(max_lr) and max_lr > 0):
-            raise ValueError(f"max_lr = {problem.max_lr!r} is out of float64's range relative "
-                             f"to D/G = {problem.D!r}/{float(np.exp(np.mean(np.log(G)))):.3g}")
+    try:
+        constraints = _constraints.scaled(problem.constraints,
+                                          units.to_unit_eta)
+    except ValueError as error:
+        raise ValueError(f"{error} = {problem.D!r}/{float(np.exp(np.mean(np.log(G)))):.3g}"
+                         if "range relative to D/G" in str(error) and "warm" not in str(error)
+                         else str(error)) from None
     unit = dataclasses.replace(problem, D=float(np.ldexp(problem.D, -units.d)),
-                               G=float(G1) if G1.ndim == 0 else G1, G2=G2, prefix=prefix,
-                               max_lr=max_lr)
+                               G=float(G1) if G1.ndim == 0 else G1, G2=G2,
+                               constraints=constraints)
     return unit, units
 
 

@@ -2,7 +2,7 @@
 
 The problem is bound (C) of docs/math.md §2 over η ≥ 0 with optional linear constraints:
 a warm-up (a fixed prefix, or a linear ramp up to the first free value), a cap
-``η_t ≤ max_lr`` and a non-increasing schedule after the warm-up. It is convex
+``η_t ≤ max_lr``, a floor ``η_t ≥ min_lr`` and a non-increasing schedule after the warm-up. It is convex
 (docs/math.md §4.2), so every method aims at the same global optimum.
 """
 
@@ -26,13 +26,16 @@ from schedopt.solvers._problem import to_units
 
 @dataclasses.dataclass(frozen=True)
 class Method:
-    """What a method of ``optimal_schedule`` is and what it supports.
+    """What a method of ``optimal_schedule`` is and what it supports; ``optimal_schedule``
+    refuses what it does not (``refuse_unsupported``), and tests/solvers/test_contract.py
+    checks every claim.
 
     Attributes:
       name: the ``method=`` value.
       module: where its ``solve(problem, tol, max_iter)`` lives (None: in this module).
       constraints: the constraint kinds it accepts (``"warmup"``, ``"max_lr"``,
-        ``"monotone"``); ``combined`` says whether it takes monotone and max_lr together.
+        ``"min_lr"``, ``"monotone"``, the records' ``kind``).
+      excludes: pairs of kinds it accepts alone but not together.
       certificate: what backs ``converged=True``.
       batched: whether ``optimal_schedule_batch`` runs it under ``jax.vmap``.
       timed: whether its ``solve`` takes a ``time_limit`` (seconds).
@@ -40,28 +43,66 @@ class Method:
     name: str
     module: str | None
     constraints: frozenset
-    combined: bool
     certificate: str
+    excludes: frozenset = frozenset()
     batched: bool = False
     timed: bool = False
 
+    @property
+    def combined(self) -> bool:
+        """Whether it takes monotone and max_lr together."""
+        return frozenset({"monotone", "max_lr"}) not in self.excludes
 
-_ALL = frozenset({"warmup", "max_lr", "monotone"})
+
+_ALL = frozenset({"warmup", "max_lr", "min_lr", "monotone"})
+# A cap on a non-increasing schedule is not a box in the first-order coordinates (issue 3 §5).
+_NOT_A_BOX = frozenset({frozenset({"monotone", "max_lr"})})
 
 # The registry: one entry per method, in the order the docs list them. A new method is one
 # entry here and one module with solve(problem, tol, max_iter) (docs/contributing.md).
 METHODS = {
-    "auto": Method("auto", None, _ALL, True, "that of the method it picks: exact when "
+    "auto": Method("auto", None, _ALL, "that of the method it picks: exact when "
                    "nothing is constrained, newton otherwise"),
-    "exact": Method("exact", None, frozenset(), False, "the closed-form recursion (gap 0)"),
-    "newton": Method("newton", "schedopt.solvers._newton", _ALL, True,
+    "exact": Method("exact", None, frozenset(), "the closed-form recursion (gap 0)"),
+    "newton": Method("newton", "schedopt.solvers._newton", _ALL,
                      "the barrier method's duality gap"),
-    "lbfgsb": Method("lbfgsb", "schedopt.solvers._lbfgsb", _ALL, False,
-                     "a Lagrangian duality gap (solvers/_certificate.py)", timed=True),
-    "pgd": Method("pgd", "schedopt.solvers._pgd", _ALL, False,
-                  "a Lagrangian duality gap (solvers/_certificate.py)", batched=True,
-                  timed=True),
+    "lbfgsb": Method("lbfgsb", "schedopt.solvers._lbfgsb", _ALL,
+                     "a Lagrangian duality gap (solvers/_certificate.py)", excludes=_NOT_A_BOX,
+                     timed=True),
+    "pgd": Method("pgd", "schedopt.solvers._pgd", _ALL,
+                  "a Lagrangian duality gap (solvers/_certificate.py)", excludes=_NOT_A_BOX,
+                  batched=True, timed=True),
 }
+
+
+def _supports(method: Method, kinds: frozenset) -> bool:
+    return kinds <= method.constraints and not any(pair <= kinds for pair in method.excludes)
+
+
+def refuse_unsupported(problem, method: str) -> None:
+    """A ValueError, from what ``METHODS[method]`` declares, when it cannot take the
+    problem's constraints together; the message names the methods that can."""
+    kinds = frozenset(c.kind for c in problem.constraints)
+    entry = METHODS[method]
+    if _supports(entry, kinds):
+        return
+    # The named methods first, then auto, which picks one of them.
+    able = sorted((name for name, m in METHODS.items() if name != method and _supports(m, kinds)),
+                  key=lambda name: name == "auto")
+    others = " (or " + ", ".join(repr(a) for a in able[1:]) + ")" if len(able) > 1 else ""
+    asked = ", ".join(sorted(kinds))
+    if not entry.constraints:
+        raise ValueError(f"method={method!r} solves the unconstrained problem only; with "
+                         f"{asked} use method={able[0]!r}{others}")
+    missing = sorted(kinds - entry.constraints)
+    if missing:
+        raise ValueError(f"method={method!r} does not support {', '.join(missing)}; use "
+                         f"method={able[0]!r}{others}")
+    pair = next(sorted(p, reverse=True) for p in entry.excludes if p <= kinds)
+    named = [f"{k}=True" if k == "monotone" else k for k in pair]
+    raise ValueError(f"method={method!r} cannot combine {' with '.join(named)}: together "
+                     f"they are not a box constraint in its coordinates; use "
+                     f"method={able[0]!r}{others} for both, or drop one")
 
 
 def _solve_exact(problem: Problem, tol, max_iter) -> ScheduleResult:
@@ -100,7 +141,8 @@ def _solver(method):
 
 
 def optimal_schedule(steps, D=1.0, G=1.0, *, method="auto", monotone=False, max_lr=None,
-                     warmup=None, tol=1e-12, max_iter=None, time_limit=None) -> ScheduleResult:
+                     warmup=None, tol=1e-12, max_iter=None, time_limit=None,
+                     min_lr=None) -> ScheduleResult:
     """The schedule η_1..η_T minimising bound (C) (docs/math.md §2), with optional constraints.
 
     This is the mathematical object: bound (C) at horizon T covers θ_T, which η_1..η_{T−1}
@@ -117,6 +159,8 @@ def optimal_schedule(steps, D=1.0, G=1.0, *, method="auto", monotone=False, max_
         nothing is constrained, newton otherwise).
       monotone: force η non-increasing after the warm-up.
       max_lr: cap every η_t at this value.
+      min_lr: keep every η_t after the warm-up at or above this value (below ``max_lr``),
+        as cosine decay's floor or a warmup-stable-decay's end value do.
       warmup: an array of fixed values η_1..η_W, or an integer W of linear warm-up steps
         rising to the first free value (η_t = t/(W+1)·η_{W+1}).
       tol: relative tolerance on the bound (for the iterative methods).
@@ -135,12 +179,11 @@ def optimal_schedule(steps, D=1.0, G=1.0, *, method="auto", monotone=False, max_
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
-    problem = make_problem(steps, D, G, monotone=monotone, max_lr=max_lr, warmup=warmup)
+    problem = make_problem(steps, D, G, monotone=monotone, max_lr=max_lr, warmup=warmup,
+                           min_lr=min_lr)
     if method == "auto":
         method = "newton" if problem.constrained else "exact"
-    if method == "exact" and problem.constrained:
-        raise ValueError("method='exact' solves the unconstrained problem only; with monotone, "
-                         "max_lr or warmup use method='newton' (or 'lbfgsb', 'pgd', 'auto')")
+    refuse_unsupported(problem, method)
     tol, max_iter = check_tolerances(tol, max_iter)
     time_limit = check_time_limit(time_limit)
     extra = {"time_limit": time_limit} if METHODS[method].timed else {}

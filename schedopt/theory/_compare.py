@@ -229,10 +229,6 @@ def _per_step_references(T, D, G):
 # family_table: every family at its best multiplier under each bound
 # ---------------------------------------------------------------------------------------
 
-_BOUND_LABELS = {"last_iterate": "(C) last iterate", "monotone_last_iterate": "(B) monotone",
-                 "average_iterate": "(A) weighted avg", "average_iterate_nonincreasing":
-                 "(A) non-increasing"}
-
 
 @dataclasses.dataclass(frozen=True)
 class FamilyRow:
@@ -260,7 +256,7 @@ class FamilyTable:
 
     @property
     def header(self) -> list[str]:
-        return (["schedule"] + [_BOUND_LABELS[b] for b in self.bounds]
+        return (["schedule"] + [BOUNDS[b].label for b in self.bounds]
                 + ["(C) / optimum", "(C) above optimum"])
 
     def as_rows(self) -> list[list]:
