@@ -43,7 +43,8 @@ def _unique_steps(run):
         ys = run.loss[run.steps == s]
         if np.ptp(ys) > 1e-12 * np.max(ys):
             raise ValueError(f"run {run.name!r}: step {int(s)} is logged twice with different "
-                             f"losses ({ys[0]!r} and {ys[np.argmax(ys != ys[0])]!r}); keep one")
+                             f"losses ({float(ys[0])!r} and "
+                             f"{float(ys[np.argmax(ys != ys[0])])!r}); keep one or their mean")
     return steps, run.loss[first]
 
 

@@ -16,8 +16,10 @@ import time
 import numpy as np
 
 from schedopt.calibration import _forms
+from schedopt.calibration import _guards
 from schedopt.calibration._leastsq import fit_form
 
+HORIZON_TOL = 0.05       # horizons this close to the longest count as the longest
 CV_FROM = 0.5            # held-out points scored: steps >= this fraction of the run's horizon
 
 # (form, options) tried; options the caller fixed (not None) replace these.
@@ -60,12 +62,13 @@ def candidates(opts):
     return out
 
 
-def folds(runs, smallest):
-    """(scheme, [(train indices, test indices)]): longest horizon out if the shorter runs hold
-    at least ``smallest`` runs (the fewest any candidate needs), else leave one run out."""
+def folds(runs, largest):
+    """(scheme, [(train indices, test indices)]): the runs of the longest horizon (within
+    ``HORIZON_TOL`` of it) held out if the shorter runs number at least ``largest`` (the
+    most any candidate needs), else each run left out in turn."""
     horizons = np.array([r.horizon for r in runs])
-    longest = horizons == horizons.max()
-    if np.unique(horizons).size >= 2 and np.count_nonzero(~longest) >= smallest:
+    longest = horizons >= (1 - HORIZON_TOL) * horizons.max()
+    if np.count_nonzero(~longest) >= largest:
         return ("longest horizon held out",
                 [(np.flatnonzero(~longest), np.flatnonzero(longest))])
     idx = np.arange(len(runs))
@@ -104,7 +107,7 @@ def auto(runs, opts):
                          f"cross-validate), got {len(runs)}; or give form='bound' with "
                          "d_power=False, noise_power=False (bound (C), fitted on one run)")
     needs = {label: _forms.MIN_RUNS[_label_form(form, kw)] for label, form, kw in cands}
-    scheme, split = folds(runs, min(needs.values()))
+    scheme, split = folds(runs, max(needs.values()))
     fold_size = min(len(train) for train, _ in split)
     fixed = {k: opts[k] for k in ("grad_norms", "robust", "final_weight")}
     fixed["max_points"] = 100 if opts["max_points"] is None else opts["max_points"]
@@ -125,10 +128,29 @@ def auto(runs, opts):
         why = "; ".join(f"{r['label']}: {r.get('skipped', 'not finite')}" for r in table)
         raise ValueError(f"form auto: no candidate could be cross-validated on "
                          f"{len(runs)} runs ({why})")
-    best = min(scored, key=lambda r: r["cv_error"])
-    model = fit_form(runs, best["form"], **fixed, **best["options"],
-                     bootstrap=opts["bootstrap"], seed=opts["seed"])
+    best, model = _choose(runs, scored, fixed, opts)
     quality = dict(model.quality, cv={"scheme": scheme, "chosen": best["label"],
                                       "cv_error": best["cv_error"], "candidates": table},
                    seconds=time.perf_counter() - start)
     return type(model)(**{**model.__dict__, "quality": quality})
+
+
+def _choose(runs, scored, fixed, opts):
+    """(row, model refitted on every run) of the lowest CV error whose refit is not degenerate
+    (floor or power flagged by ``_guards.flags``), else of the lowest CV error: the CV of a
+    few runs cannot see every failure (3 pilots of one horizon: the Multi-Power Law's floor
+    above the data). A row gets ``degenerate``: the flags of its refit, where it was tried."""
+    order = sorted(scored, key=lambda r: r["cv_error"])
+    fits = {}
+    for row in order:
+        fits[row["label"]] = fit_form(runs, row["form"], **fixed, **row["options"])
+        row["degenerate"] = [f for f in _guards.flags(fits[row["label"]], runs)
+                             if "cross-valid" not in f and "did not converge" not in f]
+        if not row["degenerate"]:
+            break
+    else:
+        row = order[0]
+    if opts["bootstrap"]:
+        return row, fit_form(runs, row["form"], **fixed, **row["options"],
+                             bootstrap=opts["bootstrap"], seed=opts["seed"])
+    return row, fits[row["label"]]
