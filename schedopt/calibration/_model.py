@@ -262,6 +262,8 @@ def _validation_steps(steps):
 
 def _step_numbers(steps, T):
     """Step numbers in 1..T (an int or a non-empty array of whole numbers)."""
+    if isinstance(steps, (str, bytes)):
+        raise ValueError(f"steps must be whole numbers in 1..{T}, got {steps!r}")
     try:
         arr = np.atleast_1d(np.asarray(steps, np.float64)).reshape(-1)
     except (TypeError, ValueError):
