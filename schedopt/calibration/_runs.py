@@ -36,11 +36,12 @@ def _bad(name, problem):
     return ValueError(f"run {name!r}: {problem}")
 
 
-def as_run(run, index: int = 0) -> Run:
+def as_run(run, index: int = 0, *, diverged_ok: bool = False) -> Run:
     """A ``Run`` from a ``Run`` or a mapping ``{"lr", "steps", "loss"[, "grad_norm", "name"]}``.
 
     Raises ValueError naming the run and the problem: no loss points, non-finite or
     non-positive losses, a loss logged past the end of ``lr``, negative or non-finite rates.
+    ``diverged_ok``: accept NaN/+inf losses (a diverged run, which the fit leaves out).
     """
     if isinstance(run, Run):
         run = dataclasses.asdict(run)
@@ -66,8 +67,11 @@ def as_run(run, index: int = 0) -> Run:
         raise _bad(name, "no loss points; give at least one (step, loss) pair")
     if steps.shape != loss.shape:
         raise _bad(name, f"steps has {steps.size} entries but loss has {loss.size}")
-    if not np.all(np.isfinite(loss)) or np.any(loss <= 0):
-        i = int(np.flatnonzero(~(np.isfinite(loss) & (loss > 0)))[0])
+    bad = ~(np.isfinite(loss) & (loss > 0))
+    if diverged_ok:
+        bad &= ~(np.isnan(loss) | (loss == np.inf))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
         raise _bad(name, f"loss at step {steps[i]} is {float(loss[i])!r}; losses must be finite and > 0")
     steps = _steps(steps, name)
     if steps.min() < 1:
@@ -370,7 +374,8 @@ def read_runs(path, *, loss_column=None, lr_column=None, step_column=None,
     out = []
     for name, rows in merged.items():
         try:
-            out.append(as_run(_rows_to_run(name, rows, notes[name]), len(out)))
+            out.append(as_run(_rows_to_run(name, rows, notes[name]), len(out),
+                              diverged_ok=True))
         except ValueError as err:
             raise ValueError(f"{source[name].name}: {err}") from None
     return out
