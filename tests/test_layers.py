@@ -16,7 +16,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "schedopt"
 LAYERS = (
     ("foundation", ("schedopt._validation", "schedopt._result", "schedopt._sums",
                     "schedopt._closed_forms", "schedopt._lazy", "schedopt._threads",
-                    "schedopt._units")),
+                    "schedopt._units", "schedopt._memory")),
     ("bounds", ("schedopt.bounds",)),
     ("solvers", ("schedopt.solvers",)),
     ("schedules", ("schedopt.schedules",)),

@@ -149,9 +149,7 @@ def make_problem(steps, D=1.0, G=1.0, *, monotone=False, max_lr=None, warmup=Non
 
 def check_tolerances(tol, max_iter) -> tuple[float, int | None]:
     """``tol`` as a positive finite float and ``max_iter`` as a positive int (or None)."""
-    tol = float(tol)
-    if not (np.isfinite(tol) and tol > 0):
-        raise ValueError(f"tol must be a positive finite number, got {tol!r}")
+    tol = _validation.positive_scalar(tol, "tol")       # names tol, not float()
     if max_iter is not None:
         max_iter = _validation.steps(max_iter, "max_iter")
     return tol, max_iter
