@@ -239,7 +239,7 @@ def _last_host(eta, D, G) -> float:
     G = np.asarray(_validation.gradient_norms(G, eta.shape[0]), dtype=np.float64)
     d = int(np.round(np.log2(D)))
     g = int(np.round(np.mean(np.log2(G))))
-    k = int(np.frexp(np.max(eta))[1])
+    k = _host_exponent(d, g, int(np.frexp(np.max(eta))[1]))
     with np.errstate(over="ignore", under="ignore"):
         # The D and G terms apart, each in its own units (see _last_scaled): η in units
         # of D/G underflowed for G = 5e-324 (issue 21).
@@ -268,7 +268,7 @@ def _last_scaled(eta, D, G):
     D = jnp.asarray(D, jnp.float64)
     G = jnp.asarray(G, jnp.float64)
     d, g = _exponent(D), _exponent(jnp.exp(jnp.mean(jnp.log(jax.lax.stop_gradient(G)))))
-    k = _max_exponent(eta)
+    k = _eta_exponent(d, g, _max_exponent(eta))
     unit_eta = _times_power_of_two(eta, -k)
     b = _last_value_jit(unit_eta, jnp.zeros((), jnp.float64),
                         jnp.square(_times_power_of_two(G, -g)))
@@ -278,6 +278,18 @@ def _last_scaled(eta, D, G):
     return _times_power_of_two(a, 2 * d - k) + _times_power_of_two(b, 2 * g + k)
 
 
+def _eta_exponent(d, g, top, xp=jnp):
+    """The exponent k of η's unit: d − g (η in units of D/G, where an optimum lives), moved
+    at most as far as keeps max(η)/2^k within 2^±500, so that neither the largest rate
+    nor its square overflows and, for G = 5e-324 and η ≈ 1, not every rate underflows
+    (issue 21)."""
+    return xp.clip(d - g, top - 500, top + 500)
+
+
+def _host_exponent(d, g, top):
+    return int(_eta_exponent(d, g, top, np))
+
+
 def _max_exponent(eta):
     """k with max(η) = 2^k·m, ½ ≤ m < 1 (0 for an all-zero η); no gradient flows here."""
     return jnp.frexp(jax.lax.stop_gradient(jnp.max(eta)))[1].astype(jnp.int32)
@@ -285,14 +297,14 @@ def _max_exponent(eta):
 
 def _split_units(fn, eta, D, G):
     """fn(η, D², G²), a bound linear in D² and G², as its D term and its G term, each
-    computed in units where max(η), D and G are ≈ 1 and rescaled by an exact power of two:
+    computed in units where D and G are ≈ 1 and η near D/G (_eta_exponent), rescaled by an exact power of two:
     with η = 2^k·η', D = 2^d·D' and G = 2^g·G', the D term scales by 2^(2d−k) and the G
     term by 2^(2g+k). Neither D², G² nor η² over- or underflows unless the term itself
     does, and an overflowing term gives +∞, never ∞/∞ = NaN (issue 21: (A) and (B) at
     1e±200 scales)."""
     G = jnp.broadcast_to(jnp.asarray(G, jnp.float64), eta.shape)
     d, g = _exponent(D), _exponent(jnp.exp(jnp.mean(jnp.log(jax.lax.stop_gradient(G)))))
-    k = _max_exponent(eta)
+    k = _eta_exponent(d, g, _max_exponent(eta))
     unit_eta = _times_power_of_two(eta, -k)
     zero = jnp.zeros_like(G)
     a = _where_finite_grad(fn, unit_eta, jnp.square(_times_power_of_two(D, -d)), zero)
