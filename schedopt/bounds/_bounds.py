@@ -35,6 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from schedopt import _validation
+from schedopt.bounds import _split
 from schedopt.bounds._host import HOST_MAX
 from schedopt.bounds._host import last_value_and_grad_numpy
 
@@ -239,14 +240,12 @@ def _last_host(eta, D, G) -> float:
     G = np.asarray(_validation.gradient_norms(G, eta.shape[0]), dtype=np.float64)
     d = int(np.round(np.log2(D)))
     g = int(np.round(np.mean(np.log2(G))))
-    k = _host_exponent(d, g, int(np.frexp(np.max(eta))[1]))
+    k = _split.host_exponent(d, g, int(np.frexp(np.max(eta))[1]))
     with np.errstate(over="ignore", under="ignore"):
-        # The D and G terms apart, each in its own units (see _last_scaled): η in units
-        # of D/G underflowed for G = 5e-324 (issue 21).
+        # The D and G terms apart, each in its own units (bounds/_split.py, issue 21).
         unit_eta = np.ldexp(eta, -k)
-        b = last_value_and_grad_numpy(unit_eta, 0.0,
-                                      np.square(np.broadcast_to(np.ldexp(G, -g), eta.shape)),
-                                      grad=False)[0]
+        G2 = np.square(np.broadcast_to(np.ldexp(G, -g), eta.shape))
+        b = last_value_and_grad_numpy(unit_eta, 0.0, G2, grad=False)[0]
         a = 0.5 * np.ldexp(D, -d) ** 2 / np.sum(unit_eta) if eta[-1] > 0 else _INF
         return float(np.ldexp(a, 2 * d - k) + np.ldexp(b, 2 * g + k))
 
@@ -259,57 +258,18 @@ def _exponent(x):
 def _last_scaled(eta, D, G):
     """Bound (C) computed in units where D ≈ 1 and G ≈ 1 (geometric mean), rescaled.
 
-    (C) is homogeneous: with D = 2^d·D', G = 2^g·G' and η = 2^(d−g)·η', its value is
-    2^(d+g)·(C)(η'; D', G') (docs/math.md §4.1). Powers of two keep the change of units
-    exact, and neither D² nor G² over- or underflows for any finite positive D and G whose
-    bound is representable (issue 15 item 2).
+    The D term and the G term apart, each in the exact power-of-two units of bounds/_split.py,
+    so that neither D², G² nor η over- or underflows for any finite positive D and G whose
+    bound is representable (docs/math.md §4.1; issue 15 item 2, issue 21).
     """
     eta = jnp.asarray(eta, jnp.float64)
     D = jnp.asarray(D, jnp.float64)
     G = jnp.asarray(G, jnp.float64)
     d, g = _exponent(D), _exponent(jnp.exp(jnp.mean(jnp.log(jax.lax.stop_gradient(G)))))
-    k = _eta_exponent(d, g, _max_exponent(eta))
+    k = _split.eta_exponent(d, g, _split.max_exponent(eta))
     unit_eta = _times_power_of_two(eta, -k)
-    b = _last_value_jit(unit_eta, jnp.zeros((), jnp.float64),
-                        jnp.square(_times_power_of_two(G, -g)))
-    finite = eta[-1] > 0                                # else b = +∞ and no gradient
-    a = jnp.where(finite, 0.5 * jnp.square(_times_power_of_two(D, -d))
-                  / jnp.where(finite, jnp.sum(unit_eta), 1.0), 0.0)
-    return _times_power_of_two(a, 2 * d - k) + _times_power_of_two(b, 2 * g + k)
-
-
-def _eta_exponent(d, g, top, xp=jnp):
-    """The exponent k of η's unit: d − g (η in units of D/G, where an optimum lives), moved
-    at most as far as keeps max(η)/2^k within 2^±500, so that neither the largest rate
-    nor its square overflows and, for G = 5e-324 and η ≈ 1, not every rate underflows
-    (issue 21)."""
-    return xp.clip(d - g, top - 500, top + 500)
-
-
-def _host_exponent(d, g, top):
-    return int(_eta_exponent(d, g, top, np))
-
-
-def _max_exponent(eta):
-    """k with max(η) = 2^k·m, ½ ≤ m < 1 (0 for an all-zero η); no gradient flows here."""
-    return jnp.frexp(jax.lax.stop_gradient(jnp.max(eta)))[1].astype(jnp.int32)
-
-
-def _split_units(fn, eta, D, G):
-    """fn(η, D², G²), a bound linear in D² and G², as its D term and its G term, each
-    computed in units where D and G are ≈ 1 and η near D/G (_eta_exponent), rescaled by an exact power of two:
-    with η = 2^k·η', D = 2^d·D' and G = 2^g·G', the D term scales by 2^(2d−k) and the G
-    term by 2^(2g+k). Neither D², G² nor η² over- or underflows unless the term itself
-    does, and an overflowing term gives +∞, never ∞/∞ = NaN (issue 21: (A) and (B) at
-    1e±200 scales)."""
-    G = jnp.broadcast_to(jnp.asarray(G, jnp.float64), eta.shape)
-    d, g = _exponent(D), _exponent(jnp.exp(jnp.mean(jnp.log(jax.lax.stop_gradient(G)))))
-    k = _eta_exponent(d, g, _max_exponent(eta))
-    unit_eta = _times_power_of_two(eta, -k)
-    zero = jnp.zeros_like(G)
-    a = _where_finite_grad(fn, unit_eta, jnp.square(_times_power_of_two(D, -d)), zero)
-    b = _where_finite_grad(fn, unit_eta, jnp.zeros((), jnp.float64),
-                           jnp.square(_times_power_of_two(G, -g)))
+    b = _last_value_jit(unit_eta, jnp.zeros(()), jnp.square(_times_power_of_two(G, -g)))
+    a = _split.d_term(_times_power_of_two(D, -d), unit_eta)
     return _times_power_of_two(a, 2 * d - k) + _times_power_of_two(b, 2 * g + k)
 
 
@@ -381,10 +341,9 @@ def monotone_last_iterate_bound(eta, D=1.0, G=1.0):
         says where). A traced ``eta`` cannot be checked; the bound does not hold for it.
     """
     with jax.enable_x64(True):
-        _prepare(eta, D, G)                            # validation only
-        eta, D, G = _checked(eta, D, G)
+        eta, D, G = _split.checked(eta, D, G)
         _validation.nonincreasing(eta, "eta", "bound (B)")
-        return _split_units(_monotone_value, eta, D, G)
+        return _split.split_units(_monotone_value, eta, D, G)
 
 
 # ---------------------------------------------------------------------------------------
@@ -423,18 +382,10 @@ def average_iterate_bound(eta, D=1.0, G=1.0, *, form="weighted"):
     if form not in _AVERAGE_FORMS:
         raise ValueError(f"form must be one of {sorted(_AVERAGE_FORMS)}, got {form!r}")
     with jax.enable_x64(True):
-        _prepare(eta, D, G)                            # validation only
-        eta, D, G = _checked(eta, D, G)
+        eta, D, G = _split.checked(eta, D, G)
         if form == "nonincreasing":
             _validation.nonincreasing(eta, "eta", "bound (A) in its non-increasing form")
-        return _split_units(_AVERAGE_FORMS[form], eta, D, G)
-
-
-def _checked(eta, D, G):
-    """Validated float64 η, D and G (scalar or per step), not yet squared."""
-    eta = jnp.asarray(_validation.schedule(eta), jnp.float64)
-    return (eta, jnp.asarray(_validation.scale(D, "D"), jnp.float64),
-            jnp.asarray(_validation.gradient_norms(G, eta.shape[0]), jnp.float64))
+        return _split.split_units(_AVERAGE_FORMS[form], eta, D, G)
 
 
 def _where_finite_grad(fn, eta, D2, G2):

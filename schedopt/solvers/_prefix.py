@@ -46,8 +46,8 @@ class Tail:
 
 class _Prefix:
     """f and its first two derivatives for one prefix (the O(W) sums of the module doc), in
-    units where D = 1 and J = 1: with u = D/√J, S = u·s and η = u·p, f = D√J·f₁(s) and f₁
-    has D = J = 1 and c_t = a_t², a_t = (G_t/√J)·p_t. The terms are formed from a_t/(q_t + s)
+    units where D = 1 and J = 1: with u = D/√J, S = u·s and η = u·p, f = D√J·f₁(s),
+    and f₁ has D = J = 1 and c_t = a_t², a_t = (G_t/√J)·p_t. The terms are formed from a_t/(q_t + s)
     without squaring a rate or a sum, so rates of 1e±300 neither over- nor underflow
     (issue 21: ZeroDivisionError, OverflowError or no convergence for [1e-300], [1e300])."""
 
