@@ -242,7 +242,6 @@ def _last_host(eta, D, G) -> float:
     g = int(np.round(np.mean(np.log2(G))))
     k = _split.host_exponent(d, g, int(np.frexp(np.max(eta))[1]))
     with np.errstate(over="ignore", under="ignore"):
-        # The D and G terms apart, each in its own units (bounds/_split.py, issue 21).
         unit_eta = np.ldexp(eta, -k)
         G2 = np.square(np.broadcast_to(np.ldexp(G, -g), eta.shape))
         b = last_value_and_grad_numpy(unit_eta, 0.0, G2, grad=False)[0]
@@ -258,9 +257,8 @@ def _exponent(x):
 def _last_scaled(eta, D, G):
     """Bound (C) computed in units where D ≈ 1 and G ≈ 1 (geometric mean), rescaled.
 
-    The D term and the G term apart, each in the exact power-of-two units of bounds/_split.py,
-    so that neither D², G² nor η over- or underflows for any finite positive D and G whose
-    bound is representable (docs/math.md §4.1; issue 15 item 2, issue 21).
+    The D and G terms apart, each in the exact power-of-two units of bounds/_split.py: no
+    over- or underflow where the bound is representable (docs/math.md §4.1; issues 15, 21).
     """
     eta = jnp.asarray(eta, jnp.float64)
     D = jnp.asarray(D, jnp.float64)
@@ -343,7 +341,7 @@ def monotone_last_iterate_bound(eta, D=1.0, G=1.0):
     with jax.enable_x64(True):
         eta, D, G = _split.checked(eta, D, G)
         _validation.nonincreasing(eta, "eta", "bound (B)")
-        return _split.split_units(_monotone_value, eta, D, G)
+        return _split.split_units(_monotone_value, eta, D, G, _UNITS)
 
 
 # ---------------------------------------------------------------------------------------
@@ -385,7 +383,7 @@ def average_iterate_bound(eta, D=1.0, G=1.0, *, form="weighted"):
         eta, D, G = _split.checked(eta, D, G)
         if form == "nonincreasing":
             _validation.nonincreasing(eta, "eta", "bound (A) in its non-increasing form")
-        return _split.split_units(_AVERAGE_FORMS[form], eta, D, G)
+        return _split.split_units(_AVERAGE_FORMS[form], eta, D, G, _UNITS)
 
 
 def _where_finite_grad(fn, eta, D2, G2):
@@ -395,6 +393,8 @@ def _where_finite_grad(fn, eta, D2, G2):
     # only matters for the reported gradient, which is 0 there.
     return jnp.where(jnp.isfinite(value), value, jax.lax.stop_gradient(value))
 
+
+_UNITS = (_exponent, _times_power_of_two, _where_finite_grad)     # for bounds/_split.py
 
 BOUNDS = ("last_iterate", "monotone_last_iterate", "average_iterate",
           "average_iterate_nonincreasing")

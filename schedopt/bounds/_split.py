@@ -31,12 +31,12 @@ def max_exponent(eta):
     return jnp.frexp(jax.lax.stop_gradient(jnp.max(eta)))[1].astype(jnp.int32)
 
 
-def split_units(fn, eta, D, G):
+def split_units(fn, eta, D, G, helpers):
     """fn(η, D², G²) for a bound fn linear in D² and G², as the module doc says; an
-    overflowing term gives +∞, never ∞/∞ = NaN ((A) and (B) at 1e±200 scales gave NaN)."""
-    from schedopt.bounds._bounds import _exponent
-    from schedopt.bounds._bounds import _times_power_of_two
-    from schedopt.bounds._bounds import _where_finite_grad
+    overflowing term gives +∞, never ∞/∞ = NaN ((A) and (B) at 1e±200 scales gave NaN).
+    ``helpers`` are _bounds' (_exponent, _times_power_of_two, _where_finite_grad), passed
+    in so that this module does not import _bounds back."""
+    _exponent, _times_power_of_two, _where_finite_grad = helpers
 
     G = jnp.broadcast_to(jnp.asarray(G, jnp.float64), eta.shape)
     d, g = _exponent(D), _exponent(jnp.exp(jnp.mean(jnp.log(jax.lax.stop_gradient(G)))))
