@@ -45,6 +45,9 @@ def positive_scalar(value, name: str) -> float:
     """A finite number > 0 (for D, G, peak learning rates, caps)."""
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a positive finite number, got {value!r}")
+    if np.iscomplexobj(value):
+        raise TypeError(f"{name} must be a real positive finite number, "
+                        f"got complex {_describe(value)}")
     try:
         out = float(value)
     except (TypeError, ValueError):
@@ -60,6 +63,14 @@ def _nonfinite_message(name: str, arr: np.ndarray) -> str:
             + (f" (and {bad.size - 1} more)" if bad.size > 1 else ""))
 
 
+def _refuse_complex(x, name: str) -> None:
+    """numpy drops an imaginary part with only a warning; a complex rate or norm is an error."""
+    listed = isinstance(x, (list, tuple)) and any(isinstance(v, complex) for v in x)
+    if listed or np.iscomplexobj(x):
+        raise TypeError(f"{name} must be real numbers, got complex values ({_describe(x)}); "
+                        f"the imaginary part would be dropped")
+
+
 def schedule(eta, name: str = "eta"):
     """A non-empty 1-D schedule of finite values >= 0, as float64.
 
@@ -70,6 +81,7 @@ def schedule(eta, name: str = "eta"):
         if eta.ndim != 1 or eta.shape[0] == 0:
             raise ValueError(f"{name} must be a non-empty 1-D array, got shape {eta.shape}")
         return _jnp().asarray(eta, _jnp().float64)
+    _refuse_complex(eta, name)
     try:
         arr = np.asarray(eta, dtype=np.float64)
     except (TypeError, ValueError):
@@ -96,6 +108,7 @@ def gradient_norms(G, length: int, name: str = "G"):
         return _jnp().asarray(G, _jnp().float64)
     if isinstance(G, (bool, np.bool_)):
         raise TypeError(f"{name} must be a positive number or an array of them, got {G!r}")
+    _refuse_complex(G, name)
     try:
         arr = np.asarray(G, dtype=np.float64)
     except (TypeError, ValueError):

@@ -129,6 +129,12 @@ def as_optax(eta, *, after="hold", dtype=None, include_weight=False):
 def _count_and_index(count, last):
     """(count, table index) of an integer or float step count; a float count is floored, as
     optax's own schedules accept floats (step k is in progress until k + 1)."""
+    if not isinstance(count, jax.core.Tracer):
+        host = np.asarray(count)
+        if np.issubdtype(host.dtype, np.integer):
+            # Clipped before JAX sees it: without x64 a count ≥ 2³¹ (2**40, an int64 array)
+            # overflowed or wrapped to η_1 instead of holding the last value (issue 21).
+            count = np.clip(host, -1, last + 1).astype(np.int32)
     count = jnp.asarray(count)
     if jnp.issubdtype(count.dtype, jnp.floating):
         count = jnp.floor(count)

@@ -51,7 +51,8 @@ def _arguments(eta, D, G):
                          f"never-applied analysis weight η_{{N+1}}; with length N it is taken "
                          f"equal to G_N), got length {np.shape(G)[0]}")
     G = _validation.gradient_norms(G, N + 1)
-    G2 = np.broadcast_to(np.square(G), (N + 1,)).astype(np.float64)
+    with np.errstate(over="ignore", under="ignore"):       # the units of _weight_in_units
+        G2 = np.broadcast_to(np.square(G), (N + 1,)).astype(np.float64)
     return eta, D, G, G2[:N], float(G2[N])
 
 
@@ -101,15 +102,33 @@ def _weight(c, a, G2_last):
     return float(np.exp(u))
 
 
+def _weight_in_units(eta, D, G) -> tuple[float, int, int, int]:
+    """``_weight`` for (η, D, G) of any scale: η = 2^k·η', G = 2^g·G' and the D term's
+    share carried by D·2^(−g−k), all exact powers of two, w* = 2^k·w*'. k is d − g (η in
+    units of D/G) moved only as far as keeps max(η') within 2^±500, so that G_t²η_t² and D²
+    neither over- nor underflow (issue 21: rates of 1e300 gave c = ∞ and an infinite w).
+    Returns (w*', k, d, g)."""
+    N = eta.shape[0]
+    G = np.broadcast_to(np.asarray(G, dtype=np.float64), (N + 1,))
+    d = int(np.round(np.log2(D)))
+    g = int(np.round(np.mean(np.log2(G))))
+    top = int(np.frexp(np.max(eta))[1]) if np.any(eta > 0) else d - g
+    k = int(np.clip(d - g, top - 500, top + 500))
+    with np.errstate(over="ignore", under="ignore"):
+        G2 = np.square(np.ldexp(G, -g))
+        c, a = _terms(np.ldexp(eta, -k), float(np.ldexp(D, -g - k)), G2[:N])
+        return _weight(c, a, float(G2[N])), k, d, g
+
+
 def applied_bound_weight(eta, D=1.0, G=1.0) -> float:
     r"""The analysis weight ``w* = argmin_w (C)(η_1..η_N, w)`` behind ``applied_bound``.
 
     It is the η_{N+1} of bound (C) at horizon N + 1 that makes the bound on θ_{N+1} smallest;
     it is never applied. Same arguments as ``applied_bound``.
     """
-    eta, D, _, G2, G2_last = _arguments(eta, D, G)
-    c, a = _terms(eta, D, G2)
-    return _weight(c, a, G2_last)
+    eta, D, G, _, _ = _arguments(eta, D, G)
+    w, k, _, _ = _weight_in_units(eta, D, G)
+    return float(np.ldexp(w, k))
 
 
 def applied_bound(eta, D=1.0, G=1.0) -> float:
@@ -140,9 +159,16 @@ def applied_bound(eta, D=1.0, G=1.0) -> float:
     Returns:
       The bound as a Python float.
     """
-    eta, D, G, G2, G2_last = _arguments(eta, D, G)
-    c, a = _terms(eta, D, G2)
-    w = _weight(c, a, G2_last)
+    eta, D, G, _, _ = _arguments(eta, D, G)
+    unit_w, k, d, g = _weight_in_units(eta, D, G)
     # Imported here: schedopt's public names load JAX on first use (PEP 562).
     from schedopt import last_iterate_bound
-    return float(last_iterate_bound(np.append(eta, w), D, G))
+    with np.errstate(over="ignore", under="ignore"):
+        w = float(np.ldexp(unit_w, k))
+        if np.isfinite(w) and w > 0:
+            return float(last_iterate_bound(np.append(eta, w), D, G))
+        # w* ∝ D/G is not representable (η = 0, D = 1e300, G = 1e-300: the value is D·G):
+        # (C)(η; D, G) = 2^(d+g)·(C)(η/2^(d−g); D/2^d, G/2^g), exactly.
+        unit = np.append(np.ldexp(eta, g - d), np.ldexp(unit_w, k - d + g))
+        value = last_iterate_bound(unit, float(np.ldexp(D, -d)), np.ldexp(np.asarray(G), -g))
+        return float(np.ldexp(float(value), d + g))

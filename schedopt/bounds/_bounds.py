@@ -38,6 +38,7 @@ from schedopt import _validation
 from schedopt._units import exponents
 from schedopt.bounds._registry import BOUNDS  # noqa: F401  (the registry of records)
 from schedopt.bounds._registry import monotone_weights
+from schedopt.bounds import _split
 from schedopt.bounds._host import HOST_MAX
 from schedopt.bounds._host import last_value_and_grad_numpy
 
@@ -241,12 +242,13 @@ def _last_host(eta, D, G) -> float:
     D = _validation.scale(D, "D")
     G = np.asarray(_validation.gradient_norms(G, eta.shape[0]), dtype=np.float64)
     d, g = exponents(D, G)
+    k = _split.host_exponent(d, g, int(np.frexp(np.max(eta))[1]))
     with np.errstate(over="ignore", under="ignore"):
-        unit = last_value_and_grad_numpy(np.ldexp(eta, g - d), np.ldexp(D, -d) ** 2,
-                                         np.square(np.broadcast_to(np.ldexp(G, -g),
-                                                                   eta.shape)),
-                                         grad=False)[0]
-        return float(np.ldexp(unit, d + g))
+        unit_eta = np.ldexp(eta, -k)
+        G2 = np.square(np.broadcast_to(np.ldexp(G, -g), eta.shape))
+        b = last_value_and_grad_numpy(unit_eta, 0.0, G2, grad=False)[0]
+        a = 0.5 * np.ldexp(D, -d) ** 2 / np.sum(unit_eta) if eta[-1] > 0 else _INF
+        return float(np.ldexp(a, 2 * d - k) + np.ldexp(b, 2 * g + k))
 
 
 def _exponent(x):
@@ -257,19 +259,18 @@ def _exponent(x):
 def _last_scaled(eta, D, G):
     """Bound (C) computed in units where D ≈ 1 and G ≈ 1 (geometric mean), rescaled.
 
-    (C) is homogeneous: with D = 2^d·D', G = 2^g·G' and η = 2^(d−g)·η', its value is
-    2^(d+g)·(C)(η'; D', G') (docs/math.md §4.1). Powers of two keep the change of units
-    exact, and neither D² nor G² over- or underflows for any finite positive D and G whose
-    bound is representable (issue 15 item 2).
+    The D and G terms apart, each in the exact power-of-two units of bounds/_split.py: no
+    over- or underflow where the bound is representable (docs/math.md §4.1; issues 15, 21).
     """
     eta = jnp.asarray(eta, jnp.float64)
     D = jnp.asarray(D, jnp.float64)
     G = jnp.asarray(G, jnp.float64)
     d, g = _exponent(D), _exponent(jnp.exp(jnp.mean(jnp.log(jax.lax.stop_gradient(G)))))
-    unit = _last_value_jit(_times_power_of_two(eta, g - d),
-                           jnp.square(_times_power_of_two(D, -d)),
-                           jnp.square(_times_power_of_two(G, -g)))
-    return _times_power_of_two(unit, d + g)
+    k = _split.eta_exponent(d, g, _split.max_exponent(eta))
+    unit_eta = _times_power_of_two(eta, -k)
+    b = _last_value_jit(unit_eta, jnp.zeros(()), jnp.square(_times_power_of_two(G, -g)))
+    a = _split.d_term(_times_power_of_two(D, -d), unit_eta)
+    return _times_power_of_two(a, 2 * d - k) + _times_power_of_two(b, 2 * g + k)
 
 
 def _times_power_of_two(x, n):
@@ -338,9 +339,9 @@ def monotone_last_iterate_bound(eta, D=1.0, G=1.0):
         says where). A traced ``eta`` cannot be checked; the bound does not hold for it.
     """
     with jax.enable_x64(True):
-        eta, D2, G2 = _prepare(eta, D, G)
+        eta, D, G = _split.checked(eta, D, G)
         _validation.nonincreasing(eta, "eta", "bound (B)")
-        return _where_finite_grad(_monotone_value, eta, D2, G2)
+        return _split.split_units(_monotone_value, eta, D, G, _UNITS)
 
 
 # ---------------------------------------------------------------------------------------
@@ -379,10 +380,10 @@ def average_iterate_bound(eta, D=1.0, G=1.0, *, form="weighted"):
     if form not in _AVERAGE_FORMS:
         raise ValueError(f"form must be one of {sorted(_AVERAGE_FORMS)}, got {form!r}")
     with jax.enable_x64(True):
-        eta, D2, G2 = _prepare(eta, D, G)
+        eta, D, G = _split.checked(eta, D, G)
         if form == "nonincreasing":
             _validation.nonincreasing(eta, "eta", "bound (A) in its non-increasing form")
-        return _where_finite_grad(_AVERAGE_FORMS[form], eta, D2, G2)
+        return _split.split_units(_AVERAGE_FORMS[form], eta, D, G, _UNITS)
 
 
 def _where_finite_grad(fn, eta, D2, G2):
@@ -394,3 +395,4 @@ def _where_finite_grad(fn, eta, D2, G2):
 
 
 
+_UNITS = (_exponent, _times_power_of_two, _where_finite_grad)     # for bounds/_split.py

@@ -31,7 +31,9 @@ def last_value_and_grad_numpy(eta, D2, G2, grad=True):
     np.divide(eta[:-1], S[1:], out=r[:-1])         # η_t / S_{t+1}
     r[-1] = 1.0
     G2r = G2 * r
-    value = 0.5 * D2 / S[0] + 0.5 * float(np.dot(G2r, eta))
+    # np.sum, not np.dot: OpenBLAS splits a long dot product over its threads, so its
+    # rounding depended on the number of CPUs (issue 21); numpy's pairwise sum does not.
+    value = 0.5 * D2 / S[0] + 0.5 * float(np.sum(G2r * eta))
     if not grad:
         return value, None
     # ∂/∂η_k = G_k²r_k − Σ_{t<k} ½G_t²r_t² − D²/(2S_1²), with ½G_T² for k = T.

@@ -95,6 +95,10 @@ def main(argv=None) -> int:
         text = _flag_names(_one_line(err), _command_parser(parser, args.command))
         print(f"schedopt {args.command}: error: {text}", file=sys.stderr)
         return 2
+    except MemoryError as err:             # an allocation the up-front check did not foresee
+        print(f"schedopt {args.command}: error: out of memory ({_one_line(err)}); "
+              f"use fewer steps", file=sys.stderr)
+        return 2
     except OSError as err:                 # e.g. the disk filled up while writing
         print(f"schedopt {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 1

@@ -42,30 +42,23 @@ BYTES_PER_STEP = 160
 
 
 def available_memory() -> int | None:
-    """Bytes this machine can still give (MemAvailable), or None where it cannot tell."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        import os
+    """Bytes this process can still allocate (schedopt._memory: MemAvailable and the
+    process's limits), or None where it cannot tell."""
+    from schedopt._memory import available_bytes
 
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
+    return available_bytes()
 
 
 def check_memory(steps: int, flag: str) -> None:
-    """Refuse, before allocating, a T whose arrays cannot fit in the memory available."""
-    need = BYTES_PER_STEP * int(steps)
-    have = available_memory()
-    if have is not None and need > have:
-        raise UsageError(f"{flag} = {int(steps):,} needs about {need / 2 ** 30:.1f} GiB of "
-                         f"memory ({BYTES_PER_STEP} bytes a step) but {have / 2 ** 30:.1f} GiB "
-                         f"is available; use fewer steps")
+    """Refuse, before allocating, a T whose arrays cannot fit in the memory available (the
+    one check of schedopt._memory, which also reads ulimit -v)."""
+    from schedopt._memory import InsufficientMemoryError
+    from schedopt._memory import check
+
+    try:
+        check(steps, flag, BYTES_PER_STEP, available=available_memory)
+    except InsufficientMemoryError as err:
+        raise UsageError(str(err)) from None
 
 
 def flag_progress(p) -> None:

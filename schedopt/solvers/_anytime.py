@@ -38,6 +38,7 @@ import time
 import numpy as np
 from scipy.linalg import solveh_banded
 
+from schedopt import _memory
 from schedopt import _validation
 from schedopt.solvers import _prefix
 from schedopt.solvers._checkpoints import _Model
@@ -323,10 +324,11 @@ def anytime_schedule(checkpoints, D=1.0, G=1.0, *, tol=1e-5, max_iter=500) -> An
 
     start = time.perf_counter()
     points = check_checkpoints(checkpoints)
+    # The Newton systems hold a few T×K matrices (issue 21: [10**9] met numpy's allocation
+    # error); refused up front by the package's one memory check.
+    _memory.check(points[-1], "checkpoints[-1]", 160 + 32 * len(points))
     D = _validation.positive_scalar(D, "D")
-    tol = float(tol)
-    if not (np.isfinite(tol) and tol > 0):
-        raise ValueError(f"tol must be a positive finite number, got {tol!r}")
+    tol = _validation.positive_scalar(tol, "tol")
     max_iter = _validation.steps(max_iter, "max_iter")
     model = _Model(points, D, extended_G(G, points[-1]))
     A, y = _start(model)

@@ -90,6 +90,10 @@ def applied_schedule(updates, D=1.0, G=1.0, *, method="auto", monotone=False, ma
     from schedopt.solvers._solve import optimal_schedule
 
     N = _validation.steps(updates, "updates")
+    from schedopt import _memory
+    from schedopt.solvers._solve import _BYTES_PER_STEP
+
+    _memory.check(N, "updates", _BYTES_PER_STEP)         # before any O(N) array (issue 21)
     _check_warmup_length(warmup, N)
     G = horizon_profile(G, N)
     W = make_problem(N + 1, D, G, monotone=monotone, max_lr=max_lr, min_lr=min_lr,

@@ -104,8 +104,10 @@ def exact_schedule(G2: np.ndarray, D: float) -> tuple[np.ndarray, float]:
     (``a = D²/(2S_1)``), with no further pass over the schedule.
     """
     J1, m = tail_ratios(G2)
-    value = D * float(np.sqrt(J1))
     T = G2.shape[0]
+    if T > 1 and not (J1 > 0 and np.min(m) > 0):
+        return _exact_in_logs(G2, D)        # m_t = r_t − 1 underflowed (it is always > 0)
+    value = D * float(np.sqrt(J1))
     if T == 1:
         return np.array([D / float(np.sqrt(J1))]), value
     # S_{t+1} = Π_{k=t+1}^{T−1} (1 + m_k), S_T = 1: a running product from the end.
@@ -138,6 +140,33 @@ def _schedule_in_logs(m: np.ndarray, J1: float, D: float) -> np.ndarray:
                          "schedule's last step would be below 1e-308 of its largest; "
                          "rescale or clip the gradient norms")
     return eta
+
+
+def _exact_in_logs(G2: np.ndarray, D: float) -> tuple[np.ndarray, float]:
+    """``exact_schedule`` when m_t = J_{t+1}/(G_t²(√(1+x)+1)) underflows (G_t falling by
+    many orders of magnitude, issue 21: G from 1e100 to 1e-100). The recursion then carries
+    J_t = 2J_{t+1}/(√(1+x)+1), which stays near G_T², and log m_t; the schedule is built in
+    logarithms. Python floats, about 1 µs a step."""
+    log_G2 = np.log(G2).tolist()
+    J, log_m = float(G2[-1]), [0.0] * (len(log_G2) - 1)
+    for t in range(len(log_G2) - 2, -1, -1):
+        log_x = math.log(J) - log_G2[t]
+        x = math.exp(log_x) if log_x < 700 else math.inf
+        denominator = math.sqrt(1.0 + x) + 1.0 if x < 1e300 else math.sqrt(x)
+        log_m[t] = log_x - math.log(denominator)
+        J = 2.0 * J / denominator if x < 1e300 else 2.0 * math.sqrt(J * G2[t])
+    if not (J > 0 and math.isfinite(J)):
+        raise ValueError("G spans too many orders of magnitude for float64: the optimal "
+                         "bound's square J_1 over- or underflows")
+    log_m = np.array(log_m)
+    log1p_m = np.log1p(np.exp(log_m))
+    logs = np.append(tail_sums(log1p_m[1:]), 0.0)                 # log S_{t+1}, S_T = 1
+    log_lam = math.log(D) - (logs[0] + log1p_m[0]) - 0.5 * math.log(J)
+    eta = np.exp(np.append(log_m + logs, 0.0) + log_lam)
+    if not (eta[-1] > 0 and np.isfinite(np.max(eta))):
+        raise ValueError("G spans too many orders of magnitude for float64: the optimal "
+                         "schedule's rates over- or underflow")
+    return eta, D * math.sqrt(J)
 
 
 def exact_shape(G2: np.ndarray) -> tuple[np.ndarray, float]:

@@ -353,6 +353,8 @@ def solve_pooled(problem, tol: float, max_iter: int | None):
     g = problem.G2 / np.sum(problem.G2)
     n = problem.steps
     cap = None if (max_lr := _constraints.free_bounds(problem)[1]) is None else max_lr / sigma
+    if not np.min(g) > 0:
+        return None          # some G_t² underflows beside Σ G²: the barrier method takes it
     # First the exact unconstrained optimum (every step its own block), whose out-of-order
     # stretches the first repair pools, as pool-adjacent-violators would.
     v = _unconstrained(g)

@@ -45,33 +45,49 @@ class Tail:
 
 
 class _Prefix:
-    """f and its first two derivatives for one prefix (the O(W) sums of the module doc)."""
+    """f and its first two derivatives for one prefix (the O(W) sums of the module doc), in
+    units where D = 1 and J = 1: with u = D/√J, S = u·s and η = u·p, f = D√J·f₁(s),
+    and f₁ has D = J = 1 and c_t = a_t², a_t = (G_t/√J)·p_t. The terms are formed from a_t/(q_t + s)
+    without squaring a rate or a sum, so rates of 1e±300 neither over- nor underflow
+    (issue 21: ZeroDivisionError, OverflowError or no convergence for [1e-300], [1e300])."""
 
     def __init__(self, prefix, D, G2_prefix, J):
         prefix = np.asarray(prefix, dtype=np.float64)
         keep = prefix > 0                       # 0/0 terms count as 0 (docs/math.md §2)
-        suffix = tail_sums(prefix)
-        self.P = float(suffix[0]) if prefix.size else 0.0
-        self.q = np.append(suffix[1:], 0.0)[keep]
-        self.c = (np.asarray(G2_prefix, dtype=np.float64) * prefix**2)[keep]
-        self.D2, self.J = float(D) ** 2, float(J)
+        self.unit = float(D) / np.sqrt(float(J))
+        self.scale = float(D) * np.sqrt(float(J))
+        with np.errstate(over="ignore", under="ignore"):
+            p = prefix / self.unit
+            suffix = tail_sums(p)
+            self.P = float(suffix[0]) if prefix.size else 0.0
+            self.q = np.append(suffix[1:], 0.0)[keep]
+            self.a = (np.sqrt(np.asarray(G2_prefix, dtype=np.float64) / float(J)) * p)[keep]
 
-    def value(self, S):
-        return (self.D2 / (2 * (self.P + S)) + 0.5 * np.sum(self.c / (self.q + S))
-                + 0.5 * self.J * S)
+    def value(self, s):
+        with np.errstate(over="ignore", under="ignore"):
+            return 0.5 / (self.P + s) + 0.5 * np.sum(self.a * (self.a / (self.q + s))) + 0.5 * s
 
-    def slope(self, S):
-        return (-self.D2 / (2 * (self.P + S) ** 2) - 0.5 * np.sum(self.c / (self.q + S) ** 2)
-                + 0.5 * self.J)
+    def slope(self, s):
+        with np.errstate(over="ignore", under="ignore"):
+            return (-0.5 / (self.P + s) / (self.P + s)
+                    - 0.5 * np.sum(np.square(self.a / (self.q + s))) + 0.5)
 
-    def curvature(self, S):
-        return self.D2 / (self.P + S) ** 3 + np.sum(self.c / (self.q + S) ** 3)
+    def curvature(self, s):
+        with np.errstate(over="ignore", under="ignore"):
+            return (1.0 / (self.P + s) / (self.P + s) / (self.P + s)
+                    + np.sum(np.square(self.a / (self.q + s)) / (self.q + s)))
+
+    def start(self):
+        """A point at or left of the root: each term alone has its root at 1 − P or a_t − q_t,
+        and the sum's lies right of every one of them (every term's slope is negative)."""
+        s = max(1.0 - self.P, float(np.max(self.a - self.q, initial=0.0)))
+        return s if s > 0 else 1.0
 
 
 def minimise_tail(prefix, D, G2_prefix, J, *, max_iter=200) -> Tail:
     """The minimiser of f (module doc) for ``prefix`` η_1..η_W, their G_t², and J_{W+1}."""
     f = _Prefix(prefix, D, G2_prefix, J)
-    S = float(D) / np.sqrt(J) if f.P == 0 else max(f.P, 1e-300)
+    S = f.start()
     while f.slope(S) > 0:                       # start left of the root
         S *= 0.5
         if S < 1e-300:
@@ -96,7 +112,8 @@ def minimise_tail(prefix, D, G2_prefix, J, *, max_iter=200) -> Tail:
             hi = lo + width
     S = lo if abs(f.slope(lo)) <= abs(f.slope(hi)) else hi
     gap = abs(f.slope(S)) * (hi - lo)
-    return Tail(S=float(S), value=float(f.value(S)), gap=float(gap))
+    return Tail(S=float(S * f.unit), value=float(f.value(S) * f.scale),
+                gap=float(gap * f.scale))
 
 
 def applied_value(eta, D, G2) -> Tail:

@@ -101,9 +101,7 @@ def make_problem(steps, D=1.0, G=1.0, **constraints) -> Problem:
 
 def check_tolerances(tol, max_iter) -> tuple[float, int | None]:
     """``tol`` as a positive finite float and ``max_iter`` as a positive int (or None)."""
-    tol = float(tol)
-    if not (np.isfinite(tol) and tol > 0):
-        raise ValueError(f"tol must be a positive finite number, got {tol!r}")
+    tol = _validation.positive_scalar(tol, "tol")       # names tol, not float()
     if max_iter is not None:
         max_iter = _validation.steps(max_iter, "max_iter")
     return tol, max_iter
@@ -169,6 +167,11 @@ def describe_G(problem: Problem) -> str:
     return f"G (per step, from {float(np.min(problem.G)):.3g} to {float(np.max(problem.G)):.3g})"
 
 
+def _log10_DG(problem: Problem) -> float:
+    """log₁₀ of D times the geometric mean of G (D·G itself may overflow)."""
+    return float(np.log10(problem.D) + np.mean(np.log10(np.asarray(problem.G, np.float64))))
+
+
 def from_units(result, problem: Problem, units: Units):
     """A result solved in units, in the caller's units; a ValueError naming D and G when
     its schedule or bound is not representable in float64."""
@@ -177,9 +180,14 @@ def from_units(result, problem: Problem, units: Units):
     bound = units.value(result.bound)
     gap = None if result.gap is None else units.value(result.gap)
     where = f"D = {problem.D!r} and {describe_G(problem)} (steps = {problem.steps})"
-    if not np.all(np.isfinite(eta)) or (np.isfinite(result.bound) and not np.isfinite(bound)):
+    if not np.all(np.isfinite(eta)):
         raise ValueError(f"the optimal schedule for {where} is not representable in float64: "
                          f"its rates, which scale like D/G, overflow; rescale D or G")
+    if np.isfinite(result.bound) and not np.isfinite(bound):
+        # Issue 21: D = G = 1e300 has rates ∝ D/G = 1, the bound ∝ D·G is what overflows.
+        raise ValueError(f"the optimal schedule for {where} is not representable in float64: "
+                         f"its bound, which scales like D·G (about 10^"
+                         f"{_log10_DG(problem):.0f} here), overflows; rescale D or G")
     if result.eta[-1] > 0 and eta[-1] == 0 or (result.bound > 0 and bound == 0):
         raise ValueError(f"the optimal schedule for {where} is not representable in float64: "
                          f"its rates (∝ D/G) or its bound (∝ D·G) underflow to 0; rescale D or G")

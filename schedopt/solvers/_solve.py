@@ -13,6 +13,8 @@ import time
 
 import numpy as np
 
+from schedopt import _memory
+from schedopt import _validation
 from schedopt._result import ScheduleResult
 from schedopt.solvers._problem import Problem
 from schedopt.solvers._problem import check_time_limit
@@ -140,6 +142,12 @@ def _solver(method):
     return importlib.import_module(module).solve
 
 
+# Peak bytes a step of optimal_schedule's solvers, rounded up (the command line measured 160
+# for compare, which solves and evaluates the references; newton's banded systems are
+# within it). Checked before any O(T) array is allocated (issue 21).
+_BYTES_PER_STEP = 160
+
+
 def optimal_schedule(steps, D=1.0, G=1.0, *, method="auto", monotone=False, max_lr=None,
                      warmup=None, tol=1e-12, max_iter=None, time_limit=None,
                      min_lr=None) -> ScheduleResult:
@@ -177,8 +185,9 @@ def optimal_schedule(steps, D=1.0, G=1.0, *, method="auto", monotone=False, max_
     To solve many problems at once (different T or G profiles, in one ``jax.vmap``ped
     projected-gradient run), see ``optimal_schedule_batch``.
     """
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:      # a list is unhashable
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
+    _memory.check(_validation.steps(steps), "steps", _BYTES_PER_STEP)
     problem = make_problem(steps, D, G, monotone=monotone, max_lr=max_lr, warmup=warmup,
                            min_lr=min_lr)
     if method == "auto":

@@ -171,6 +171,12 @@ def compare(result_or_eta, D=1.0, G=1.0) -> Comparison:
     if eta[-1] == 0:
         raise ValueError("compare needs a schedule with a finite bound (C), but eta[-1] = 0 "
                          "makes it +∞ (docs/math.md §2)")
+    if not np.any(eta[:-1] > 0):
+        # The shape over steps 1..T−1 is compared, normalised by its sum (issue 21: 0/0 gave
+        # NaN deviations and an infinite bump presented as a valid comparison).
+        raise ValueError(f"compare needs a schedule with a positive rate before its last step "
+                         f"(its shape over steps 1..T−1 is compared), but eta[:-1] is all zero "
+                         f"(eta = {eta[:4].tolist()}{'...' if T > 4 else ''})")
     bound = _bound(eta, D, G)
     per_step = G.ndim == 1
     if per_step:
@@ -185,7 +191,8 @@ def compare(result_or_eta, D=1.0, G=1.0) -> Comparison:
     return Comparison(steps=T, D=D, per_step=per_step, bound=bound, references=references,
                       shape_reference=name, shape_max_deviation=deviation,
                       shape_max_deviation_step=where, shape_l2=l2,
-                      peak_ratio=float(eta[0] / peak), bump=float(eta[-1] / eta[-2]))
+                      peak_ratio=float(eta[0] / peak),
+                      bump=float(eta[-1] / eta[-2]) if eta[-2] > 0 else INF)   # η_T/η_(T−1)
 
 
 def _constant_references(T, D, G):

@@ -203,13 +203,13 @@ def memory_needed(steps: int) -> int:
 
 
 def _check_size(N: int) -> None:
-    from schedopt._memory import available_memory
+    from schedopt._memory import available_bytes
 
     if N > MAX_STEPS:
         raise ValueError(f"worst_case solves the PEP for at most N = {MAX_STEPS} rates "
                          f"(documented size limit), got N = {N}: the SDP would need about "
                          f"{memory_needed(N) / 2 ** 30:.1f} GiB of memory")
-    need, have = memory_needed(N), available_memory()
+    need, have = memory_needed(N), available_bytes()
     if have is not None and need > have:
         raise ValueError(f"worst_case for N = {N} rates needs about {need / 2 ** 30:.1f} GiB "
                          f"of memory for its SDP but {have / 2 ** 30:.1f} GiB is available; "

@@ -193,7 +193,7 @@ def test_size_limit_and_memory_are_checked_up_front(monkeypatch):
 
     with pytest.raises(ValueError, match=f"at most N = {module.MAX_STEPS}"):
         worst_case(np.full(module.MAX_STEPS + 1, 0.01))
-    monkeypatch.setattr(_memory, "available_memory", lambda: 2**20)
+    monkeypatch.setattr(_memory, "available_bytes", lambda: 2**20)
     with pytest.raises(ValueError, match="GiB is available"):
         worst_case(np.full(10, 0.1))
     assert module.memory_needed(200) > module.memory_needed(100) > 0

@@ -1,0 +1,64 @@
+"""Units for evaluating a bound at any scale (issue 21): every bound is linear in D² and G²,
+so its D term and its G term are computed apart, each in power-of-two units where nothing
+over- or underflows unless the term itself does, and rescaled exactly.
+
+With η = 2^k·η', D = 2^d·D' and G = 2^g·G', the D term scales by 2^(2d−k) and the G term by
+2^(2g+k). k is d − g (η in units of D/G, where an optimum lives), moved only as far as keeps
+max(η') within 2^±500: scaling by max(η) alone made a 200-decade optimum's last rates
+underflow, and D/G units alone made every rate underflow for G = 5e-324.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from schedopt import _validation
+
+
+def eta_exponent(d, g, top, xp=jnp):
+    """The exponent k of η's unit, for D ≈ 2^d, G ≈ 2^g and max(η) ≈ 2^top."""
+    return xp.clip(d - g, top - 500, top + 500)
+
+
+def host_exponent(d, g, top) -> int:
+    return int(eta_exponent(d, g, top, np))
+
+
+def max_exponent(eta):
+    """k with max(η) = 2^k·m, ½ ≤ m < 1 (0 for an all-zero η); no gradient flows here."""
+    return jnp.frexp(jax.lax.stop_gradient(jnp.max(eta)))[1].astype(jnp.int32)
+
+
+def split_units(fn, eta, D, G, helpers):
+    """fn(η, D², G²) for a bound fn linear in D² and G², as the module doc says; an
+    overflowing term gives +∞, never ∞/∞ = NaN ((A) and (B) at 1e±200 scales gave NaN).
+    ``helpers`` are _bounds' (_exponent, _times_power_of_two, _where_finite_grad), passed
+    in so that this module does not import _bounds back."""
+    _exponent, _times_power_of_two, _where_finite_grad = helpers
+
+    G = jnp.broadcast_to(jnp.asarray(G, jnp.float64), eta.shape)
+    d, g = _exponent(D), _exponent(jnp.exp(jnp.mean(jnp.log(jax.lax.stop_gradient(G)))))
+    k = eta_exponent(d, g, max_exponent(eta))
+    unit_eta = _times_power_of_two(eta, -k)
+    a = _where_finite_grad(fn, unit_eta, jnp.square(_times_power_of_two(D, -d)),
+                           jnp.zeros_like(G))
+    b = _where_finite_grad(fn, unit_eta, jnp.zeros((), jnp.float64),
+                           jnp.square(_times_power_of_two(G, -g)))
+    return _times_power_of_two(a, 2 * d - k) + _times_power_of_two(b, 2 * g + k)
+
+
+def d_term(unit_D, unit_eta):
+    """Bound (C)'s D term D²/(2η_{1:T}) in units; 0 with no gradient where η_T = 0 (the G
+    term, +∞ there, carries the value)."""
+    finite = unit_eta[-1] > 0
+    return jnp.where(finite, 0.5 * jnp.square(unit_D)
+                     / jnp.where(finite, jnp.sum(unit_eta), 1.0), 0.0)
+
+
+def checked(eta, D, G):
+    """Validated float64 η, D and G (scalar or per step), not yet squared."""
+    eta = jnp.asarray(_validation.schedule(eta), jnp.float64)
+    return (eta, jnp.asarray(_validation.scale(D, "D"), jnp.float64),
+            jnp.asarray(_validation.gradient_norms(G, eta.shape[0]), jnp.float64))

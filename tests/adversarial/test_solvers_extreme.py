@@ -1,0 +1,228 @@
+"""Solvers, extend, schedules, adapters and the command line under adversarial input
+(issue 21): each case checks a value against an independent computation (mpmath, a
+rescaled or limiting problem, the bound of the returned schedule) or a specific message."""
+
+import io
+import contextlib
+
+import mpmath
+import numpy as np
+import pytest
+
+import schedopt as so
+from schedopt import _memory
+from schedopt.cli import main
+
+
+def _exact_reference(G, D=1.0):
+    """The unconstrained optimum of bound (C), D·√J_1, by the backward recursion of
+    docs/math.md §4.4 in 60-digit arithmetic."""
+    with mpmath.workdps(60):
+        G2 = [mpmath.mpf(float(g)) ** 2 for g in G]
+        J = G2[-1]
+        for g2 in reversed(G2[:-1]):
+            J = 2 * g2 * (mpmath.sqrt(1 + J / g2) - 1)
+        return float(D * mpmath.sqrt(J))
+
+
+@pytest.mark.parametrize("lo, hi", [(100, -100), (50, -150), (120, -60), (80, -80), (150, -30)])
+def test_exact_with_G_falling_many_decades(lo, hi):
+    G = np.logspace(lo, hi, 60)
+    result = so.optimal_schedule(60, G=G)
+    assert result.converged and np.all(np.isfinite(result.eta)) and result.eta[-1] > 0
+    assert result.bound == pytest.approx(_exact_reference(G), rel=1e-11)
+    assert float(so.last_iterate_bound(result.eta, 1.0, G)) == pytest.approx(result.bound,
+                                                                             rel=1e-9)
+
+
+def test_issue_case_rates_and_bound():
+    result = so.optimal_schedule(60, G=np.logspace(100, -100, 60))
+    assert result.bound == pytest.approx(1e-100, rel=1e-6)
+    assert result.eta.min() == pytest.approx(5e-301, rel=1e-6)
+    assert result.eta.max() == pytest.approx(1e100, rel=1e-6)
+
+
+@pytest.mark.parametrize("max_lr", [None])
+def test_monotone_with_G_falling_many_decades(max_lr):
+    # Non-increasing rates against a falling G: the best is a constant schedule (a rising
+    # one would be better), whose best multiplier optimal_scale gives in closed form.
+    G = np.logspace(100, -100, 60)
+    result = so.optimal_schedule(60, G=G, monotone=True, max_lr=max_lr)
+    constant = so.optimal_scale(np.ones(60), 1.0, G)
+    assert result.converged
+    assert result.bound == pytest.approx(constant.value, rel=1e-9)
+    assert np.allclose(result.eta, constant.scale, rtol=1e-6)
+
+
+@pytest.mark.parametrize("max_lr", [None, 1.0, 1e300])
+@pytest.mark.parametrize("direction", [1, -1])
+def test_monotone_with_G_spanning_many_decades_no_crash(max_lr, direction):
+    # No ZeroDivisionError; and never converged=True with a non-finite result.
+    result = so.optimal_schedule(60, G=np.logspace(-100, 100, 60)[::direction], monotone=True,
+                                 max_lr=max_lr)
+    assert not (result.converged and not np.isfinite(result.bound))
+
+
+ZERO_HISTORY = so.extend_schedule([0.0], 10)
+
+
+@pytest.mark.parametrize("tiny", [1e-300, 1e-250, 1e-200, 1e-150, 1e-100, 1e-50, 1e-30])
+def test_extend_after_a_negligible_history(tiny):
+    result = so.extend_schedule([tiny], 10)
+    assert result.converged
+    assert result.bound == pytest.approx(ZERO_HISTORY.bound, rel=1e-12)
+    assert np.allclose(result.eta[1:], ZERO_HISTORY.eta[1:], rtol=1e-10)
+
+
+@pytest.mark.parametrize("c", [1e-300, 1e-200, 1e-100, 1e100, 1e200, 1e300])
+@pytest.mark.parametrize("history", [[1.0], [1.0, 1.0], [1.0, 0.5, 0.25]])
+def test_extend_is_homogeneous(c, history):
+    # η and D scaled by c: the bound scales by c and the rates by c (docs/math.md §4.1).
+    base = so.extend_schedule(history, 10)
+    scaled = so.extend_schedule(np.array(history) * c, 10, D=c)
+    assert scaled.bound == pytest.approx(c * base.bound, rel=1e-11)
+    assert np.allclose(scaled.eta / c, base.eta, rtol=1e-10)
+
+
+@pytest.mark.parametrize("history", [[1e300, 1e300], [1e300], [1e200, 1e250]])
+def test_extend_huge_history_is_its_own_bound(history):
+    result = so.extend_schedule(history, 10)
+    assert result.converged and np.isfinite(result.bound)
+    full = np.append(result.eta, result.weight)
+    assert float(so.last_iterate_bound(full)) == pytest.approx(result.bound, rel=1e-9)
+
+
+@pytest.mark.parametrize("G", [[1e-200, 1e200], [1e200, 1e-200], [1e-300, 1.0, 1e300],
+                               [1e-160, 1e160, 1.0, 1e-10]])
+@pytest.mark.parametrize("last", ["zero", "inclusive"])
+def test_defazio_across_many_decades(G, last):
+    with mpmath.workdps(50):
+        w = [1 / mpmath.mpf(g) ** 2 for g in G]
+        shape = [w[t] * (sum(w[t + 1:]) + (w[t] if last == "inclusive" else 0))
+                 for t in range(len(G))]
+        if len(G) == 1:
+            shape = [1]
+        top = max(shape)
+        ref = [float(x / top) for x in shape]
+    got = so.defazio_schedule(G, last=last)
+    assert np.all(np.isfinite(got))
+    assert np.allclose(got, ref, rtol=1e-12, atol=1e-300)
+
+
+ETA3 = np.array([1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("count, after, expected", [
+    (2 ** 31, "hold", 3.0), (2 ** 40, "hold", 3.0), (2 ** 62, "hold", 3.0),
+    (np.int64(2 ** 40), "hold", 3.0), (np.uint64(2 ** 63), "hold", 3.0), (-2 ** 40, "hold", 1.0),
+    (2 ** 40, "zero", 0.0), (np.int64(2 ** 35), "zero", 0.0), (1e12, "hold", 3.0),
+    (2, "hold", 3.0), (1, "zero", 2.0), (0, "hold", 1.0)])
+def test_as_optax_far_counts(count, after, expected):
+    assert float(so.as_optax(ETA3, after=after)(count)) == expected
+
+
+def test_as_optax_far_counts_array():
+    assert np.array_equal(np.asarray(so.as_optax(ETA3)(np.array([0, 2 ** 40]))), [1.0, 3.0])
+
+
+@pytest.mark.parametrize("eta", [[0, 1], [0.0, 0.0, 1.0], [0, 0, 0, 0, 2.5]])
+def test_compare_all_zero_before_last(eta):
+    with pytest.raises(ValueError, match=r"eta\[:-1\] is all zero"):
+        so.compare(eta)
+
+
+def test_compare_zero_before_last_step_reports_infinite_bump():
+    assert so.compare([1.0, 0.0, 1.0]).bump == np.inf
+
+
+def _no_memory(monkeypatch, have=10 ** 9):
+    monkeypatch.setattr(_memory, "available_bytes", lambda: have)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: so.optimal_schedule(10 ** 12), "steps"),
+    (lambda: so.optimal_schedule(10 ** 8, monotone=True), "steps"),
+    (lambda: so.applied_schedule(10 ** 12), "updates"),
+    (lambda: so.applied_schedule(10 ** 8, max_lr=1.0), "updates"),
+    (lambda: so.anytime_schedule([10 ** 9]), r"checkpoints\[-1\]"),
+    (lambda: so.anytime_schedule([10, 10 ** 8]), r"checkpoints\[-1\]"),
+])
+def test_memory_refused_up_front(monkeypatch, call, name):
+    _no_memory(monkeypatch)
+    with pytest.raises(MemoryError, match=rf"^{name} = [\d,]+ needs about .* GiB"):
+        call()
+
+
+def test_memory_limit_is_read(monkeypatch):
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    monkeypatch.setattr(resource, "getrlimit",
+                        lambda which: (2 ** 33, hard) if which == resource.RLIMIT_AS
+                        else (resource.RLIM_INFINITY, hard))
+    assert _memory.available_bytes() <= 2 ** 33
+
+
+@pytest.mark.parametrize("argv", [["compare", "--steps", "100000000"],
+                                  ["optimize", "--steps", "100000000", "--out", "x.json"]])
+def test_cli_memory_one_line(monkeypatch, tmp_path, argv):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(_memory, "available_bytes", lambda: 10 ** 9)
+    from schedopt.cli import _common
+    monkeypatch.setattr(_common, "available_memory", lambda: 10 ** 9)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(argv) == 2
+    assert err.getvalue().count("\n") == 1 and "--steps = 100,000,000 needs" in err.getvalue()
+
+
+BAD_ARGS = [
+    (dict(method=["exact"]), ValueError, r"^method must be one of .* got \['exact'\]"),
+    (dict(method={"a": 1}), ValueError, r"^method must be one of"),
+    (dict(method=None), ValueError, r"^method must be one of"),
+    (dict(tol="abc"), TypeError, r"^tol must be a positive finite number, got 'abc'"),
+    (dict(tol=[1e-9]), TypeError, r"^tol must be a positive finite number"),
+    (dict(tol=float("nan")), ValueError, r"^tol must be a positive finite number"),
+    (dict(tol=-1.0), ValueError, r"^tol must be a positive finite number"),
+    (dict(tol=0), ValueError, r"^tol must be a positive finite number"),
+    (dict(tol=np.inf), ValueError, r"^tol must be a positive finite number"),
+]
+
+
+@pytest.mark.parametrize("kwargs, error, message", BAD_ARGS)
+@pytest.mark.parametrize("entry", ["optimal", "applied"])
+def test_vague_errors_now_name_the_argument(kwargs, error, message, entry):
+    fn = so.optimal_schedule if entry == "optimal" else so.applied_schedule
+    with pytest.raises(error, match=message):
+        fn(10, **kwargs)
+
+
+@pytest.mark.parametrize("tol", ["x", [1], float("nan"), -1.0, 0.0])
+def test_anytime_tol_named(tol):
+    with pytest.raises((TypeError, ValueError), match=r"^tol must be a positive finite number"):
+        so.anytime_schedule([2, 4], tol=tol)
+
+
+CLI_BAD = [
+    (["optimize", "--D", "1e300", "--G", "1e300", "--steps", "10", "--out", "o.json"],
+     "bound, which scales like D·G"),
+    (["optimize", "--D", "1e300", "--G", "1e-300", "--steps", "10", "--out", "o.json"],
+     "rates, which scale like D/G"),
+    (["optimize", "--steps", "0", "--out", "o.json"], "positive integer"),
+    (["optimize", "--steps", "abc", "--out", "o.json"], "--steps"),
+    (["optimize", "--steps", "10", "--D", "-1", "--out", "o.json"], "D"),
+    (["optimize", "--steps", "10", "--D", "nan", "--out", "o.json"], "D"),
+    (["optimize", "--steps", "10", "--G", "inf", "--out", "o.json"], "G"),
+    (["compare", "--steps", "1"], "2"),
+    (["extend", "--steps", "10"], ""),
+]
+
+
+@pytest.mark.parametrize("argv, fragment", CLI_BAD)
+def test_cli_errors_are_one_line(monkeypatch, tmp_path, argv, fragment):
+    monkeypatch.chdir(tmp_path)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert main(argv) == 2
+    text = err.getvalue()
+    assert text.count("\n") == 1 and "Traceback" not in text and fragment in text
