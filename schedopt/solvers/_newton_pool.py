@@ -24,8 +24,7 @@ from min over ρ = x_{i+1}/x_i > 0 of ½g(1−ρ)²/ρ + d(1−ρ) + kρ), and m
 ν·max_lr. So ``f(η) − (√(2k_1) − ν·max_lr)`` bounds the distance to the optimum whatever
 the partition; it is ~0 when the partition is right. The recursion is sequential: plain
 Python floats (0.3 s at T = 10⁶ on an idle core), or from T = 2¹⁶ a compiled scan when JAX is
-already loaded (``schedopt.solvers._newton_scan``); it runs once per solve, and once more with d = 0
-for the exact unconstrained optimum the solve starts from.
+loaded (``_newton_scan``); it runs once per solve, and with d = 0 for the start point.
 
 The problem is rescaled to D = 1, ΣG² = 1 as in ``schedopt.solvers._newton``; the result is returned
 only when certified within tol, otherwise None (the caller falls back to the barrier method).
@@ -351,10 +350,10 @@ def solve_pooled(problem, tol: float, max_iter: int | None):
     budget = 300 if max_iter is None else max_iter
     sigma = problem.D / math.sqrt(float(np.sum(problem.G2)))
     g = problem.G2 / np.sum(problem.G2)
-    n = problem.steps
-    cap = None if (max_lr := _constraints.free_bounds(problem)[1]) is None else max_lr / sigma
-    if not np.min(g) > 0:
-        return None          # some G_t² underflows beside Σ G²: the barrier method takes it
+    if not np.min(g) > 0:    # some G_t² underflows beside Σ G²: the barrier method takes it
+        return None
+    n, max_lr = problem.steps, _constraints.free_bounds(problem)[1]
+    cap = None if max_lr is None else max_lr / sigma
     # First the exact unconstrained optimum (every step its own block), whose out-of-order
     # stretches the first repair pools, as pool-adjacent-violators would.
     v = _unconstrained(g)
