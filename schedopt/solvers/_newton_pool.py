@@ -27,8 +27,7 @@ Python floats (0.3 s at T = 10⁶ on an idle core), or from T = 2¹⁶ a compile
 loaded (``_newton_scan``); it runs once per solve, and with d = 0 for the start point.
 
 The problem is rescaled to D = 1, ΣG² = 1 as in ``schedopt.solvers._newton``; the result is returned
-only when certified within tol, otherwise None (the caller falls back to the barrier method).
-The shared sums are in ``_newton_sums``.
+only when certified within tol, else None (the barrier method takes it); sums: ``_newton_sums``.
 """
 
 from __future__ import annotations
