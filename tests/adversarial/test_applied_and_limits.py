@@ -45,12 +45,12 @@ def test_applied_bound_agrees_with_extend(history):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ulimit -v is Linux's")
 def test_cli_refuses_under_an_address_space_limit():
-    # compare --steps 10⁸ needs ~15 GiB; under a 3 GiB address space it must refuse in one
+    # compare --horizon 10⁸ needs ~15 GiB; under a 3 GiB address space it must refuse in one
     # line (exit 2), reading the limit rather than MemAvailable.
     code = ("import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30));"
-            "from schedopt.cli import main; sys.exit(main(['compare', '--steps', '100000000']))")
+            "from schedopt.cli import main; sys.exit(main(['compare', '--horizon', '100000000']))")
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(so.__file__)))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=env, timeout=120)
     assert done.returncode == 2, done.stderr
-    assert done.stderr.count("\n") == 1 and "--steps = 100,000,000 needs" in done.stderr
+    assert done.stderr.count("\n") == 1 and "--horizon = 100,000,000 needs" in done.stderr

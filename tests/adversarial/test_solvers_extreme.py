@@ -163,7 +163,7 @@ def test_memory_limit_is_read(monkeypatch):
     assert _memory.available_bytes() <= 2 ** 33
 
 
-@pytest.mark.parametrize("argv", [["compare", "--steps", "100000000"],
+@pytest.mark.parametrize("argv", [["compare", "--horizon", "100000000"],
                                   ["optimize", "--steps", "100000000", "--out", "x.json"]])
 def test_cli_memory_one_line(monkeypatch, tmp_path, argv):
     monkeypatch.chdir(tmp_path)
@@ -173,7 +173,7 @@ def test_cli_memory_one_line(monkeypatch, tmp_path, argv):
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         assert main(argv) == 2
-    assert err.getvalue().count("\n") == 1 and "--steps = 100,000,000 needs" in err.getvalue()
+    assert err.getvalue().count("\n") == 1 and f"{argv[1]} = 100,000,000 needs" in err.getvalue()
 
 
 BAD_ARGS = [
@@ -213,7 +213,7 @@ CLI_BAD = [
     (["optimize", "--steps", "10", "--D", "-1", "--out", "o.json"], "D"),
     (["optimize", "--steps", "10", "--D", "nan", "--out", "o.json"], "D"),
     (["optimize", "--steps", "10", "--G", "inf", "--out", "o.json"], "G"),
-    (["compare", "--steps", "1"], "2"),
+    (["compare", "--horizon", "1"], "2"),
     (["extend", "--steps", "10"], ""),
 ]
 
