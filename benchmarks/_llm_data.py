@@ -5,7 +5,7 @@ logged rate: warm-up from 1% of the peak to the peak over 300 steps, constant, t
 cool-down (linear: peak·(1 − u), sqrt: peak·(1 − √u), u the cool-down's elapsed fraction)
 reaching 0 at the last step. Observed points: the validation curve (every 200 steps) and the
 final validation loss at the last step; the validation loss at step 0 (before any update)
-is left out.
+is left out, and a step logged twice (a restarted run) keeps the mean of its losses.
 """
 
 from __future__ import annotations
@@ -56,7 +56,11 @@ def load(data=DATA):
             grad = np.interp(np.arange(1, T + 1), gs, gv)
         val = [(int(c["step"]), float(c["loss"])) for c in curve if c["kind"] == "val"]
         val = [(s, v) for s, v in val if 1 <= s < T] + [(T, float(r["final_val_loss"]))]
-        steps, loss = map(np.array, zip(*sorted(val)))
+        merged = {}
+        for s, v in val:
+            merged.setdefault(s, []).append(v)
+        steps = np.array(sorted(merged))
+        loss = np.array([np.mean(merged[s]) for s in steps])
         out.append({"run": {"name": r["run"], "lr": lr, "steps": steps, "loss": loss,
                             "grad_norm": grad},
                     "decay": r["decay"], "cooldown": float(r["cooldown_fraction"]),

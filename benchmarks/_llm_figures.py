@@ -37,7 +37,7 @@ def _scatter(results, folder):
 
 
 def _curves(models, data, folder):
-    model = models["+ powers p and q (chosen, default)"]
+    model = models["form='auto' (default): chosen by cross-validation"]
     fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True)
     for ax, T in zip(axes, (15000, 25000, 35000)):
         for d in data:

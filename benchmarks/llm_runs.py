@@ -11,7 +11,12 @@ its 15k and 25k runs, and the 1/√T rule (the best 25k configuration with its p
 √(25/35), rounded to the grid). Then the chosen model, fitted on all 64 runs, recommends the
 schedule for 50k and 100k steps, against the best WSD of the grid at those horizons.
 
-Run ``python benchmarks/llm_runs.py`` (about a minute on 2 cores); JSON to
+form="auto" (issue 18, the default; benchmarks/_llm_auto.py) is measured on three more splits:
+Luo et al.'s 25M runs (benchmarks/data/mpl-25m/, MIT licence; the paper's split, fit 3 curves,
+every logged point of 6 others), 3 pilots at 15k (cool-down 0.2, peaks 5e-4/1e-3/2e-3)
+predicting every 35k run, and the coverage of its 90% bootstrap interval on the 35k runs.
+
+Run ``python benchmarks/llm_runs.py`` (several minutes on 2 cores); JSON to
 benchmarks/results/llm_runs.json (and .md), figures to benchmarks/figures/llm_runs_*.png.
 """
 
@@ -30,24 +35,28 @@ import scipy.stats
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import _llm_auto  # noqa: E402
 import _llm_data  # noqa: E402
 
 from schedopt.calibration import fit_loss_curves  # noqa: E402
 from schedopt.calibration import prefix_bounds  # noqa: E402
 
-# (label, fit_loss_curves keywords). The chosen model is the library's default.
+# (label, fit_loss_curves keywords). The chosen model is the library's default, form="auto".
+_B = dict(form="bound")
 VARIANTS = [
-    ("bound (C), constant G, all points", dict(d_power=False, noise_power=False, min_fraction=0.0)),
-    ("bound (C), constant G, points from T/2", dict(d_power=False, noise_power=False)),
-    ("+ power p on the D² term", dict(d_power=True, noise_power=False)),
-    ("+ power q on the noise term", dict(d_power=False, noise_power=True)),
-    ("+ powers p and q (chosen, default)", dict()),
-    ("+ powers p and q, all points", dict(min_fraction=0.0)),
-    ("+ powers p and q, final losses only", dict(max_points=1)),
+    ("bound (C), constant G, all points",
+     dict(_B, d_power=False, noise_power=False, min_fraction=0.0)),
+    ("bound (C), constant G, points from T/2", dict(_B, d_power=False, noise_power=False)),
+    ("+ power p on the D² term", dict(_B, d_power=True, noise_power=False)),
+    ("+ power q on the noise term", dict(_B, d_power=False, noise_power=True)),
+    ("+ powers p and q (the 0.2.0 default)", dict(_B)),
+    ("+ powers p and q, all points", dict(_B, min_fraction=0.0)),
+    ("+ powers p and q, final losses only", dict(_B, max_points=1)),
     ("Multi-Power Law (Luo et al.), points from T/2", dict(form="multi_power")),
     ("Multi-Power Law (Luo et al.), all points", dict(form="multi_power", min_fraction=0.0)),
+    ("form='auto' (default): chosen by cross-validation", dict()),
 ]
-CHOSEN = "+ powers p and q (chosen, default)"
+CHOSEN = "form='auto' (default): chosen by cross-validation"
 HOLDOUT = 35000
 
 
@@ -103,7 +112,8 @@ def _lr_profile(train, test, obs, grid=(-1.0, -0.5, 0.5, 1.0)):
     fits = []
     for r in grid:
         t0 = time.perf_counter()
-        model = fit_loss_curves([_profile(d["run"], r) for d in train], grad_norms=True)
+        model = fit_loss_curves([_profile(d["run"], r) for d in train], form="bound",
+                                grad_norms=True)
         fits.append((model.quality["rms_relative_error"], r, model, time.perf_counter() - t0))
     _, r, model, seconds = min(fits, key=lambda f: f[0])
     pred = np.array([model.predict(d["run"]["lr"], grad_norm=_profile(d["run"], r)["grad_norm"])
@@ -128,12 +138,15 @@ def holdout(data):
         seconds = time.perf_counter() - t0
         pred = np.array([model.predict(d["run"]["lr"]) for d in test])
         pick = test[int(np.argmin(pred))]
+        cv = model.quality.get("cv")
+        if cv is not None:
+            label = f"{label}: {cv['chosen']} (CV error {100 * cv['cv_error']:.3f}%)"
         rows.append({"model": label, "options": kw, "fit_seconds": seconds,
                      "params": model.params, "fit_rms_rel_error":
                      model.quality["rms_relative_error"], **_scores(pred, obs),
                      "choice": {"cooldown": pick["cooldown"], "peak_lr": pick["peak_lr"]},
                      "predicted": pred.tolist()})
-        models[label] = model
+        models[CHOSEN if cv is not None else label] = model
         print(f"  {label}: {seconds:.1f} s", flush=True)
     for r in _lr_profile(train, test, obs):
         rows.append(r)
@@ -207,9 +220,30 @@ def _pct(x):
     return f"{100 * x:.3f}%"
 
 
+def _summary(results):
+    """form='auto' on each split, against the targets of issue 18."""
+    auto = next(r for r in results["holdout"]["rows"] if r["model"].startswith("form='auto'"))
+    luo = results["luo"]["rows"][0]
+    pil = results["pilots"]["rows"][0]
+    return ["form='auto' (the default) on each split; targets from issue 18:", "",
+            "| data | split | auto chose | mean rel. error | Spearman ρ | chosen vs best | target |",
+            "|---|---|---|---|---|---|---|",
+            f"| Luo et al. 25M (MIT) | fit 3 curves, every logged point of 6 | {luo['chosen']} | "
+            f"{_pct(luo['mean_rel_error'])} | – | – | ≤ 0.20% |",
+            f"| Schaipp et al. 124M (MIT) | fit 15k/25k, final loss at 35k | "
+            f"{auto['model'].split(': ', 2)[-1]} | {_pct(auto['mean_rel_error'])} | "
+            f"{auto['spearman']:.3f} | +{_pct(auto['chosen_above_best'])} | ≤ 0.25%, ρ ≥ 0.9 |",
+            f"| Schaipp et al. 124M | 3 pilots at 15k, final loss at 35k | {pil['chosen']} | "
+            f"{_pct(pil['mean_rel_error'])} | {pil['spearman']:.3f} | "
+            f"+{_pct(pil['chosen_above_best'])} | ≤ 0.5%, best within 0.1% |",
+            f"| Schaipp et al. 124M | 90% interval, 35k runs | "
+            f"{results['coverage']['chosen']} | coverage "
+            f"{100 * results['coverage']['coverage']:.0f}% | – | – | measured |"]
+
+
 def markdown(results) -> str:
     h = results["holdout"]
-    lines = [f"Fit on {h['train_runs']} runs at 15k/25k steps, predict the final validation "
+    lines = _summary(results) + ["", f"Fit on {h['train_runs']} runs at 15k/25k steps, predict the final validation "
              f"loss of the {h['test_runs']} runs at 35k.", "",
              "| model | mean rel. error | worst | Spearman ρ | picks the best | chosen vs best | fit s |",
              "|---|---|---|---|---|---|---|"]
@@ -232,6 +266,7 @@ def markdown(results) -> str:
                      f"[{o['interval'][0]:.4f}, {o['interval'][1]:.4f}] | cool-down "
                      f"{w['cooldown']:g}, peak {w['peak_lr']:g} | {w['loss']:.4f} "
                      f"[{w['interval'][0]:.4f}, {w['interval'][1]:.4f}] |")
+    lines += _llm_auto.markdown(results)
     lines += ["", "Bound (C) at every horizon of one WSD schedule (compilation excluded):", "",
               "| T | O(T·K) recursion s | O(T²) sums s | max rel. diff |", "|---|---|---|---|"]
     for r in results.get("prefix", []):
@@ -250,6 +285,9 @@ def run():
     results = {"machine": f"{platform.processor() or platform.machine()}, "
                           f"{os.cpu_count()} CPUs", "loadavg_before": " ".join(load0)}
     results["holdout"], models = holdout(data)
+    results["luo"] = _llm_auto.luo()
+    results["pilots"] = _llm_auto.pilots(data)
+    results["coverage"] = _llm_auto.coverage(data)
     results["long"], _ = long_horizons(data)
     results["prefix"] = prefix_timing()
     results["loadavg_after"] = " ".join(open("/proc/loadavg").read().split()[:3]) \

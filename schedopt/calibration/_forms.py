@@ -15,6 +15,16 @@ import numpy as np
 from schedopt.calibration._prefix import noise_terms
 
 FORMS = ("bound", "multi_power")
+AUTO = "auto"                      # fit_loss_curves: choose a form by cross-validation
+
+# The fewest runs each form is fitted on: bound (C) with p = q = 1 separates its three
+# constants on one run's curve; the powers (bound) and the decay term (multi_power) need two
+# schedules to tell the distance term from the noise/decay term.
+MIN_RUNS = {"bound": 2, "bound (C)": 1, "multi_power": 2}
+
+# Range of each power (the parameter is its log): a fit that ends at an edge is degenerate.
+POWER_RANGES = {"log_p": (1e-3, 10.0), "log_q": (1e-3, 10.0), "log_alpha": (1e-3, 10.0),
+                "log_beta": (1e-3, 1e4), "log_gamma": (1e-3, 10.0)}
 
 
 # ---------------------------------------------------------------------------------------
@@ -133,3 +143,27 @@ def start(form, feats, loss):
 
 def param_names(form):
     return BOUND_PARAMS if form == "bound" else MPL_PARAMS
+
+
+def floor_name(form):
+    """The parameter that is the loss the model tends to (L∞ of bound, L0 of multi_power)."""
+    return "L_inf" if form == "bound" else "L0"
+
+
+def param_bounds(form):
+    """(low, high) arrays of the parameters for the solver: powers in POWER_RANGES (in log)."""
+    names = param_names(form)
+    lo = np.array([np.log(POWER_RANGES[k][0]) if k in POWER_RANGES else -np.inf for k in names])
+    hi = np.array([np.log(POWER_RANGES[k][1]) if k in POWER_RANGES else np.inf for k in names])
+    return lo, hi
+
+
+def rescale(form, theta, scale):
+    """Parameters for losses multiplied by ``scale``: the floor and the log-amplitudes move,
+    the powers do not (every form is L = floor + amplitudes × shape terms)."""
+    theta = np.array(theta, np.float64)
+    names = param_names(form)
+    theta[names.index(floor_name(form))] *= scale
+    for k in ("log_A", "log_B"):
+        theta[names.index(k)] += np.log(scale)
+    return theta

@@ -29,6 +29,7 @@ class Decision:
     loss: float
     interval: tuple[float, float] | None
     message: str
+    warnings: tuple = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +41,10 @@ class LossModel:
     grad_norms: bool = False
     quality: dict = dataclasses.field(default_factory=dict)
     bootstrap: list = dataclasses.field(default_factory=list)
+    # The smallest peak LR of a diverged pilot (a cap on every recommended peak), and the
+    # (lowest, highest) peak LR of the fitted pilots; both in LR units.
+    diverged_peak_lr: float | None = None
+    pilot_peak_lrs: tuple = ()
 
     # --- predictions ---------------------------------------------------------------------
 
@@ -52,13 +57,20 @@ class LossModel:
         if lr.size == 0 or not np.all(np.isfinite(lr)) or np.any(lr < 0) or lr.sum() <= 0:
             raise ValueError("lr must be a non-empty array of finite rates >= 0, not all 0")
         scalar = steps is None
-        steps = np.atleast_1d(np.asarray(lr.size if steps is None else steps)).astype(np.int64)
-        if steps.min() < 1 or steps.max() > lr.size:
-            raise ValueError(f"steps must lie in 1..{lr.size} (the length of lr), got "
-                             f"{steps.min()}..{steps.max()}")
+        steps = _step_numbers(lr.size if steps is None else steps, lr.size)
         g = None
         if grad_norm is not None:
-            g = np.asarray(grad_norm, np.float64)
+            try:
+                g = np.asarray(grad_norm, np.float64).reshape(-1)
+            except (TypeError, ValueError):
+                raise ValueError("grad_norm must be an array of numbers") from None
+            if g.size != lr.size:
+                raise ValueError(f"grad_norm must have one value per rate ({lr.size}), got "
+                                 f"{g.size}")
+            if not np.all(np.isfinite(g) & (g > 0)):
+                i = int(np.flatnonzero(~(np.isfinite(g) & (g > 0)))[0])
+                raise ValueError(f"grad_norm must be finite and > 0 at every step; step "
+                                 f"{i + 1} has {float(g[i])!r}")
             g = g / np.mean(g)
         return _forms.features(self.form, lr / self.lr_scale, steps, g), scalar
 
@@ -84,8 +96,13 @@ class LossModel:
             preds = np.array([np.asarray(_forms.predict_fn(self.form)(self._theta(p),
                                                                      jnp.asarray(feats)))
                               for p in self.bootstrap])
+        if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
+            raise ValueError(f"level must be a number in (0, 1), got {level!r}")
         q = (1 - level) / 2
         lo, hi = np.quantile(preds, [q, 1 - q], axis=0)
+        # The interval always holds the point prediction (a skewed bootstrap may not).
+        point = self.predict(lr, steps, grad_norm=grad_norm)
+        lo, hi = np.minimum(lo, point), np.maximum(hi, point)
         return (float(lo[-1]), float(hi[-1])) if np.ndim(steps) == 0 else (lo, hi)
 
     # --- decisions -----------------------------------------------------------------------
@@ -95,13 +112,26 @@ class LossModel:
 
         ``shape``: a peak-1 array of length ``steps`` or a callable ``shape(steps)`` (e.g.
         ``schedopt.linear_decay``). ``bounds``: (low, high) search range of the peak LR
-        (default: 1e-3..1e3 × the fitted LR scale).
+        (default: 1e-3..1e3 × the fitted LR scale), never above the peak of a diverged pilot.
         """
-        s = np.asarray(shape(steps) if callable(shape) else shape, np.float64)
+        steps = _validation_steps(steps)
+        try:
+            s = np.asarray(shape(steps) if callable(shape) else shape, np.float64)
+        except (TypeError, ValueError):
+            raise ValueError("shape must be an array of numbers or a callable shape(steps)") \
+                from None
         if s.ndim != 1 or s.size != steps:
             raise ValueError(f"shape must have {steps} values (steps), got shape {s.shape}")
+        if not np.all(np.isfinite(s)) or np.any(s < 0) or np.max(s) <= 0:
+            raise ValueError("shape must be finite, >= 0 and not all 0 (a peak-1 schedule)")
         s = s / np.max(s)
-        lo, hi = bounds or (1e-3 * self.lr_scale, 1e3 * self.lr_scale)
+        lo, hi = _search_range(bounds, self.lr_scale)
+        cap = self.diverged_peak_lr
+        if cap is not None and hi > cap:
+            if lo >= cap:
+                raise ValueError(f"bounds {bounds!r} lie above the peak LR {cap:g} at which a "
+                                 "pilot diverged")
+            hi = cap
         # Every feature of both forms is homogeneous of degree 1 in the rates, so the
         # features of the shape are computed once and scaled.
         feats, _ = self._features(s, None, None)
@@ -112,9 +142,7 @@ class LossModel:
                 return float(fn(self._theta(), jnp.asarray(feats * np.exp(log_peak)))[0])
 
         peak = _golden(loss, np.log(lo), np.log(hi))
-        lr = peak * s
-        return Decision(lr, float(peak), self.predict(lr), self.predict_interval(lr),
-                        "peak LR of the given shape by a 1-D search on the model")
+        return self._decision(peak * s, "peak LR of the given shape by a 1-D search on the model")
 
     def best_schedule(self, steps, *, monotone=True, max_lr=None, warmup=None) -> Decision:
         """The N = ``steps`` rates to apply that minimise the predicted final loss.
@@ -140,6 +168,10 @@ class LossModel:
                              f"got {int(warmup)} for steps = {steps}")
         A, B = np.exp(self.params["log_A"]), np.exp(self.params["log_B"])
         p, q = np.exp(self.params["log_p"]), np.exp(self.params["log_q"])
+        if max_lr is not None:
+            max_lr = _positive("max_lr", max_lr)
+        if self.diverged_peak_lr is not None:
+            max_lr = min(max_lr or np.inf, self.diverged_peak_lr)
         cap = None if max_lr is None else max_lr / self.lr_scale
         if warmup is not None and not isinstance(warmup, (int, np.integer)):
             warmup = np.asarray(warmup, np.float64) / self.lr_scale
@@ -164,7 +196,21 @@ class LossModel:
                               note + ", capped, constants from the fitted p, q")
 
     def _decision(self, lr, note):
-        return Decision(lr, float(lr.max()), self.predict(lr), self.predict_interval(lr), note)
+        return Decision(lr, float(lr.max()), self.predict(lr), self.predict_interval(lr), note,
+                        self.warnings(float(lr.max())))
+
+    def warnings(self, peak_lr=None) -> tuple:
+        """Sentences a user should read before following this model: its fit flags, diverged
+        pilots and, for ``peak_lr``, whether it lies outside the pilots' peaks."""
+        out = list(self.quality.get("flags", []))
+        out += [f"run {d['name']!r} diverged ({d['reason']}) and was left out; peaks are "
+                f"capped at {self.diverged_peak_lr:.4g}" for d in self.quality.get("diverged", [])]
+        if peak_lr is not None and self.pilot_peak_lrs:
+            lo, hi = self.pilot_peak_lrs
+            if not lo * (1 - 1e-9) <= peak_lr <= hi * (1 + 1e-9):
+                out.append(f"the peak LR {peak_lr:.4g} lies outside the peaks the pilots "
+                           f"covered ({lo:.4g}..{hi:.4g}): an extrapolation")
+        return tuple(out)
 
     @staticmethod
     def _solve_c(steps, D, G, monotone, cap, warmup):
@@ -179,29 +225,16 @@ class LossModel:
     def to_dict(self) -> dict:
         return {"format": _FORMAT, "form": self.form, "params": self.params,
                 "lr_scale": self.lr_scale, "grad_norms": self.grad_norms,
-                "quality": self.quality, "bootstrap": self.bootstrap}
+                "quality": self.quality, "bootstrap": self.bootstrap,
+                "diverged_peak_lr": self.diverged_peak_lr,
+                "pilot_peak_lrs": list(self.pilot_peak_lrs)}
 
     @classmethod
     def from_dict(cls, d) -> "LossModel":
-        if not isinstance(d, dict) or d.get("format") != _FORMAT:
-            raise ValueError(f"not a schedopt calibration model (expected format {_FORMAT!r})")
-        form = d.get("form")
-        if form not in _forms.FORMS:
-            raise ValueError(f"model form must be one of {_forms.FORMS}, got {form!r}")
-        names = _forms.param_names(form)
-        params = d.get("params", {})
-        try:
-            ok = set(params) == set(names) and all(np.isfinite(float(params[k])) for k in names)
-            lr_scale = float(d["lr_scale"])
-        except (KeyError, TypeError, ValueError):
-            ok = False
-        if not ok or not (np.isfinite(lr_scale) and lr_scale > 0):
-            raise ValueError(f"model params must be finite numbers for {', '.join(names)} and "
-                             "lr_scale a positive number")
-        return cls(form=form, params={k: float(params[k]) for k in names},
-                   lr_scale=lr_scale, grad_norms=bool(d.get("grad_norms", False)),
-                   quality=dict(d.get("quality", {})),
-                   bootstrap=[{k: float(p[k]) for k in names} for p in d.get("bootstrap", [])])
+        """A model from ``to_dict``'s mapping, every field checked (a file may be tampered)."""
+        from schedopt.calibration._modelfile import check
+
+        return cls(**check(d, _FORMAT))
 
     def save(self, path) -> Path:
         from schedopt.adapters import _io
@@ -225,6 +258,47 @@ def _validation_steps(steps):
     from schedopt import _validation
 
     return _validation.steps(steps)
+
+
+def _step_numbers(steps, T):
+    """Step numbers in 1..T (an int or a non-empty array of whole numbers)."""
+    if isinstance(steps, (str, bytes)):
+        raise ValueError(f"steps must be whole numbers in 1..{T}, got {steps!r}")
+    try:
+        arr = np.atleast_1d(np.asarray(steps, np.float64)).reshape(-1)
+    except (TypeError, ValueError):
+        raise ValueError(f"steps must be whole numbers in 1..{T}, got {steps!r}") from None
+    if isinstance(steps, bool) or arr.size == 0:
+        raise ValueError(f"steps must hold at least one whole number in 1..{T}, got {steps!r}")
+    if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+        raise ValueError(f"steps must be whole numbers in 1..{T} (the length of lr), got "
+                         f"{steps!r}")
+    if arr.min() < 1 or arr.max() > T:
+        raise ValueError(f"steps must lie in 1..{T} (the length of lr), got "
+                         f"{arr.min():g}..{arr.max():g}")
+    return arr.astype(np.int64)
+
+
+def _positive(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+            or not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def _search_range(bounds, lr_scale):
+    if bounds is None:
+        return 1e-3 * lr_scale, 1e3 * lr_scale
+    try:
+        lo, hi = bounds
+    except (TypeError, ValueError):
+        raise ValueError(f"bounds must be (low, high) peak LRs, got {bounds!r}") from None
+    ok = all(not isinstance(v, bool) and isinstance(v, (int, float, np.number))
+             for v in (lo, hi))
+    if not ok or not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo < hi):
+        raise ValueError(f"bounds must be (low, high) with 0 < low < high, both finite peak "
+                         f"LRs, got {bounds!r}")
+    return float(lo), float(hi)
 
 
 def _x64():

@@ -34,11 +34,12 @@ def _bad(name, problem):
     return ValueError(f"run {name!r}: {problem}")
 
 
-def as_run(run, index: int = 0) -> Run:
+def as_run(run, index: int = 0, *, diverged_ok: bool = False) -> Run:
     """A ``Run`` from a ``Run`` or a mapping ``{"lr", "steps", "loss"[, "grad_norm", "name"]}``.
 
     Raises ValueError naming the run and the problem: no loss points, non-finite or
     non-positive losses, a loss logged past the end of ``lr``, negative or non-finite rates.
+    ``diverged_ok``: accept NaN/+inf losses (a diverged run, which the fit leaves out).
     """
     if isinstance(run, Run):
         run = dataclasses.asdict(run)
@@ -64,8 +65,11 @@ def as_run(run, index: int = 0) -> Run:
         raise _bad(name, "no loss points; give at least one (step, loss) pair")
     if steps.shape != loss.shape:
         raise _bad(name, f"steps has {steps.size} entries but loss has {loss.size}")
-    if not np.all(np.isfinite(loss)) or np.any(loss <= 0):
-        i = int(np.flatnonzero(~(np.isfinite(loss) & (loss > 0)))[0])
+    bad = ~(np.isfinite(loss) & (loss > 0))
+    if diverged_ok:
+        bad &= ~(np.isnan(loss) | (loss == np.inf))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
         raise _bad(name, f"loss at step {steps[i]} is {float(loss[i])!r}; losses must be finite and > 0")
     steps = _steps(steps, name)
     if steps.min() < 1:
@@ -172,7 +176,7 @@ def _rows_to_run(name, rows):
     # pieces of warm-up/stable/decay schedules, an approximation otherwise.
     lr = np.interp(grid, step[has_lr], lr_s[has_lr])
     loss_s = np.array([r[2] for r in rows])
-    # An empty loss cell means "no loss here"; a written nan is kept, for as_run to refuse.
+    # An empty loss cell means "no loss here"; a written nan is kept (a diverged run).
     has_loss = np.array([not empty for empty in empty_loss]) & (step >= 1)
     g = np.array([r[3] for r in rows])
     grad = None
@@ -227,7 +231,7 @@ def read_runs(path) -> list[Run]:
     for f in files:
         for name, rows in _read_csv(f).items():
             try:
-                out.append(as_run(_rows_to_run(name, rows), len(out)))
+                out.append(as_run(_rows_to_run(name, rows), len(out), diverged_ok=True))
             except ValueError as err:
                 raise ValueError(f"{f.name}: {err}") from None
     return out

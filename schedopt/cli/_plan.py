@@ -44,6 +44,12 @@ def run(args) -> int:
                 else f" (90% interval {plan.interval[0]:.4f}..{plan.interval[1]:.4f})")
     print(f"steps = {args.steps}: peak LR {plan.peak_lr:.4g}, predicted final loss "
           f"{plan.loss:.4f}{interval}")
+    cv = model.quality.get("cv")
+    if cv is not None:
+        print(f"error to expect: {100 * cv['cv_error']:.2f}% (the cross-validated error of "
+              f"{cv['chosen']}, {cv['scheme']})")
+    for warning in plan.warnings:
+        print(f"warning: {warning}")
     print("lr at steps 1, N/4, N/2, 3N/4, N: "
           + ", ".join(f"{plan.lr[min(int(f * args.steps), args.steps - 1)]:.4g}"
                       for f in (0, 0.25, 0.5, 0.75, 1)))
@@ -54,7 +60,8 @@ def run(args) -> int:
         if suffix == ".json":
             _io.write_json(out, {"updates": args.steps, "eta": plan.lr, "peak_lr": plan.peak_lr,
                                  "predicted_loss": plan.loss, "interval": plan.interval,
-                                 "note": plan.message, "model": str(args.model)})
+                                 "note": plan.message, "model": str(args.model),
+                                 "warnings": list(plan.warnings)})
         elif suffix == ".csv":
             _io.write_csv(out, {"step": range(1, args.steps + 1), "eta": plan.lr,
                                 "count": range(args.steps)})

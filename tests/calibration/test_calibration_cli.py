@@ -71,7 +71,7 @@ def test_calibrate_bad_output(runs_folder, tmp_path, capsys, argv_tail, message)
 
 
 @pytest.mark.parametrize("content,message", [
-    ("step,lr,loss\n1,0.1,nan\n2,0.1,3.0\n", "loss at step 1 is nan"),
+    ("step,lr,loss\n1,0.1,nan\n2,0.1,3.0\n", "loss nan at step 1"),
     ("step,lr,loss\n1,0.1,3.0\n2,-0.1,3.0\n", "lr at step 2 is -0.1"),
     ("step,lr,loss\n1,0.1,\n2,0.1,\n", "no loss points"),
     ("step,lr\n1,0.1\n", "no loss column"),

@@ -137,5 +137,5 @@ def test_load_model_refuses_broken_params(fitted, tmp_path):
     for broken in (dict(d, params={}), dict(d, lr_scale=-1.0),
                    {k: v for k, v in d.items() if k != "lr_scale"}):
         (tmp_path / "b.json").write_text(json.dumps(broken))
-        with pytest.raises(ValueError, match="model params"):
+        with pytest.raises(ValueError, match="model file: (params|lr_scale|missing)"):
             load_model(tmp_path / "b.json")

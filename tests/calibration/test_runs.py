@@ -33,10 +33,14 @@ def test_bad_runs_are_named_with_their_problem(change, message):
 
 
 def test_fit_names_the_bad_run_among_good_ones():
-    good = _run(name="ok")
-    bad = _run(name="broken", loss=[3.0, float("nan")])
+    good = _run(name="ok", steps=[20, 50, 100], loss=[3.1, 3.0, 2.9])
+    diverged = _run(name="broken", loss=[3.0, float("nan")])
+    model = fit_loss_curves([good, diverged], form="bound", d_power=False, noise_power=False,
+                            min_fraction=0.0)
+    assert [d["name"] for d in model.quality["diverged"]] == ["broken"]
+    assert model.quality["runs"] == 1
     with pytest.raises(ValueError, match="run 'broken'"):
-        fit_loss_curves([good, bad])
+        fit_loss_curves([good, _run(name="broken", loss=[3.0, -1.0])])
 
 
 def test_missing_keys_and_wrong_types():
@@ -82,8 +86,10 @@ def test_reader_errors_name_file_and_problem(tmp_path):
     with pytest.raises(ValueError, match="lr is logged only from step 500"):
         read_runs(tmp_path / "d.csv")
     _write(tmp_path / "e.csv", [f"{s},0.1,nan" for s in range(1, 10)])
-    with pytest.raises(ValueError, match="e.csv: run 'e': loss at step 1 is nan"):
-        read_runs(tmp_path / "e.csv")
+    (diverged,) = read_runs(tmp_path / "e.csv")      # kept, for the fit to set aside
+    assert diverged.name == "e" and np.isnan(diverged.loss).all()
+    with pytest.raises(ValueError, match="every run diverged .e: loss nan at step 1"):
+        fit_loss_curves(read_runs(tmp_path / "e.csv"))
     _write(tmp_path / "g.csv", ["1,0.1,3.0", "2,abc,3.0"])
     with pytest.raises(ValueError, match="run .g.: lr .abc. is not a number"):
         read_runs(tmp_path / "g.csv")

@@ -1,0 +1,156 @@
+"""``form="auto"``: the loss form and its variant chosen by cross-validation on the user's runs.
+
+No single variant wins everywhere (issue 18: the bound form with points from half of each run
+predicts the 124M runs best, the Multi-Power Law Luo et al.'s 25M runs), so the choice is made
+on the runs given. Scheme: with two or more horizons, fit on the shorter runs and predict the
+runs of the longest horizon (what a user does: short pilots, one long run); otherwise, or when
+the shorter runs are too few for any candidate, leave one run out in turn. The error of a
+held-out run is its mean relative error over its logged points from half its horizon on; a
+candidate's CV error is the mean over held-out runs. The winner is refitted on all runs.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from schedopt.calibration import _forms
+from schedopt.calibration import _guards
+from schedopt.calibration._leastsq import fit_form
+
+HORIZON_TOL = 0.05       # horizons this close to the longest count as the longest
+CV_FROM = 0.5            # held-out points scored: steps >= this fraction of the run's horizon
+
+# (form, options) tried; options the caller fixed (not None) replace these.
+CANDIDATES = (
+    ("bound", dict(d_power=True, noise_power=True, min_fraction=0.5)),
+    ("bound", dict(d_power=True, noise_power=True, min_fraction=0.25)),
+    ("bound", dict(d_power=True, noise_power=True, min_fraction=0.0)),
+    ("bound", dict(d_power=False, noise_power=False, min_fraction=0.5)),
+    ("multi_power", dict(min_fraction=0.5)),
+    ("multi_power", dict(min_fraction=0.0)),
+)
+_POINTS = {0.5: "points from T/2", 0.25: "points from T/4", 0.0: "all points"}
+
+
+def label(form, kw):
+    """A candidate's name, e.g. "bound, p and q fitted, points from T/2"."""
+    points = _POINTS.get(kw["min_fraction"], f"points from {kw['min_fraction']:g}·T")
+    if form != "bound":
+        return f"{form}, {points}"
+    powers = {(True, True): "bound, p and q fitted", (True, False): "bound, p fitted, q = 1",
+              (False, True): "bound, q fitted, p = 1", (False, False): "bound (C), p = q = 1"}
+    return f"{powers[kw['d_power'], kw['noise_power']]}, {points}"
+
+
+def _label_form(form, opts):
+    return "bound (C)" if form == "bound" and not (opts.get("d_power") or
+                                                   opts.get("noise_power")) else form
+
+
+def candidates(opts):
+    """(label, form, options) of the candidates, with the options the caller fixed."""
+    out = []
+    for form, kw in CANDIDATES:
+        if form == "multi_power" and (opts["grad_norms"] or opts["d_power"] is not None
+                                      or opts["noise_power"] is not None):
+            continue
+        kw = {k: (v if opts.get(k) is None else opts[k]) for k, v in kw.items()}
+        if all(label(form, kw) != c[0] for c in out):
+            out.append((label(form, kw), form, kw))
+    return out
+
+
+def folds(runs, largest):
+    """(scheme, [(train indices, test indices)]): the runs of the longest horizon (within
+    ``HORIZON_TOL`` of it) held out if the shorter runs number at least ``largest`` (the
+    most any candidate needs), else each run left out in turn."""
+    horizons = np.array([r.horizon for r in runs])
+    longest = horizons >= (1 - HORIZON_TOL) * horizons.max()
+    if np.count_nonzero(~longest) >= largest:
+        return ("longest horizon held out",
+                [(np.flatnonzero(~longest), np.flatnonzero(longest))])
+    idx = np.arange(len(runs))
+    return "leave one run out", [(np.delete(idx, i), idx[i:i + 1]) for i in idx]
+
+
+def run_error(model, run):
+    """Mean relative error of ``model`` on ``run``'s points from CV_FROM of its horizon on."""
+    steps, first = np.unique(run.steps, return_index=True)
+    keep = steps >= CV_FROM * run.horizon
+    if not keep.any():
+        keep = steps == steps.max()
+    pred = model.predict(run.lr, steps=steps[keep],
+                         grad_norm=run.grad_norm if model.grad_norms else None)
+    return float(np.mean(np.abs(pred / run.loss[first][keep] - 1.0)))
+
+
+def _cv(runs, form, kw, fixed, split):
+    errors = []
+    for train, test in split:
+        model = fit_form([runs[i] for i in train], form, **fixed, **kw)
+        errors += [run_error(model, runs[i]) for i in test]
+    err = float(np.mean(errors))
+    if not np.isfinite(err):
+        raise ValueError("its predictions of the held-out runs are not finite")
+    return err
+
+
+def auto(runs, opts):
+    """The candidate with the lowest CV error, refitted on every run; every candidate is
+    recorded in ``quality["cv"]["candidates"]``, a skipped one with the reason."""
+    start = time.perf_counter()
+    cands = candidates(opts)
+    if len(runs) < 2:
+        raise ValueError(f"need at least 2 runs for form auto (one is held out to "
+                         f"cross-validate), got {len(runs)}; or give form='bound' with "
+                         "d_power=False, noise_power=False (bound (C), fitted on one run)")
+    needs = {label: _forms.MIN_RUNS[_label_form(form, kw)] for label, form, kw in cands}
+    scheme, split = folds(runs, max(needs.values()))
+    fold_size = min(len(train) for train, _ in split)
+    fixed = {k: opts[k] for k in ("grad_norms", "robust", "final_weight")}
+    fixed["max_points"] = 100 if opts["max_points"] is None else opts["max_points"]
+    table = []
+    for label, form, kw in cands:
+        row = {"label": label, "form": form, "options": dict(kw), "cv_error": None}
+        if fold_size < needs[label]:
+            row["skipped"] = (f"needs at least {needs[label]} runs per fit, the "
+                              f"cross-validation fits {fold_size}")
+        else:
+            try:
+                row["cv_error"] = _cv(runs, form, kw, fixed, split)
+            except ValueError as err:          # e.g. too few points in a fold
+                row["skipped"] = str(err)
+        table.append(row)
+    scored = [r for r in table if r["cv_error"] is not None]
+    if not scored:
+        why = "; ".join(f"{r['label']}: {r.get('skipped', 'not finite')}" for r in table)
+        raise ValueError(f"form auto: no candidate could be cross-validated on "
+                         f"{len(runs)} runs ({why})")
+    best, model = _choose(runs, scored, fixed, opts)
+    quality = dict(model.quality, cv={"scheme": scheme, "chosen": best["label"],
+                                      "cv_error": best["cv_error"], "candidates": table},
+                   seconds=time.perf_counter() - start)
+    return type(model)(**{**model.__dict__, "quality": quality})
+
+
+def _choose(runs, scored, fixed, opts):
+    """(row, model refitted on every run) of the lowest CV error whose refit is not degenerate
+    (floor or power flagged by ``_guards.flags``), else of the lowest CV error: the CV of a
+    few runs cannot see every failure (3 pilots of one horizon: the Multi-Power Law's floor
+    above the data). A row gets ``degenerate``: the flags of its refit, where it was tried."""
+    order = sorted(scored, key=lambda r: r["cv_error"])
+    fits = {}
+    for row in order:
+        fits[row["label"]] = fit_form(runs, row["form"], **fixed, **row["options"])
+        row["degenerate"] = [f for f in _guards.flags(fits[row["label"]], runs)
+                             if "cross-valid" not in f and "did not converge" not in f]
+        if not row["degenerate"]:
+            break
+    else:
+        row = order[0]
+    if opts["bootstrap"]:
+        return row, fit_form(runs, row["form"], **fixed, **row["options"],
+                             bootstrap=opts["bootstrap"], seed=opts["seed"])
+    return row, fits[row["label"]]
