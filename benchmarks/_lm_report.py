@@ -101,6 +101,10 @@ def markdown(r):
               f"- Planned peak LR {m['planned']['peak_lr']:.3g} vs the grid's best "
               f"{m[a['best_baseline']]['peak_lr']:.3g}: ×{a['planned_peak_over_grid_best']:.2f} "
               f"({_yes(a['peak_within_1_5x'])}: within ×1.5).",
+              "- What `plan` said beyond the rates: "
+              + ("; ".join(f"\"{l.strip()}\"" for l in p["plan_stdout"].splitlines()
+                          if l.startswith(("warning", "error to expect", "note")))
+                 or "nothing") + ".",
               f"- 1/√T rule: best pilot {r['best_pilot']}, peak × √(T_p/T) = "
               f"{r['sqrt_rule_peak']:.3g}, WSD at T.",
               f"- Whole run {r['timings_s']['total_s'] / 60:.1f} min "

@@ -136,13 +136,15 @@ def pilots(train, T, eval_every, fractions, peaks, out):
     return folder, rows
 
 
-def calibrate_and_plan(folder, T, out):
+def calibrate_and_plan(folder, T, out, form=None):
     """``schedopt calibrate`` then ``schedopt plan``; the planned rates read back from plan.csv
     and the predicted loss (with its interval) read from what plan prints."""
     import schedopt
 
     model, plan_csv = out / "model.json", out / "plan.csv"
-    cal_out, cal_s = schedopt_cli(["calibrate", folder, "--out", model], out / "calibrate.txt")
+    extra = [] if form is None else ["--form", form]
+    cal_out, cal_s = schedopt_cli(["calibrate", folder, "--out", model, *extra],
+                                  out / "calibrate.txt")
     W = max(1, round(WARMUP * T))
     plan_out, plan_s = schedopt_cli(["plan", "--model", model, "--steps", T, "--warmup", W,
                                      "--out", plan_csv], out / "plan.txt")
@@ -177,7 +179,7 @@ def stats(values):
 
 
 def run(optimizer="adamw", corpus=None, steps=None, seeds=3, out=None, quick=False,
-        grid=None, pilot_peaks=None, pilot_fractions=(0.25, 0.5), progress=True):
+        grid=None, pilot_peaks=None, pilot_fractions=(0.25, 0.5), progress=True, form=None):
     """The whole closed loop; returns the results dict (also written to ``out/result.json``).
 
     long because it is the experiment's script, step by step in order: pilots, the CLI,
@@ -212,7 +214,7 @@ def run(optimizer="adamw", corpus=None, steps=None, seeds=3, out=None, quick=Fal
     timings["pilots_s"] = time.perf_counter() - t0
     say(f"  pilots: {[(r['name'], round(r['final_loss'], 4)) for r in pilot_rows]}")
     t0 = time.perf_counter()
-    plan_lr, plan = calibrate_and_plan(folder, T, out)
+    plan_lr, plan = calibrate_and_plan(folder, T, out, form)
     timings["cli_s"] = time.perf_counter() - t0
     say(f"  plan: peak {plan['peak_lr']:.4g}, predicted {plan['predicted_loss']} "
         f"{plan['interval']}")
@@ -276,6 +278,7 @@ def run(optimizer="adamw", corpus=None, steps=None, seeds=3, out=None, quick=Fal
               "steps_axis": steps_axis.tolist(), "timings_s": timings,
               "load_start": load_start, "load_end": os.getloadavg(),
               "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared)",
+              "calibrate_form": form or "calibrate's default",
               "gpu": "none lent to this task (device tool: not drawn)", "out": str(out)}
     result["acceptance"] = _lm_report.acceptance(result)
     (out / "result.json").write_text(json.dumps(result, indent=1))
@@ -293,12 +296,14 @@ def main(argv=None):
     p.add_argument("--grid", default=None, help="comma-separated peak LRs of the baselines' grid")
     p.add_argument("--pilot-peaks", default=None, help="comma-separated peak LRs of the pilots")
     p.add_argument("--pilot-fractions", default="0.25,0.5", help="pilot horizons as fractions of T")
+    p.add_argument("--calibrate-form", default=None, metavar="F",
+                   help="pass --form F to schedopt calibrate (default: calibrate's own default)")
     a = p.parse_args(argv)
     nums = lambda s, flag: None if s is None else _floats(s, flag)
     try:
         result = run(a.optimizer, a.corpus, a.steps, a.seeds, a.out, a.quick,
                      nums(a.grid, "--grid"), nums(a.pilot_peaks, "--pilot-peaks"),
-                     nums(a.pilot_fractions, "--pilot-fractions"))
+                     nums(a.pilot_fractions, "--pilot-fractions"), form=a.calibrate_form)
     except ValueError as err:
         print(f"closed_loop.py: {err}", file=sys.stderr)
         return 2
