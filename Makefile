@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/applied.py
 	$(BIN)/python benchmarks/horizons.py
 	$(BIN)/python benchmarks/llm_runs.py
+	$(BIN)/python benchmarks/closed_loop.py --optimizer adamw --seeds 3 --out /tmp/closed_loop_adamw
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
