@@ -105,15 +105,16 @@ def _weight(c, a, G2_last):
 def _weight_in_units(eta, D, G) -> tuple[float, int, int, int]:
     """``_weight`` for (η, D, G) of any scale: η = 2^k·η', G = 2^g·G' and the D term's
     share carried by D·2^(−g−k), all exact powers of two, w* = 2^k·w*'. k is d − g (η in
-    units of D/G) moved only as far as keeps max(η') within 2^±500, so that G_t²η_t² and D²
-    neither over- nor underflow (issue 21: rates of 1e300 gave c = ∞ and an infinite w).
-    Returns (w*', k, d, g)."""
+    units of D/G) raised only as far as keeps max(η') ≤ 2^500, so that G_t²η_t² cannot
+    overflow (issue 21: rates of 1e300 gave c = ∞ and an infinite w). It is never lowered:
+    rates far below D/G weigh nothing beside the D² term, while lowering k overflows D·2^(−g−k)
+    (η = [4.4e-308] with D = G = 1 gave c_0 = ∞). Returns (w*', k, d, g)."""
     N = eta.shape[0]
     G = np.broadcast_to(np.asarray(G, dtype=np.float64), (N + 1,))
     d = int(np.round(np.log2(D)))
     g = int(np.round(np.mean(np.log2(G))))
     top = int(np.frexp(np.max(eta))[1]) if np.any(eta > 0) else d - g
-    k = int(np.clip(d - g, top - 500, top + 500))
+    k = max(d - g, top - 500)
     with np.errstate(over="ignore", under="ignore"):
         G2 = np.square(np.ldexp(G, -g))
         c, a = _terms(np.ldexp(eta, -k), float(np.ldexp(D, -g - k)), G2[:N])

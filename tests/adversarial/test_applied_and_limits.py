@@ -3,6 +3,7 @@
 closed forms of docs/math.md §5.1."""
 
 import os
+import warnings
 import subprocess
 import sys
 
@@ -54,3 +55,14 @@ def test_cli_refuses_under_an_address_space_limit():
                           env=env, timeout=120)
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and "--horizon = 100,000,000 needs" in done.stderr
+
+
+@pytest.mark.parametrize("tiny", [4.3981561920244346e-308, 1e-310, 5e-324, 1e-200])
+@pytest.mark.parametrize("D, G", [(1.0, 1.0), (1e100, 1e-100), (3.0, 0.5)])
+def test_applied_bound_of_rates_far_below_D_over_G(tiny, D, G):
+    # Rates far below D/G weigh nothing beside the D² term: the value is that of η = 0,
+    # D·G (hypothesis found η = [4.4e-308] overflowing the D term's units to ∞).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert so.applied_bound([tiny], D, G) == pytest.approx(D * G, rel=1e-12)
+        assert so.applied_bound([tiny, tiny], D, G) == pytest.approx(D * G, rel=1e-12)
