@@ -133,6 +133,34 @@ _UNREPRESENTABLE = ("{} spans too many orders of magnitude: the optimal rates, w
                     "holds; narrow the range of G")
 
 
+def _constraints_inactive(problem: Problem) -> bool:
+    """Whether the unconstrained optimum (§4.4) already satisfies a monotone problem's
+    constraints (no warm-up, no floor, a cap above its peak): it is then the constrained
+    optimum too. G growing fast makes it non-increasing; newton stopped short there, 1e26
+    above the optimum for G from 1e-20 to 1e20, and NaN-warned past 1e±100 (issue 21)."""
+    from schedopt.solvers import _constraints
+    from schedopt.solvers._exact import log_schedule
+
+    if (problem.steps < 2 or not _constraints.monotone(problem)
+            or _constraints.find(problem, _constraints.Warmup) is not None
+            or _constraints.find(problem, _constraints.Floor) is not None):
+        return False
+    log_eta, J = log_schedule(problem.G2)
+    if not (J > 0 and np.isfinite(J)) or np.any(np.diff(log_eta) > 0):
+        return False
+    cap = _constraints.find(problem, _constraints.Cap)
+    return cap is None or np.log(cap.value) >= log_eta[0] + np.log(problem.D) - 0.5 * np.log(J)
+
+
+def _solve_inactive(problem: Problem, tol, max_iter, **extra) -> ScheduleResult:
+    """The closed form for a problem whose constraints do not bind (``_constraints_inactive``),
+    or its clear error where the optimum is not representable."""
+    result = _solve_exact(problem, tol, max_iter)
+    return dataclasses.replace(result, message="closed-form recursion (docs/math.md §4.4): "
+                               "the unconstrained optimum is non-increasing and within the "
+                               "constraints, so it is the constrained optimum")
+
+
 def _solver(method):
     module = METHODS[method].module
     if module is None:
@@ -199,5 +227,6 @@ def optimal_schedule(steps, D=1.0, G=1.0, *, method="auto", monotone=False, max_
     # Every method solves in units where D ≈ 1 and G ≈ 1 (issue 15 item 2), so that no
     # finite positive input over- or underflows inside a solver.
     unit, units = to_units(problem)
-    result = from_units(_solver(method)(unit, tol, max_iter, **extra), problem, units)
+    solve = _solve_inactive if _constraints_inactive(unit) else _solver(method)
+    result = from_units(solve(unit, tol, max_iter, **extra), problem, units)
     return dataclasses.replace(result, problem=problem.summary())
