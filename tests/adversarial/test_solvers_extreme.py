@@ -76,12 +76,25 @@ def test_monotone_with_G_growing_is_the_unconstrained_optimum(decades, max_lr):
 
 
 @pytest.mark.parametrize("max_lr", [None, 1e300])
-def test_monotone_with_G_growing_200_decades_is_refused(max_lr):
+def test_monotone_with_G_growing_200_decades_is_refused_at_D_1(max_lr):
     # The optimum (mpmath) is non-increasing with rates from 2e96 down to 8.5e-315, a
-    # subnormal: not representable, so the exact method's error, with no RuntimeWarning.
-    with pytest.raises(ValueError, match=r"G \(per step, from 1e-100 to 1e\+100\) spans too "
-                                         r"many orders of magnitude"):
+    # subnormal: not representable at D = 1, so a clear error, with no RuntimeWarning.
+    with pytest.raises(ValueError, match=r"G \(per step, from 1e-100 to 1e\+100\) is not "
+                                         r"representable in float64: its rates, which scale "
+                                         r"like D/G, run from about 1e96 down to 1e-314"):
         _monotone_quietly(np.logspace(-100, 100, 60), max_lr=max_lr)
+
+
+def test_monotone_with_G_growing_200_decades_at_a_representable_D():
+    # Rates ∝ D: at D = 1e100 they run from 2.04e196 to 8.52e-215, all normal (mpmath).
+    G = np.logspace(-100, 100, 60)
+    result = _monotone_quietly(G, D=1e100)
+    assert result.converged and np.all(np.diff(result.eta) <= 0)
+    assert result.bound == pytest.approx(_exact_reference(G, D=1e100), rel=1e-11)
+    assert result.eta[0] == pytest.approx(2.0377e196, rel=1e-4)
+    assert result.eta[-1] == pytest.approx(8.5167e-215, rel=1e-4)
+    assert float(so.last_iterate_bound(result.eta, 1e100, G)) == pytest.approx(result.bound,
+                                                                               rel=1e-9)
 
 
 def test_monotone_with_G_spanning_many_decades_under_a_binding_cap_no_crash():
