@@ -121,18 +121,31 @@ def _flag_names(text: str, parser) -> str:
 
     if parser is None:
         return text
+    for dest, flag in _api_names(parser):
+        name = re.escape(dest)
+        # method='exact' → --method exact (the value as it is typed)
+        text = re.sub(rf"(?<![\w-]){name}=(['\"]?)([^'\"\s,;)]+)\1", flag + r" \2", text)
+        if "_" in dest:                    # peak_lr, min_steps: an API name wherever it is
+            pattern = rf"(^|(?<=[\s(,=]))(){name}(?![\w(])()"
+        else:                              # updates, steps: where a clause begins, or as
+            pattern = (rf"(^|[:;,(] |\(|\b(?:but|than|exceeds) )({name})"   # "but steps = 10"
+                       rf"( must| =| holds| is | needs| covers| only|:)")
+        text = re.sub(pattern, lambda m: m.group(1) + flag + m.group(3), text)
+    return text
+
+
+def _api_names(parser):
+    """(API argument, flag) pairs of a command: each flag's dest; and where the command takes
+    --horizon but has no steps of its own, the library's ``steps`` (the horizon T) is it."""
+    pairs = []
     for action in parser._actions:
         flags = [f for f in action.option_strings if f.startswith("--")]
-        if not flags or action.dest in ("help",):
-            continue
-        name = re.escape(action.dest)
-        if "_" in action.dest:             # peak_lr, min_steps: an API name wherever it is
-            pattern = rf"(^|(?<=[\s(,=]))(){name}(?![\w(])()"
-        else:                              # updates, steps: only where a clause begins
-            pattern = (rf"(^|[:;,(] |\()({name})"
-                       rf"( must| =| holds| is | needs| covers| only|:)")
-        text = re.sub(pattern, lambda m: m.group(1) + flags[0] + m.group(3), text)
-    return text
+        if flags and action.dest != "help" and not action.dest.startswith("_"):
+            pairs.append((action.dest, flags[0]))
+    dests = dict(pairs)
+    if "horizon" in dests and "steps" not in dests:
+        pairs.append(("steps", dests["horizon"]))
+    return pairs
 
 
 def _one_line(err) -> str:

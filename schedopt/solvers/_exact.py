@@ -147,6 +147,21 @@ def _exact_in_logs(G2: np.ndarray, D: float) -> tuple[np.ndarray, float]:
     many orders of magnitude, issue 21: G from 1e100 to 1e-100). The recursion then carries
     J_t = 2J_{t+1}/(√(1+x)+1), which stays near G_T², and log m_t; the schedule is built in
     logarithms. Python floats, about 1 µs a step."""
+    log_eta, J = log_schedule(G2)
+    if not (J > 0 and math.isfinite(J)):
+        raise ValueError("G spans too many orders of magnitude for float64: the optimal "
+                         "bound's square J_1 over- or underflows")
+    eta = np.exp(log_eta + (math.log(D) - 0.5 * math.log(J)))
+    if not (eta[-1] > 0 and np.isfinite(np.max(eta))):
+        raise ValueError("G spans too many orders of magnitude for float64: the optimal "
+                         "schedule's rates over- or underflow")
+    return eta, D * math.sqrt(J)
+
+
+def log_schedule(G2: np.ndarray) -> tuple[np.ndarray, float]:
+    """log η_t of the unconstrained optimum for D = 1 (up to the multiplier's √J_1, which
+    is returned apart: η = exp(log_eta)/√J_1), and J_1, in logarithms so that no rate
+    under- or overflows however many decades the schedule spans."""
     log_G2 = np.log(G2).tolist()
     J, log_m = float(G2[-1]), [0.0] * (len(log_G2) - 1)
     for t in range(len(log_G2) - 2, -1, -1):
@@ -156,17 +171,11 @@ def _exact_in_logs(G2: np.ndarray, D: float) -> tuple[np.ndarray, float]:
         log_m[t] = log_x - math.log(denominator)
         J = 2.0 * J / denominator if x < 1e300 else 2.0 * math.sqrt(J * G2[t])
     if not (J > 0 and math.isfinite(J)):
-        raise ValueError("G spans too many orders of magnitude for float64: the optimal "
-                         "bound's square J_1 over- or underflows")
+        return np.zeros(len(log_G2)), J
     log_m = np.array(log_m)
     log1p_m = np.log1p(np.exp(log_m))
     logs = np.append(tail_sums(log1p_m[1:]), 0.0)                 # log S_{t+1}, S_T = 1
-    log_lam = math.log(D) - (logs[0] + log1p_m[0]) - 0.5 * math.log(J)
-    eta = np.exp(np.append(log_m + logs, 0.0) + log_lam)
-    if not (eta[-1] > 0 and np.isfinite(np.max(eta))):
-        raise ValueError("G spans too many orders of magnitude for float64: the optimal "
-                         "schedule's rates over- or underflow")
-    return eta, D * math.sqrt(J)
+    return np.append(log_m + logs, 0.0) - (logs[0] + log1p_m[0]), J
 
 
 def exact_shape(G2: np.ndarray) -> tuple[np.ndarray, float]:

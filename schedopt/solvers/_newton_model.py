@@ -81,6 +81,7 @@ def _model(problem) -> _Model:
     warmup = _constraints.warmup(problem)
     W = warmup.length
     sigma = problem.D / np.sqrt(np.sum(problem.G2))
+    problem = _without_unreachable_cap(problem, sigma)
     g_all = problem.G2 / np.sum(problem.G2)
     prefix = warmup.values / sigma
     # D²/(2 S_1) is the first head term: g = 1, e = 1 (D rescaled), S_1 = x_1 + warm-up sum.
@@ -106,6 +107,17 @@ def _model(problem) -> _Model:
     return _Model(n=n, g=g_all[W:], head=head, monotone=_constraints.monotone(problem),
                   sigma=sigma, value_scale=problem.D ** 2 / sigma, rows=rows,
                   lowest=lowest / sigma, highest=None if highest is None else highest / sigma)
+
+
+def _without_unreachable_cap(problem, sigma):
+    """The problem without its cap where max_lr/σ overflows (max_lr = 1e300 with G from 1e100
+    down, issue 21): no finite rate in these units reaches it, and its row would be inf."""
+    cap = _constraints.find(problem, _constraints.Cap)
+    with np.errstate(over="ignore"):
+        if cap is None or np.isfinite(cap.value / sigma):
+            return problem
+    kept = tuple(c for c in problem.constraints if c is not cap)
+    return dataclasses.replace(problem, constraints=kept)
 
 
 def _rows(n: int, anchor, w0, w1, offset, lead) -> _Rows:

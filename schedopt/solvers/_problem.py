@@ -179,7 +179,7 @@ def from_units(result, problem: Problem, units: Units):
         eta = units.eta(result.eta)
     bound = units.value(result.bound)
     gap = None if result.gap is None else units.value(result.gap)
-    where = f"D = {problem.D!r} and {describe_G(problem)} (steps = {problem.steps})"
+    where = f"D = {problem.D!r} and {describe_G(problem)} (horizon T = {problem.steps})"
     if not np.all(np.isfinite(eta)):
         raise ValueError(f"the optimal schedule for {where} is not representable in float64: "
                          f"its rates, which scale like D/G, overflow; rescale D or G")

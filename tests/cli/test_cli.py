@@ -291,7 +291,7 @@ BAD = [
     (["optimize", "--horizon", "10", "--warmup", "10", "--out", "{d}/e.json"],
      "warmup must leave at least one free step"),
     (["optimize", "--steps", "10", "--method", "exact", "--monotone", "--out", "{d}/e.json"],
-     "method='exact' solves the unconstrained problem only"),
+     "--method exact solves the unconstrained problem only"),
     (["optimize", "--steps", "10", "--max-iter", "0", "--out", "{d}/e.json"],
      "--max-iter must be a positive integer, got 0"),
     (["optimize", "--steps", "10", "--tol", "-1", "--out", "{d}/e.json"],

@@ -77,7 +77,7 @@ def test_history_longer_than_steps_and_missing_files(tmp_path, capsys, tracker_e
     path, _ = tracker_export
     status, _, err = run(capsys, "extend", "--units", "bound", "--applied", path, "--steps", 50, "--out",
                          tmp_path / "x.csv")
-    assert status == 2 and "more than steps = 50" in err and err.count("\n") == 1
+    assert status == 2 and "more than --steps = 50" in err and err.count("\n") == 1
     (tmp_path / "wrong.json").write_text('{"lr": [0.1]}')
     for bad in ("nofile.csv", "wrong.json"):
         status, _, err = run(capsys, "extend", "--units", "bound", "--applied", tmp_path / bad, "--steps", 50,
