@@ -34,6 +34,7 @@ import numpy as np
 
 from schedopt import _validation
 from schedopt._sums import tail_sums
+from schedopt._units import exponents
 
 _MAX_ITER = 200
 
@@ -111,8 +112,7 @@ def _weight_in_units(eta, D, G) -> tuple[float, int, int, int]:
     (η = [4.4e-308] with D = G = 1 gave c_0 = ∞). Returns (w*', k, d, g)."""
     N = eta.shape[0]
     G = np.broadcast_to(np.asarray(G, dtype=np.float64), (N + 1,))
-    d = int(np.round(np.log2(D)))
-    g = int(np.round(np.mean(np.log2(G))))
+    d, g = exponents(D, G)
     top = int(np.frexp(np.max(eta))[1]) if np.any(eta > 0) else d - g
     k = max(d - g, top - 500)
     with np.errstate(over="ignore", under="ignore"):
