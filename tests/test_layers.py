@@ -17,7 +17,7 @@ LAYERS = (
     ("foundation", ("schedopt._validation", "schedopt._result", "schedopt._sums",
                     "schedopt._memory",
                     "schedopt._closed_forms", "schedopt._lazy", "schedopt._threads",
-                    "schedopt._units", "schedopt._lr_units")),
+                    "schedopt._units", "schedopt._lr_units", "schedopt._search")),
     ("bounds", ("schedopt.bounds",)),
     ("solvers", ("schedopt.solvers",)),
     ("schedules", ("schedopt.schedules",)),

@@ -15,6 +15,7 @@ from pathlib import Path
 import jax.numpy as jnp
 import numpy as np
 
+from schedopt._search import golden_section
 from schedopt.calibration import _forms
 
 _FORMAT = "schedopt.calibration/1"
@@ -141,7 +142,9 @@ class LossModel:
             with _x64():
                 return float(fn(self._theta(), jnp.asarray(feats * np.exp(log_peak)))[0])
 
-        peak = _golden(loss, np.log(lo), np.log(hi))
+        log_peak, _ = golden_section(loss, np.log(lo), np.log(hi), grid=41, xtol=1e-10,
+                                     max_iter=80)
+        peak = float(np.exp(log_peak))
         return self._decision(peak * s, "peak LR of the given shape by a 1-D search on the model")
 
     def best_schedule(self, steps, *, monotone=False, max_lr=None, warmup=None) -> Decision:
@@ -305,26 +308,3 @@ def _x64():
     import jax
 
     return jax.enable_x64(True)
-
-
-def _golden(f, a, b, iters=80):
-    """Minimiser of a unimodal f on [a, b] (a grid, then golden-section around its best)."""
-    grid = np.linspace(a, b, 41)
-    vals = [f(g) for g in grid]
-    i = int(np.argmin(vals))
-    a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
-    r = (np.sqrt(5) - 1) / 2
-    c, d = b - r * (b - a), a + r * (b - a)
-    fc, fd = f(c), f(d)
-    for _ in range(iters):
-        if fc < fd:
-            b, d, fd = d, c, fc
-            c = b - r * (b - a)
-            fc = f(c)
-        else:
-            a, c, fc = c, d, fd
-            d = a + r * (b - a)
-            fd = f(d)
-        if b - a < 1e-10:
-            break
-    return float(np.exp((a + b) / 2))

@@ -34,6 +34,7 @@ import numpy as np
 import scipy.optimize
 
 from schedopt._closed_forms import defazio_shape
+from schedopt._search import golden_section
 from schedopt.bounds._bounds import last_iterate_bound
 from schedopt.bounds._host import last_value_and_grad_numpy
 from schedopt.bounds._scale import optimal_scale
@@ -189,9 +190,8 @@ def _multiplier(problem, shape: np.ndarray, ramp: np.ndarray) -> float:
 
     # The fixed prefix only adds to the tail sums, so the best λ lies within a wide
     # bracket of the prefix-free one; the bound is convex in λ (docs/math.md §4.2).
-    found = scipy.optimize.minimize_scalar(value, bounds=(np.log(guess) - 30, np.log(guess) + 5),
-                                           method="bounded", options={"xatol": 1e-6})
-    return float(np.exp(found.x))
+    best, _ = golden_section(value, np.log(guess) - 30, np.log(guess) + 5, xtol=1e-6)
+    return float(np.exp(best))
 
 
 def _settle_last(eta, G2, D, cap) -> float:

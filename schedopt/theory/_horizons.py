@@ -14,6 +14,7 @@ import dataclasses
 
 import numpy as np
 
+from schedopt._search import golden_section
 from schedopt.solvers._anytime import anytime_schedule
 from schedopt.solvers._checkpoints import check_checkpoints
 from schedopt.solvers._checkpoints import checkpoint_ratios
@@ -43,20 +44,7 @@ def best_multiplier(shape, checkpoints, D=1.0, G=1.0, *, iters=50):
     total = D / np.sqrt(tail_ratios(G2[:points[-1] + 1])[0])    # the optimum's total (§4.4)
     center = np.log(total / np.sum(shape[:points[-1]]))
     worst = lambda z: float(np.max(checkpoint_ratios(np.exp(z) * shape, points, D, G)))
-    a, b = center - 6.0, center + 6.0
-    phi = (np.sqrt(5.0) - 1) / 2
-    c, d = b - phi * (b - a), a + phi * (b - a)
-    fc, fd = worst(c), worst(d)
-    for _ in range(iters):
-        if fc <= fd:
-            b, d, fd = d, c, fc
-            c = b - phi * (b - a)
-            fc = worst(c)
-        else:
-            a, c, fc = c, d, fd
-            d = a + phi * (b - a)
-            fd = worst(d)
-    z = c if fc <= fd else d
+    z, _ = golden_section(worst, center - 6.0, center + 6.0, max_iter=iters)
     if min(z - center + 6.0, center + 6.0 - z) < 1e-3:
         raise RuntimeError("the best multiplier lies at the edge of the searched range")
     return float(np.exp(z)), checkpoint_ratios(np.exp(z) * shape, points, D, G)
