@@ -18,9 +18,9 @@ the minimiser is the unique root of F′, i.e. of
 .. math:: \varphi(w) = \sum_{j=0}^{N} \frac{c_j}{(a_j + w)^2} = G_{N+1}^2,
 
 with ``c_0 = D², a_0 = η_{1:N}`` and ``c_t = G_t² η_t², a_t = η_{t+1:N}``. Each single term
-gives ``w* ≥ √c_j/G_{N+1} − a_j`` and the sum gives ``w* ≤ Σ_j √c_j / G_{N+1}``: a bracket
-of positive numbers, in which a safeguarded Newton iteration on ``log φ(e^u)`` converges to
-the last bit. No closed form exists in general (clearing denominators leaves a polynomial of
+gives ``w* ≥ √c_j/G_{N+1} − a_j``, and φ is convex and decreasing, so Newton's method started
+left of the root climbs onto it (``bounds._tail``, the one Newton for this 1-D problem, shared
+with the frozen-prefix continuation of ``solvers._prefix``). No closed form exists in general (clearing denominators leaves a polynomial of
 degree 2N + 1).
 
 Uses ``schedopt.last_iterate_bound`` for the value at the minimiser, so that the number is
@@ -33,10 +33,8 @@ from __future__ import annotations
 import numpy as np
 
 from schedopt import _validation
-from schedopt._sums import tail_sums
 from schedopt._units import exponents
-
-_MAX_ITER = 200
+from schedopt.bounds._tail import minimise_tail
 
 
 def _arguments(eta, D, G):
@@ -57,54 +55,9 @@ def _arguments(eta, D, G):
     return eta, D, G, G2[:N], float(G2[N])
 
 
-def _terms(eta, D, G2):
-    """The (c_j, a_j) of φ, j = 0..N, without the terms whose c_j is 0."""
-    tails = np.concatenate([tail_sums(eta)[1:], [0.0]])       # η_{t+1:N}
-    c = np.concatenate([[D * D], G2 * eta * eta])
-    a = np.concatenate([[float(np.sum(eta))], tails])
-    keep = c > 0
-    return c[keep], a[keep]
-
-
-def _log_phi(u, c, a):
-    """log φ(e^u) and its derivative in u (φ is the sum in the module docstring)."""
-    w = np.exp(u)
-    inv = 1.0 / (a + w)
-    terms = c * inv * inv
-    phi = float(np.sum(terms))
-    dphi = -2.0 * float(np.sum(terms * inv))
-    return np.log(phi), w * dphi / phi
-
-
-def _weight(c, a, G2_last):
-    """The root of φ(w) = G_{N+1}² by Newton on u = log w, kept inside a shrinking bracket."""
-    g = np.sqrt(G2_last)
-    root_c = np.sqrt(c)
-    lo = np.log(max(float(np.max(root_c / g - a)), np.finfo(float).tiny))
-    hi = np.log(float(np.sum(root_c)) / g)
-    target = np.log(G2_last)
-    u = 0.5 * (lo + hi)
-    for _ in range(_MAX_ITER):
-        value, slope = _log_phi(u, c, a)
-        residual = value - target
-        if residual == 0.0:
-            return float(np.exp(u))
-        if residual > 0:        # φ decreases: the root lies to the right
-            lo = u
-        else:
-            hi = u
-        step = -residual / slope if slope < 0 else np.inf
-        candidate = u + step
-        if not lo < candidate < hi:
-            candidate = 0.5 * (lo + hi)
-        if abs(candidate - u) <= 4 * np.finfo(float).eps * max(1.0, abs(u)) or hi - lo <= 0:
-            return float(np.exp(candidate))
-        u = candidate
-    return float(np.exp(u))
-
-
 def _weight_in_units(eta, D, G) -> tuple[float, int, int, int]:
-    """``_weight`` for (η, D, G) of any scale: η = 2^k·η', G = 2^g·G' and the D term's
+    """The root w* of φ(w) = G_{N+1}² (``bounds._tail.minimise_tail``, the Newton shared with
+    ``solvers._prefix``) for (η, D, G) of any scale: η = 2^k·η', G = 2^g·G' and the D term's
     share carried by D·2^(−g−k), all exact powers of two, w* = 2^k·w*'. k is d − g (η in
     units of D/G) raised only as far as keeps max(η') ≤ 2^500, so that G_t²η_t² cannot
     overflow (issue 21: rates of 1e300 gave c = ∞ and an infinite w). It is never lowered:
@@ -117,8 +70,9 @@ def _weight_in_units(eta, D, G) -> tuple[float, int, int, int]:
     k = max(d - g, top - 500)
     with np.errstate(over="ignore", under="ignore"):
         G2 = np.square(np.ldexp(G, -g))
-        c, a = _terms(np.ldexp(eta, -k), float(np.ldexp(D, -g - k)), G2[:N])
-        return _weight(c, a, float(G2[N])), k, d, g
+        tail = minimise_tail(np.ldexp(eta, -k), float(np.ldexp(D, -g - k)), G2[:N],
+                             float(G2[N]))
+    return tail.S, k, d, g
 
 
 def applied_bound_weight(eta, D=1.0, G=1.0) -> float:

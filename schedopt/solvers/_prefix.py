@@ -28,92 +28,10 @@ guarantee for θ_{N+1} (docs/math.md §5.1): (C) at horizon N + 1 minimised over
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
-from schedopt._sums import tail_sums
-
-
-@dataclasses.dataclass(frozen=True)
-class Tail:
-    """The optimal tail sum ``S`` after a frozen prefix, ``value`` = f(S) and
-    ``gap`` ≥ f(S) − min f."""
-    S: float
-    value: float
-    gap: float
-
-
-class _Prefix:
-    """f and its first two derivatives for one prefix (the O(W) sums of the module doc), in
-    units where D = 1 and J = 1: with u = D/√J, S = u·s and η = u·p, f = D√J·f₁(s),
-    and f₁ has D = J = 1 and c_t = a_t², a_t = (G_t/√J)·p_t. The terms are formed from a_t/(q_t + s)
-    without squaring a rate or a sum, so rates of 1e±300 neither over- nor underflow
-    (issue 21: ZeroDivisionError, OverflowError or no convergence for [1e-300], [1e300])."""
-
-    def __init__(self, prefix, D, G2_prefix, J):
-        prefix = np.asarray(prefix, dtype=np.float64)
-        keep = prefix > 0                       # 0/0 terms count as 0 (docs/math.md §2)
-        self.unit = float(D) / np.sqrt(float(J))
-        self.scale = float(D) * np.sqrt(float(J))
-        with np.errstate(over="ignore", under="ignore"):
-            p = prefix / self.unit
-            suffix = tail_sums(p)
-            self.P = float(suffix[0]) if prefix.size else 0.0
-            self.q = np.append(suffix[1:], 0.0)[keep]
-            self.a = (np.sqrt(np.asarray(G2_prefix, dtype=np.float64) / float(J)) * p)[keep]
-
-    def value(self, s):
-        with np.errstate(over="ignore", under="ignore"):
-            return 0.5 / (self.P + s) + 0.5 * np.sum(self.a * (self.a / (self.q + s))) + 0.5 * s
-
-    def slope(self, s):
-        with np.errstate(over="ignore", under="ignore"):
-            return (-0.5 / (self.P + s) / (self.P + s)
-                    - 0.5 * np.sum(np.square(self.a / (self.q + s))) + 0.5)
-
-    def curvature(self, s):
-        with np.errstate(over="ignore", under="ignore"):
-            return (1.0 / (self.P + s) / (self.P + s) / (self.P + s)
-                    + np.sum(np.square(self.a / (self.q + s)) / (self.q + s)))
-
-    def start(self):
-        """A point at or left of the root: each term alone has its root at 1 − P or a_t − q_t,
-        and the sum's lies right of every one of them (every term's slope is negative)."""
-        s = max(1.0 - self.P, float(np.max(self.a - self.q, initial=0.0)))
-        return s if s > 0 else 1.0
-
-
-def minimise_tail(prefix, D, G2_prefix, J, *, max_iter=200) -> Tail:
-    """The minimiser of f (module doc) for ``prefix`` η_1..η_W, their G_t², and J_{W+1}."""
-    f = _Prefix(prefix, D, G2_prefix, J)
-    S = f.start()
-    while f.slope(S) > 0:                       # start left of the root
-        S *= 0.5
-        if S < 1e-300:
-            raise ValueError("the frozen prefix leaves no positive optimal tail sum")
-    lo, hi = S, None
-    for _ in range(max_iter):
-        step = -f.slope(lo) / f.curvature(lo)
-        if step <= 2 * np.spacing(lo):          # converged to rounding
-            break
-        nxt = lo + step
-        if f.slope(nxt) > 0:                    # concave slope: only rounding overshoots
-            hi = nxt
-            break
-        lo = nxt
-    else:
-        raise RuntimeError("the tail-sum Newton iteration did not converge")
-    if hi is None:                               # the smallest bracket to the right of lo
-        width = np.spacing(lo)
-        hi = lo + width
-        while f.slope(hi) < 0:
-            width *= 2
-            hi = lo + width
-    S = lo if abs(f.slope(lo)) <= abs(f.slope(hi)) else hi
-    gap = abs(f.slope(S)) * (hi - lo)
-    return Tail(S=float(S * f.unit), value=float(f.value(S) * f.scale),
-                gap=float(gap * f.scale))
+from schedopt.bounds._tail import Tail            # noqa: F401  (re-exported: the result type)
+from schedopt.bounds._tail import minimise_tail
 
 
 def applied_value(eta, D, G2) -> Tail:
