@@ -158,24 +158,39 @@ def _exact_in_logs(G2: np.ndarray, D: float) -> tuple[np.ndarray, float]:
     return eta, D * math.sqrt(J)
 
 
-def log_schedule(G2: np.ndarray) -> tuple[np.ndarray, float]:
+def log_schedule(G2: np.ndarray, costs: bool = False):
     """log η_t of the unconstrained optimum for D = 1 (up to the multiplier's √J_1, which
     is returned apart: η = exp(log_eta)/√J_1), and J_1, in logarithms so that no rate
-    under- or overflows however many decades the schedule spans."""
+    under- or overflows however many decades the schedule spans.
+
+    With ``costs`` (for ``solvers._capped``, which continues a capped prefix with it): the
+    whole cost-to-go J_1..J_T as an array in place of J_1, or ``(None, None)`` as soon as the
+    schedule rises somewhere (η_t < η_{t+1}: m_t(1 + m_{t+1}) < m_{t+1} with η_t = m_t S_{t+1},
+    and m_{T−1} < 1 at the end), which the backward loop sees near the end for most profiles."""
     log_G2 = np.log(G2).tolist()
     J, log_m = float(G2[-1]), [0.0] * (len(log_G2) - 1)
+    every = [J] * len(log_G2)
     for t in range(len(log_G2) - 2, -1, -1):
         log_x = math.log(J) - log_G2[t]
         x = math.exp(log_x) if log_x < 700 else math.inf
         denominator = math.sqrt(1.0 + x) + 1.0 if x < 1e300 else math.sqrt(x)
         log_m[t] = log_x - math.log(denominator)
         J = 2.0 * J / denominator if x < 1e300 else 2.0 * math.sqrt(J * G2[t])
-    if not (J > 0 and math.isfinite(J)):
+        every[t] = J
+        if costs and log_m[t] < (_log_m_over_1p_m(log_m[t + 1]) if t + 2 < len(log_G2) else 0.0):
+            return None, None
+    J = np.array(every) if costs else J
+    if not (np.all(J > 0) and np.all(np.isfinite(J))):
         return np.zeros(len(log_G2)), J
     log_m = np.array(log_m)
     log1p_m = np.log1p(np.exp(log_m))
     logs = np.append(tail_sums(log1p_m[1:]), 0.0)                 # log S_{t+1}, S_T = 1
     return np.append(log_m + logs, 0.0) - (logs[0] + log1p_m[0]), J
+
+
+def _log_m_over_1p_m(log_m: float) -> float:
+    """log(m/(1 + m)) from log m, without overflow."""
+    return -math.log1p(math.exp(-log_m)) if log_m > 0 else log_m - math.log1p(math.exp(log_m))
 
 
 def exact_shape(G2: np.ndarray) -> tuple[np.ndarray, float]:

@@ -102,7 +102,6 @@ def test_monotone_with_G_spanning_many_decades_under_a_binding_cap_no_crash():
     assert not (result.converged and not np.isfinite(result.bound))
 
 
-@pytest.mark.xfail(strict=True, reason="newton stops short (bound 3.7e94, converged=False)")
 def test_monotone_with_G_spanning_many_decades_under_a_binding_cap():
     # The optimum is representable: the cap holds on η_1..η_28, then the unconstrained
     # optimum's tail shape (the §4.4 recursion runs backwards, so it does not see the cap),
@@ -110,6 +109,88 @@ def test_monotone_with_G_spanning_many_decades_under_a_binding_cap():
     result = so.optimal_schedule(60, G=np.logspace(-100, 100, 60), monotone=True, max_lr=1.0)
     assert result.converged
     assert result.bound == pytest.approx(0.0178571429202853, rel=1e-6)
+    assert np.all(result.eta[:28] == 1.0) and result.eta[28] < 1.0
+    assert result.eta[-1] == pytest.approx(1.35e-219, rel=1e-2)
+
+
+def _mp_bound(eta, G, D=1.0):
+    """Bound (C) of docs/math.md §2 in 50-digit arithmetic, from its definition."""
+    with mpmath.workdps(50):
+        e = [mpmath.mpf(float(v)) for v in eta]
+        g2 = [mpmath.mpf(float(v)) ** 2 for v in G]
+        x = [mpmath.fsum(e[t:]) for t in range(len(e))]
+        terms = [g2[t] * e[t] ** 2 / x[t + 1] for t in range(len(e) - 1)]
+        return float(mpmath.mpf(D) ** 2 / (2 * x[0]) + (mpmath.fsum(terms) + g2[-1] * e[-1]) / 2)
+
+
+def _mp_capped_optimum(G, cap, D=1.0):
+    """min over k of min over the tail sum S of bound (C) with η_1..η_k = cap and the rest
+    the unconstrained tail (the §4.4 recursion run in 50 digits), feasible tails only. For a
+    tail of fixed shape its terms are A·S, so f(S) = D²/(2(kc + S)) + ½Σ_{t≤k} G_t²c²/((k − t)c
+    + S) + A·S, whose increasing slope is bisected in log S."""
+    with mpmath.workdps(50):
+        g2 = [mpmath.mpf(float(v)) ** 2 for v in G]
+        c, T = mpmath.mpf(cap), len(g2)
+        J, ratio = [None] * T, [None] * T
+        J[-1] = g2[-1]
+        for t in range(T - 2, -1, -1):
+            ratio[t] = mpmath.sqrt(1 + J[t + 1] / g2[t]) - 1       # η_t / η_{t+1:T}
+            J[t] = 2 * g2[t] * ratio[t]
+        best = None
+        for k in range(1, T):
+            shape, after = [mpmath.mpf(1)], [mpmath.mpf(0)]       # η_T; η_{t+1:T} backwards
+            for t in range(T - 2, k - 1, -1):
+                after.insert(0, after[0] + shape[0])
+                shape.insert(0, ratio[t] * after[0])
+            total = mpmath.fsum(shape)
+            w = [s / total for s in shape]
+            tail_after = [mpmath.fsum(w[i + 1:]) for i in range(len(w))]
+            A = (mpmath.fsum(g2[k + i] * w[i] ** 2 / tail_after[i] for i in range(len(w) - 1))
+                 + g2[-1] * w[-1]) / 2
+
+            def slope(S):
+                return (-D ** 2 / (2 * (k * c + S) ** 2) - mpmath.fsum(
+                    g2[t] * c ** 2 / ((k - 1 - t) * c + S) ** 2 for t in range(k)) / 2 + A)
+
+            lo, hi = mpmath.log(c) - 700, mpmath.log(c) + 700
+            for _ in range(200):
+                mid = (lo + hi) / 2
+                lo, hi = (mid, hi) if slope(mpmath.exp(mid)) < 0 else (lo, mid)
+            S = mpmath.exp(lo)
+            if S * w[0] <= c:
+                value = (D ** 2 / (2 * (k * c + S)) + mpmath.fsum(
+                    g2[t] * c ** 2 / ((k - 1 - t) * c + S) for t in range(k)) / 2 + A * S)
+                best = value if best is None else min(best, value)
+        return float(best)
+
+
+@pytest.mark.parametrize("G, cap", [(np.logspace(-100, 100, 200), 1.0),
+                                    (np.logspace(-100, 100, 200), 1e-50),
+                                    (np.logspace(-10, 10, 40), 1e-3)])
+def test_monotone_under_a_binding_cap_matches_50_digits(G, cap):
+    # G growing fast: the unconstrained optimum is decreasing and the cap holds on a prefix.
+    result = so.optimal_schedule(G.size, G=G, monotone=True, max_lr=cap)
+    assert result.converged and result.gap <= 1e-12 * result.bound
+    assert np.all(result.eta <= cap) and np.all(np.diff(result.eta) <= 0)
+    assert result.bound == pytest.approx(_mp_bound(result.eta, G), rel=1e-12)
+    if G.size <= 40:
+        assert result.bound == pytest.approx(_mp_capped_optimum(G, cap), rel=1e-10)
+
+
+def test_monotone_under_a_binding_cap_agrees_with_the_barrier_method():
+    # Where the blocks' Newton certifies too (G within 20 decades), both give one optimum.
+    from schedopt.solvers import _newton
+    from schedopt.solvers._problem import from_units, make_problem, to_units
+
+    G = np.logspace(-10, 10, 40)
+    problem = make_problem(40, 1.0, G, monotone=True, max_lr=1e-3)
+    unit, units = to_units(problem)
+    pooled = _newton._barrier(unit, 1e-12, None)
+    capped = so.optimal_schedule(40, G=G, monotone=True, max_lr=1e-3)
+    assert pooled is not None and capped.message.startswith("the cap binds")
+    pooled = from_units(pooled, problem, units)
+    assert capped.bound == pytest.approx(pooled.bound, rel=1e-11)
+    assert np.allclose(capped.eta, pooled.eta, rtol=1e-6, atol=0)
 
 
 @pytest.mark.parametrize("max_lr", [None, 1e300])
@@ -291,3 +372,48 @@ def test_cli_errors_are_one_line(monkeypatch, tmp_path, argv, fragment):
         assert main(argv) == 2
     text = err.getvalue()
     assert text.count("\n") == 1 and "Traceback" not in text and fragment in text
+
+
+def test_capped_dual_bound_rounds_to_a_few_eps_against_50_digits():
+    # The certificate's recursion runs over every capped step (980188 of them for G = 1 then
+    # a final 2 at T = 10⁶): carried as compensated offsets from K it must not lose k·ε.
+    from schedopt.solvers import _capped
+    from schedopt.solvers._exact import log_schedule
+    from schedopt.solvers._problem import make_problem, to_units
+
+    T = 3000
+    G = np.r_[np.ones(T - 1), 2.0]
+    unit, _ = to_units(make_problem(T, 1.0, G, monotone=True, max_lr=1e-2))
+    log_eta, J = log_schedule(unit.G2, costs=True)
+    candidates = _capped._Candidates(unit, log_eta, J)
+    k = _capped._smallest_feasible(candidates, T)
+    eta = candidates.schedule(k)
+    lower = _capped.lower_bound(unit, eta, k, J)
+    grad = so.bounds._host.last_value_and_grad_numpy(eta, unit.D ** 2, unit.G2)[1]
+    with mpmath.workdps(50):
+        g2 = [mpmath.mpf(float(v)) for v in unit.G2]
+        cost = g2[-1]
+        for t in range(T - 2, k - 1, -1):                   # J_{t+1} of §4.4, in 50 digits
+            cost = 2 * g2[t] * (mpmath.sqrt(1 + cost / g2[t]) - 1)
+        value = cost / 2
+        nu = [max(mpmath.mpf(float(-q)), 0) for q in grad[:k]]
+        for i in range(k - 1, -1, -1):
+            a = value - nu[i]
+            if a > 0:
+                value = nu[i] + g2[i] * (mpmath.sqrt(1 + 2 * a / g2[i]) - 1)
+        cap = mpmath.mpf(float(_capped._constraints.find(unit, _capped._constraints.Cap).value))
+        reference = float(mpmath.mpf(float(unit.D)) * mpmath.sqrt(2 * value) - cap * mpmath.fsum(nu))
+    assert k > 1000
+    assert abs(lower - reference) <= 64 * np.finfo(float).eps * abs(reference)
+
+
+def test_log_schedule_costs_are_the_suffix_optima_and_stop_at_a_rise():
+    from schedopt.solvers._exact import exact_schedule, log_schedule
+
+    G2 = np.logspace(-3, 6, 25) ** 2
+    log_eta, J = log_schedule(G2, costs=True)
+    assert np.all(np.diff(log_eta) <= 0)
+    for t in (0, 7, 20, 23, 24):
+        assert J[t] == pytest.approx(exact_schedule(G2[t:], 1.0)[1] ** 2 if t < 24 else G2[-1],
+                                     rel=1e-13)
+    assert log_schedule(np.ones(25), costs=True) == (None, None)   # the §4.5 bump rises
