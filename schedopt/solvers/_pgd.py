@@ -333,7 +333,8 @@ def _split(steps, D, G) -> list[tuple]:
 
 
 def optimal_schedule_batch(steps, D=1.0, G=1.0, *, monotone=False, max_lr=None, warmup=None,
-                           tol=1e-12, max_iter=None, time_limit=None) -> list[ScheduleResult]:
+                           tol=1e-12, max_iter=None, time_limit=None,
+                           min_lr=None) -> list[ScheduleResult]:
     """Many optimal schedules of bound (C) at once: ``method="pgd"`` under ``jax.vmap``.
 
     The batch is solved in one compiled call (on a GPU when JAX has one); problems of
@@ -346,13 +347,14 @@ def optimal_schedule_batch(steps, D=1.0, G=1.0, *, monotone=False, max_lr=None, 
       G: gradient-norm bound shared by all (a scalar, or a 1-D array of one value per step
         when every problem has the same T), or one entry per problem (a list of scalars or
         per-step arrays, or a 2-D array with one row of per-step values per problem).
-      monotone, max_lr, warmup: as in ``optimal_schedule``, shared by every problem.
+      monotone, max_lr, min_lr, warmup: as in ``optimal_schedule``, shared by every problem.
       tol, max_iter: as in ``optimal_schedule``.
 
     Returns:
       A list of ``ScheduleResult``, one per problem, in order; ``seconds`` is the batch's time.
     """
-    problems = [make_problem(T, d, g, monotone=monotone, max_lr=max_lr, warmup=warmup)
+    problems = [make_problem(T, d, g, monotone=monotone, max_lr=max_lr, warmup=warmup,
+                             min_lr=min_lr)
                 for T, d, g in _split(steps, D, G)]
     tol, max_iter = check_tolerances(tol, max_iter)
     time_limit = check_time_limit(time_limit)

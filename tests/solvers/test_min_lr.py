@@ -156,3 +156,18 @@ def test_min_lr_at_2000_steps():
         r = optimal_schedule(2000, method=method, min_lr=0.01, monotone=True, tol=1e-9)
         assert r.converged
         _agrees(r.bound, value, upper, rel=2e-5)       # Clarabel is less accurate at 2000
+
+
+def test_min_lr_in_a_batch_matches_the_conic_solve():
+    # optimal_schedule_batch takes the floor like optimal_schedule (one vmapped pgd run).
+    from schedopt import optimal_schedule_batch
+
+    value, _, upper = _reference("floor+cap")
+    results = optimal_schedule_batch([T, T], D=[1.0, 2.0], min_lr=FLOOR, max_lr=0.7 * PEAK,
+                                     tol=1e-9)
+    assert all(r.converged for r in results)
+    assert np.min(results[0].eta) >= FLOOR and np.any(results[0].eta <= FLOOR * (1 + 1e-6))
+    _agrees(results[0].bound, value, upper)
+    # D = 2 with the same floor is a different problem: the floor is D/G units, not scaled.
+    single = optimal_schedule(T, D=2.0, method="pgd", min_lr=FLOOR, max_lr=0.7 * PEAK, tol=1e-9)
+    assert results[1].bound == pytest.approx(single.bound, rel=1e-8)
