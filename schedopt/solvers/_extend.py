@@ -244,9 +244,8 @@ def _extend_newton(frozen, N, D, G, max_lr, monotone, tol, summary, start):
     import dataclasses
 
     from schedopt.solvers import _constraints
-    from schedopt.solvers import _newton
-    from schedopt.solvers._problem import check_tolerances
     from schedopt.solvers._problem import make_problem
+    from schedopt.solvers._solve import solve_problem
 
     if frozen.size == N + 1:
         raise ValueError("the history and re-warm-up leave no free step")
@@ -255,8 +254,7 @@ def _extend_newton(frozen, N, D, G, max_lr, monotone, tol, summary, start):
     if max_lr is not None:
         problem = dataclasses.replace(problem, constraints=_constraints.records(
             problem.constraints + (_constraints.Cap(max_lr),)))
-    tol, _ = check_tolerances(tol, None)
-    result = _newton.solve(problem, tol, None)
+    result = solve_problem(problem, "newton", tol=tol)
     summary = dict(summary, constraints=[c.summary() for c in problem.constraints
                                          if c.summary()["kind"] != "warmup"])
     return ScheduleResult(eta=result.eta[:N], bound=result.bound, method="newton",

@@ -233,11 +233,25 @@ def optimal_schedule(steps, D=1.0, G=1.0, *, method="auto", monotone=False, max_
     To solve many problems at once (different T or G profiles, in one ``jax.vmap``ped
     projected-gradient run), see ``optimal_schedule_batch``.
     """
-    if not isinstance(method, str) or method not in METHODS:      # a list is unhashable
-        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
+    _check_method(method)
     _memory.check(_validation.steps(steps), "steps", _BYTES_PER_STEP)
     problem = make_problem(steps, D, G, monotone=monotone, max_lr=max_lr, warmup=warmup,
                            min_lr=min_lr)
+    return solve_problem(problem, method, tol=tol, max_iter=max_iter, time_limit=time_limit)
+
+
+def _check_method(method) -> None:
+    if not isinstance(method, str) or method not in METHODS:      # a list is unhashable
+        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
+
+
+def solve_problem(problem: Problem, method="auto", *, tol=1e-12, max_iter=None,
+                  time_limit=None) -> ScheduleResult:
+    """``optimal_schedule`` for a ``Problem`` whose records are already built: the one door
+    behind it (refusals from ``METHODS``, units, the closed forms, the method) for callers
+    that build constraints the keywords cannot say, as ``extend_schedule``'s frozen history
+    under a cap that binds only the steps after it."""
+    _check_method(method)
     if method == "auto":
         method = "newton" if problem.constrained else "exact"
     refuse_unsupported(problem, method)
