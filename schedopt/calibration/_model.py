@@ -217,11 +217,11 @@ class LossModel:
 
     @staticmethod
     def _solve_c(steps, D, G, monotone, cap, warmup):
-        import schedopt
+        from schedopt.solvers import applied_schedule
 
-        res = schedopt.optimal_schedule(steps + 1, float(D), float(G), monotone=monotone,
-                                        max_lr=cap, warmup=warmup)
-        return np.asarray(res.eta[:-1], np.float64)
+        res = applied_schedule(steps, float(D), float(G), monotone=monotone, max_lr=cap,
+                               warmup=warmup)
+        return np.asarray(res.eta, np.float64)
 
     # --- files ---------------------------------------------------------------------------
 
