@@ -22,7 +22,7 @@ def test_unknown_name_is_an_attribute_error():
 
 def test_import_and_cli_help_do_not_load_jax():
     # --help must answer at once: JAX, optax and scipy load only when a command needs them.
-    code = ("import sys, schedopt, schedopt.cli\n"
+    code = ("import sys, schedopt, schedopt.cli, schedopt.calibration, schedopt.solvers\n"
             "heavy = [m for m in ('jax', 'optax', 'scipy') if m in sys.modules]\n"
             "assert not heavy, heavy\n")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,15 +1,22 @@
 """Loss models fitted to real training runs: predict the loss of any schedule, and choose the
-peak learning rate and the schedule for a new horizon (bound (C), docs/math.md §2, §5.1)."""
+peak learning rate and the schedule for a new horizon (bound (C), docs/math.md §2, §5.1).
 
-from schedopt.calibration._fit import fit_loss_curves
-from schedopt.calibration._forms import FORMS
-from schedopt.calibration._model import Decision
-from schedopt.calibration._model import LossModel
-from schedopt.calibration._model import load_model
-from schedopt.calibration._prefix import prefix_bounds
-from schedopt.calibration._runs import Run
-from schedopt.calibration._runs import as_run
-from schedopt.calibration._runs import read_runs
+Names load on first use, as in every other layer: ``import schedopt.calibration`` does not
+import the fitting code (scipy's least squares, the solvers) until a name is used.
+"""
 
-__all__ = ["Decision", "FORMS", "LossModel", "Run", "as_run", "fit_loss_curves", "load_model",
-           "prefix_bounds", "read_runs"]
+from schedopt import _lazy
+
+_EXPORTS = {
+    "Decision": "schedopt.calibration._model",
+    "FORMS": "schedopt.calibration._forms",
+    "LossModel": "schedopt.calibration._model",
+    "Run": "schedopt.calibration._runs",
+    "as_run": "schedopt.calibration._runs",
+    "fit_loss_curves": "schedopt.calibration._fit",
+    "load_model": "schedopt.calibration._model",
+    "prefix_bounds": "schedopt.calibration._prefix",
+    "read_runs": "schedopt.calibration._runs",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = _lazy.exports(globals(), _EXPORTS)
