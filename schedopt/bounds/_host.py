@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from schedopt._sums import running_sums
 from schedopt._sums import tail_sums
 
 # Up to this length a concrete call evaluates in numpy (0.1 ms at 10³, 1 ms at 10⁵); above it
@@ -23,9 +24,16 @@ def last_value_and_grad_numpy(eta, D2, G2, grad=True):
     ``G2`` is a scalar or a per-step array. Returns ``(value, gradient)`` (the gradient None
     when ``grad`` is False); ``(+∞, zeros)`` when ``η_T = 0``, as the JAX path.
     """
-    T = eta.shape[0]
     if not eta[-1] > 0:
-        return float("inf"), (np.zeros(T) if grad else None)
+        return float("inf"), (np.zeros(eta.shape[0]) if grad else None)
+    value, d, _ = value_grad_tails(eta, D2, G2, grad=grad)
+    return value, d
+
+
+def value_grad_tails(eta, D2, G2, grad=True):
+    """``last_value_and_grad_numpy`` for η_T > 0, with the tail sums S_t = η_{t:T} it forms
+    (the pooled Newton of ``solvers._newton_pool`` reuses them for its Hessian)."""
+    T = eta.shape[0]
     S = tail_sums(eta)                             # S_t = η_{t:T}; S_{t+1} > 0 for t < T
     r = np.empty(T)
     np.divide(eta[:-1], S[1:], out=r[:-1])         # η_t / S_{t+1}
@@ -35,13 +43,12 @@ def last_value_and_grad_numpy(eta, D2, G2, grad=True):
     # rounding depended on the number of CPUs (issue 21); numpy's pairwise sum does not.
     value = 0.5 * D2 / S[0] + 0.5 * float(np.sum(G2r * eta))
     if not grad:
-        return value, None
+        return value, None, S
     # ∂/∂η_k = G_k²r_k − Σ_{t<k} ½G_t²r_t² − D²/(2S_1²), with ½G_T² for k = T.
-    q = 0.5 * G2r * r
     before = np.empty(T)
     before[0] = 0.0
-    np.cumsum(q[:-1], out=before[1:])
+    before[1:] = running_sums(0.5 * G2r[:-1] * r[:-1])
     d = G2r - before
     d[-1] -= 0.5 * (G2 if np.ndim(G2) == 0 else G2[-1])
     d -= 0.5 * D2 / (S[0] * S[0])
-    return value, d
+    return value, d, S

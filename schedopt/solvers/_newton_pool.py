@@ -41,6 +41,7 @@ from scipy.linalg import lapack
 from schedopt.solvers import _constraints
 from schedopt.solvers import _newton_scan
 from schedopt.solvers._newton_sums import bound as _bound
+from schedopt.bounds._host import value_grad_tails
 from schedopt._sums import running_sums
 from schedopt._sums import tail_sums
 from schedopt._result import ScheduleResult
@@ -74,16 +75,9 @@ class _Blocks:
 
 
 def _value_and_q(eta: np.ndarray, g: np.ndarray):
-    """f̂ (bound (C) rescaled, docs/math.md §2) and q = ∂f̂/∂η, in O(n)."""
-    x = tail_sums(eta)
-    r = eta[:-1] / x[1:]
-    value = 0.5 / x[0] + 0.5 * np.sum(g[:-1] * eta[:-1] * r) + 0.5 * g[-1] * eta[-1]
-    q = np.empty_like(eta)
-    q[:-1] = g[:-1] * r
-    q[-1] = 0.5 * g[-1]
-    # η_i sits in every x_{k+1} with k < i and in x_1.
-    q[1:] -= running_sums(0.5 * g[:-1] * r * r)
-    q -= 0.5 / (x[0] * x[0])
+    """f̂ (bound (C) rescaled, docs/math.md §2), q = ∂f̂/∂η and the tail sums x, in O(n): the
+    package's one numpy bound (C), ``bounds._host``, with D = 1 and G² = g."""
+    value, q, x = value_grad_tails(eta, 1.0, g)
     return float(value), q, x
 
 
