@@ -50,3 +50,16 @@ def test_nothing_points_outside_the_repository():
     root = Path(__file__).resolve().parents[1]
     for path in [*root.glob("schedopt/**/*.py"), *root.glob("docs/*.md"), root / "README.md"]:
         assert "shared/" not in path.read_text(), path
+
+
+def test_optimize_on_the_exact_path_does_not_load_jax(tmp_path):
+    # The one backward scan runs in Python floats while JAX is not loaded (solvers/_scan.py),
+    # and bound (C) has a numpy path: an unconstrained optimize needs neither JAX nor optax.
+    code = ("import runpy, sys\n"
+            f"sys.argv = ['schedopt', 'optimize', '--steps', '20000', '--out', {str(tmp_path / 'e.json')!r}]\n"
+            "try:\n    runpy.run_module('schedopt', run_name='__main__')\n"
+            "except SystemExit as e:\n    assert not e.code, e.code\n"
+            "heavy = [m for m in ('jax', 'optax') if m in sys.modules]\n"
+            "assert not heavy, heavy\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
+    assert (tmp_path / "e.json").stat().st_size > 20000

@@ -11,14 +11,12 @@ feasible k, when the optimum's capped steps are a prefix; a binary search over k
 
 **Certificate.** Whatever k, the point is certified by weak duality on the cap alone (the
 monotone constraints dropped: a relaxation, so still a lower bound on the optimum):
-``L = f + Σ_{i≤k} ν_i(η_i − c)`` with ν_i = max(0, −∂f/∂η_i). Its minimum over η ≥ 0 is a
-backward recursion in the tail-sum ratios ρ_i = x_{i+1}/x_i ∈ (0, 1]: past k it is the
-cost-to-go, k_i = ½J_i; for i ≤ k, with a = k_{i+1} − ν_i, k_i = k_{i+1} when a ≤ 0 (η_i = 0)
-and else ``ν_i + 2a√g/(√(g + 2a) + √g)`` (g = G_i², the form of ``_newton_pool``'s recursion
-that neither divides by a tiny g nor overflows); the minimum is ``D√(2k_1) − cΣν``.
-Everything runs in logarithms or in O(1)-scaled sums, so G spanning 200 decades (issue 21:
-G from 1e-100 to 1e100, rates down to 1e-219) is solved and certified; where the prefix
-structure is wrong the certificate fails and the caller falls back to newton.
+``L = f + Σ_{i≤k} ν_i(η_i − c)`` with ν_i = max(0, −∂f/∂η_i), minimised over η ≥ 0 by the
+package's one dual (``solvers._dual``), whose recursion divides by no G and overflows for no
+G² that float64 holds. Everything runs in logarithms or in O(1)-scaled sums, so G spanning
+200 decades (issue 21: G from 1e-100 to 1e100, rates down to 1e-219) is solved and
+certified; where the prefix structure is wrong the certificate fails and the caller falls
+back to newton.
 """
 
 from __future__ import annotations
@@ -31,6 +29,7 @@ import numpy as np
 from schedopt.bounds._host import last_value_and_grad_numpy
 from schedopt.bounds._tail import minimise_tail
 from schedopt.solvers import _constraints
+from schedopt.solvers._dual import dual_value
 from schedopt.solvers._exact import log_schedule
 from schedopt._result import ScheduleResult
 
@@ -88,36 +87,15 @@ def _smallest_feasible(candidates, T) -> int:
     return hi
 
 
-def lower_bound(problem, eta, k, J) -> float:
-    """The dual bound of the module doc at the schedule ``eta`` whose first k rates are capped.
-
-    The recursion's values k_i all lie within [max ν, K] of K = k_{k+1}, so it carries the
-    offset e_i = k_i − K (compensated) and a = K − ν_i + e_{i+1} is summed exactly
-    (``math.fsum``); the step ``k_i − k_{i+1} = −2a²/(√(g + 2a) + √g)²`` is a positive term
-    without cancellation. Rounding then stays at a few ε of the bound, not k·ε
-    (tests/adversarial/test_solvers_extreme.py checks it against 50 digits)."""
-    G2 = np.broadcast_to(problem.G2, (problem.steps,))
+def lower_bound(problem, eta, k) -> float:
+    """The dual bound of the module doc at the schedule ``eta`` whose first k rates are
+    capped: ``L = (C) + Σ_{i≤k} ν_i(η_i − c)``, minimised by the package's one dual."""
     cap = _constraints.find(problem, _constraints.Cap).value
     with np.errstate(over="ignore", under="ignore"):
-        grad = last_value_and_grad_numpy(eta, problem.D**2, G2)[1]
-    nu = np.maximum(-grad[:k], 0.0).tolist()
-    if k < problem.steps:                           # past k: the cost-to-go ½J_{k+1}
-        K, start = 0.5 * float(J[k]), k - 1
-    else:                                           # every step capped: from ½G_T² + ν_T
-        K, start = 0.5 * float(G2[-1]) + nu[-1], k - 2
-    sqrt, fsum = math.sqrt, math.fsum
-    e_hi = e_lo = 0.0
-    for i in range(start, -1, -1):
-        a = fsum((K, -nu[i], e_hi, e_lo))
-        if a > 0.0:
-            root = sqrt(float(G2[i]))
-            h = a / (sqrt(float(G2[i]) + 2.0 * a) + root)
-            h = 2.0 * h * h
-            total = e_hi - h                        # TwoSum: e_hi − h = total + its error
-            back = total - e_hi
-            e_lo += (e_hi - (total - back)) + (-h - back)
-            e_hi = total
-    return problem.D * sqrt(2.0 * fsum((K, e_hi, e_lo))) - cap * fsum(nu)
+        grad = last_value_and_grad_numpy(eta, problem.D**2, problem.G2)[1]
+    nu = np.zeros(problem.steps)
+    nu[:k] = np.maximum(-grad[:k], 0.0)
+    return dual_value(problem.G2, problem.D, nu, -cap * math.fsum(nu.tolist()))
 
 
 def solve(problem, tol: float):
@@ -135,7 +113,7 @@ def solve(problem, tol: float):
         return None
     with np.errstate(over="ignore", under="ignore"):
         bound = float(last_value_and_grad_numpy(eta, problem.D**2, G2, grad=False)[0])
-        lower = lower_bound(problem, eta, k, J)
+        lower = lower_bound(problem, eta, k)
     # Rounding allowed for, as in _newton_pool: the bound's blocked tail sums (≲ (1024 +
     # n/1024)·ε relative) and a few ε of the dual's compensated recursion and its J_{k+1}.
     gap = max(0.0, bound - lower) + _EPS * (1024 + problem.steps / 1024 + 64) * bound

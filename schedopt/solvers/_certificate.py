@@ -14,19 +14,8 @@ equalities, ≥ 0 for the inequalities) leaves the Lagrangian
 and by weak duality ``min_{η ≥ 0} L ≤ optimum`` for *any* admissible multipliers. So the
 bound is valid whatever multipliers are chosen; a good choice only makes it tight.
 
-**The inner minimum in O(T), exactly.** With ``S_t = η_{t:T}``, ``aᵀη = Σ_t b_t S_t`` where
-``b_t = a_t − a_{t−1}`` (a_0 = 0). Apart from ``D²/(2S_1)`` every term of L is homogeneous
-of degree one in S, so the cost-to-go of docs/math.md §4.4 is again ``½J_t S_t``:
-``J_T = G_T² + 2b_T`` and, with ``u = S_{t+1}/S_t ∈ (0, 1]`` (η_t ≥ 0),
-
-.. math:: J_t = 2b_t + \min_{0<u\le1}\Big[\frac{G_t^2}{u} − 2G_t^2 + (G_t^2 + J_{t+1})u\Big]
-          = 2b_t + \begin{cases} 2J_{t+1}G_t/(\sqrt{G_t^2 + J_{t+1}} + G_t) & J_{t+1} > 0 \\
-                                  J_{t+1} & J_{t+1} \le 0 \end{cases}
-
-(for J_{t+1} ≤ 0 the bracket decreases on (0, 1], so u = 1). Finally
-``min_{S_1>0} D²/(2S_1) + ½J_1S_1 = D√J_1`` when ``J_1 ≥ 0`` and −∞ otherwise, so the dual
-value is ``D√J_1 + c``. With ``a = 0`` this is the exact recursion, and the lower bound is
-the exact optimum.
+**The inner minimum in O(T), exactly**, is ``solvers._dual.dual_value``, the one dual of the
+package (a backward recursion in tail sums, docs/math.md §4.3, §4.4).
 
 **Multipliers** come from the gradient g of (C) at the candidate η, by the KKT conditions
 of the constrained problem: ``−g_t`` on the warm-up equalities (the ramp's are then
@@ -45,49 +34,8 @@ import numpy as np
 
 from schedopt.bounds._bounds import last_iterate_bound
 from schedopt.solvers import _constraints
+from schedopt.solvers._dual import dual_value
 from schedopt.solvers._firstorder import bucket
-
-_CHUNK = 8192
-
-
-@jax.jit
-def _dual_recursion(J, G2, b):
-    """The backward recursion over one chunk, entered with J_{t+1} of the next chunk."""
-    def step(J, gb):
-        g2, bt = gb
-        G = jnp.sqrt(g2)
-        positive = J > 0
-        Jp = jnp.where(positive, J, 0.0)
-        inner = jnp.where(positive, 2.0 * Jp * G / (jnp.sqrt(g2 + Jp) + G), J)
-        out = 2.0 * bt + inner
-        return out, out
-
-    return jax.lax.scan(step, J, (G2, b), reverse=True, unroll=8)
-
-
-def dual_value(G2: np.ndarray, D: float, a: np.ndarray, constant: float) -> float:
-    """min over η ≥ 0 of (C)(η) + aᵀη + constant (−∞ when unbounded below)."""
-    T = G2.shape[0]
-    b = np.diff(a, prepend=0.0)
-    J = float(G2[-1] + 2.0 * b[-1])
-    if T > 1:
-        n = T - 1
-        chunks = -(-n // _CHUNK)
-        g2 = np.ones(chunks * _CHUNK)
-        bb = np.zeros(chunks * _CHUNK)
-        g2[g2.size - n:] = G2[:-1]
-        bb[bb.size - n:] = b[:-1]
-        Js = np.empty_like(g2)
-        with jax.enable_x64(True):
-            carry = jnp.asarray(J, jnp.float64)
-            for c in range(chunks - 1, -1, -1):
-                part = slice(c * _CHUNK, (c + 1) * _CHUNK)
-                carry, out = _dual_recursion(carry, g2[part], bb[part])
-                Js[part] = np.asarray(out)
-        J = float(Js[Js.size - n])
-    if not J >= 0:
-        return -np.inf
-    return float(D * np.sqrt(J) + constant)
 
 
 @jax.jit

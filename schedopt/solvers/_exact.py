@@ -14,85 +14,24 @@ one add and one divide, all dependent: that chain is the floor of the recursion.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
 
 from schedopt._sums import tail_sums
-
-# Steps per compiled call: one compilation per chunk size serves every T. Long schedules use
-# the large chunk (16 calls at T = 10⁶); shorter ones the small one, so that T = 10⁴ does not
-# run a loop of 2¹⁶ steps.
-_CHUNK = 1 << 16
-_SMALL_CHUNK = 1 << 13
-# Up to this many steps the loop runs in plain Python floats (about 0.3 µs a step, the same
-# IEEE operations): cheaper than compiling the scan (0.1–0.6 s) on a first call, and JAX is
-# not even imported. Past it the compiled scan is faster per call (at T = 10⁴, 1.2 against
-# 1.5 ms of CPU in benchmarks/exact.py).
-_PYTHON_MAX = 1 << 12
-
-
-@functools.cache
-def _compiled_recursion():
-    import jax
-    import jax.numpy as jnp
-
-    @jax.jit
-    def recursion(m, c):
-        """m_t for one chunk of c_t (backwards), entered with m_{t+1} of the next chunk."""
-        def step(m, c):
-            x = c * m
-            m = x / (jnp.sqrt(1.0 + x) + 1.0)
-            return m, m
-
-        return jax.lax.scan(step, m, c, reverse=True, unroll=8)
-
-    return recursion
-
-
-def _python_recursion(c: np.ndarray) -> np.ndarray:
-    """The compiled scan's step in Python floats, over all of c at once."""
-    c = c.tolist()
-    m, out, sqrt = 0.5, [0.0] * len(c), math.sqrt
-    for t in range(len(c) - 1, -1, -1):
-        x = c[t] * m
-        m = x / (sqrt(1.0 + x) + 1.0)
-        out[t] = m
-    return np.array(out)
+from schedopt.solvers import _scan
 
 
 def tail_ratios(G2: np.ndarray) -> tuple[float, np.ndarray]:
-    """J_1 and (r_t − 1) for t = 1..T−1, for squared gradient norms G2 (float64, length T).
-
-    The scan runs over fixed-size chunks from the end, so it is compiled once for every T.
-    The first chunk is padded at the front with c = 0, which the backward recursion reaches
-    only after every real step.
-    """
+    """J_1 and (r_t − 1) for t = 1..T−1, for squared gradient norms G2 (float64, length T),
+    on the package's one backward scan (``solvers._scan``: Python floats, or compiled when
+    JAX is loaded and T > 4096)."""
     T = G2.shape[0]
     if T == 1:
         return float(G2[0]), np.zeros(0)
-    n = T - 1                                        # steps t = 1..T−1
-    if n <= _PYTHON_MAX:
-        r_minus_1 = _python_recursion((G2[1:] / G2[:-1]) * 2.0)
-        return float(2.0 * G2[0] * r_minus_1[0]), r_minus_1
-    size = _CHUNK if n > 4 * _SMALL_CHUNK else _SMALL_CHUNK
-    chunks = -(-n // size)
-    c = np.zeros(chunks * size)
-    real = c[c.size - n:]
-    np.divide(G2[1:], G2[:-1], out=real)
-    real *= 2.0
-    out = np.empty_like(c)
-    import jax
-    import jax.numpy as jnp
-    recursion = _compiled_recursion()
-    with jax.enable_x64(True):
-        m = jnp.asarray(0.5, jnp.float64)            # m_T = ½: J_T = 2G_T²·½ = G_T²
-        for k in range(chunks - 1, -1, -1):
-            part = slice(k * size, (k + 1) * size)
-            m, chunk = recursion(m, c[part])
-            out[part] = np.asarray(chunk)
-    r_minus_1 = out[out.size - n:]
+    c = G2[1:] / G2[:-1]
+    c *= 2.0
+    r_minus_1 = _scan.backward("ratios", 0.5, c)      # m_T = ½: J_T = 2G_T²·½ = G_T²
     return float(2.0 * G2[0] * r_minus_1[0]), r_minus_1
 
 

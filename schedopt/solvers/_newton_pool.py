@@ -16,15 +16,12 @@ the cap) are merged, and a block is split where a multiplier of its pooling is n
 ``L = f − Σ μ_i (η_i − η_{i+1}) − ν (max_lr − η_1)`` gives μ_i = ν[b = 1] + Σ_{k=s_b}^{i} q_k
 inside block b (0 at its boundaries), and ν = −Σ_{block 1} q when the first block is capped.
 
-**Certificate.** Weak duality: for any μ, ν ≥ 0, min over the domain of L ≤ f*. With
-``d_i = μ_{i−1} − μ_i + ν[i = 1]``, L = f + Σ d_i η_i − ν·max_lr, and its minimum over tail
-sums is a backward recursion like docs/math.md §4.4's: ``k_n = ½ g_n + d_n``; for i < n,
-``a = k_{i+1} − d_i``, ``k_i = d_i + g_i(√(1 + 2a/g_i) − 1)`` (−∞ when 1 + 2a/g_i ≤ 0,
-from min over ρ = x_{i+1}/x_i > 0 of ½g(1−ρ)²/ρ + d(1−ρ) + kρ), and min L = √(2k_1) −
-ν·max_lr. So ``f(η) − (√(2k_1) − ν·max_lr)`` bounds the distance to the optimum whatever
-the partition; it is ~0 when the partition is right. The recursion is sequential: plain
-Python floats (0.3 s at T = 10⁶ on an idle core), or from T = 2¹⁶ a compiled scan when JAX is
-loaded (``_newton_scan``); it runs once per solve, and with d = 0 for the start point.
+**Certificate.** Weak duality: for any μ, ν ≥ 0, min over η ≥ 0 of L ≤ f*. With
+``d_i = μ_{i−1} − μ_i + ν[i = 1]``, L = f + Σ d_i η_i − ν·max_lr, whose minimum is the
+package's one dual, ``solvers._dual.dual_value`` (a backward recursion in tail sums, on
+``solvers._scan``). So ``f(η) − min L`` bounds the distance to the optimum whatever the
+partition; it is ~0 when the partition is right. The start point, the exact unconstrained
+optimum, comes from the same scan (``_exact.tail_ratios``).
 
 The problem is rescaled to D = 1, ΣG² = 1 as in ``schedopt.solvers._newton``; the result is returned
 only when certified within tol, else None (the barrier method takes it); sums: ``_newton_sums``.
@@ -39,7 +36,8 @@ import numpy as np
 from scipy.linalg import lapack
 
 from schedopt.solvers import _constraints
-from schedopt.solvers import _newton_scan
+from schedopt.solvers._dual import dual_value
+from schedopt.solvers._exact import tail_ratios
 from schedopt.solvers._newton_sums import bound as _bound
 from schedopt.bounds._host import value_grad_tails
 from schedopt._sums import running_sums
@@ -273,27 +271,6 @@ def _pool_adjacent_violators(starts, vals, n, capped, cap):
     return np.array(out_s, dtype=starts.dtype), np.array(out_v), bool(fixed[0])
 
 
-def dual_bound(g: np.ndarray, d: np.ndarray) -> float:
-    """min over tail sums of f̂ + Σ d_i η_i (module docstring's recursion); −∞ if unbounded."""
-    k = 0.5 * float(g[-1]) + float(d[-1])
-    if _newton_scan.available(g.size):
-        ks = _newton_scan.backward(g[:-1], d[:-1], k)
-        # The recursion is defined only where 1 + 2a/g > 0 at every step.
-        c = 1.0 + 2.0 * (np.append(ks[1:], k) - d[:-1]) / g[:-1]
-        if not np.all(c > 0.0):
-            return -math.inf
-        k = float(ks[0])
-        return math.sqrt(2.0 * k) if k > 0.0 else -math.inf
-    sqrt = math.sqrt
-    for gi, di in zip(g[-2::-1].tolist(), d[-2::-1].tolist()):
-        a = k - di
-        c = 1.0 + 2.0 * a / gi
-        if not c > 0.0:
-            return -math.inf
-        k = di + 2.0 * a / (sqrt(c) + 1.0)
-    return sqrt(2.0 * k) if k > 0.0 else -math.inf
-
-
 def _certificate(q, blocks: _Blocks, g, cap) -> float:
     """A lower bound on f̂* from the multipliers at the current point, clipped to ≥ 0."""
     mu, nu = _multipliers(q, blocks, g)
@@ -302,28 +279,16 @@ def _certificate(q, blocks: _Blocks, g, cap) -> float:
     d = -mu
     d[1:] += mu[:-1]
     d[0] += nu
-    return dual_bound(g, d) - (nu * cap if nu else 0.0)
+    return dual_value(g, 1.0, d, -(nu * cap if nu else 0.0))
 
 
 def _unconstrained(g: np.ndarray) -> np.ndarray:
-    """The unconstrained optimum of the rescaled problem (docs/math.md §4.4's recursion, in plain
-    Python floats: the ratios r_t − 1 = x/(√(1+x) + 1), x = J_{t+1}/G_t², then η ∝ (r_t − 1)
-    S_{t+1}, scaled by its best multiplier, docs/math.md §4.1)."""
-    n = g.size
-    if n == 1:
+    """The unconstrained optimum of the rescaled problem: docs/math.md §4.4's ratios r_t − 1
+    (``_exact.tail_ratios``), then η ∝ (r_t − 1) S_{t+1}, scaled by its best multiplier
+    (docs/math.md §4.1)."""
+    if g.size == 1:
         return np.ones(1)
-    if _newton_scan.available(n):
-        # J_t = 2k_t of the same recursion with d = 0; r_t − 1 = (2k_{t+1}/g_t)/(√(…) + 1).
-        k = _newton_scan.backward(g[:-1], np.zeros(n - 1), 0.5 * float(g[-1]))
-        x = 2.0 * np.append(k[1:], 0.5 * float(g[-1])) / g[:-1]
-        r_minus_1 = x / (np.sqrt(1.0 + x) + 1.0)
-        return _from_ratios(r_minus_1, g)
-    sqrt, J, out = math.sqrt, float(g[-1]), []
-    for gi in g[-2::-1].tolist():
-        x = J / gi
-        out.append(x / (sqrt(1.0 + x) + 1.0))
-        J = 2.0 * gi * out[-1]
-    return _from_ratios(np.array(out[::-1]), g)
+    return _from_ratios(tail_ratios(g)[1], g)
 
 
 def _from_ratios(r_minus_1: np.ndarray, g: np.ndarray) -> np.ndarray:

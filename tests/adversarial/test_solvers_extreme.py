@@ -376,7 +376,7 @@ def test_cli_errors_are_one_line(monkeypatch, tmp_path, argv, fragment):
 
 def test_capped_dual_bound_rounds_to_a_few_eps_against_50_digits():
     # The certificate's recursion runs over every capped step (980188 of them for G = 1 then
-    # a final 2 at T = 10⁶): carried as compensated offsets from K it must not lose k·ε.
+    # a final 2 at T = 10⁶): its rounding must stay far inside the gap's allowance.
     from schedopt.solvers import _capped
     from schedopt.solvers._exact import log_schedule
     from schedopt.solvers._problem import make_problem, to_units
@@ -388,7 +388,7 @@ def test_capped_dual_bound_rounds_to_a_few_eps_against_50_digits():
     candidates = _capped._Candidates(unit, log_eta, J)
     k = _capped._smallest_feasible(candidates, T)
     eta = candidates.schedule(k)
-    lower = _capped.lower_bound(unit, eta, k, J)
+    lower = _capped.lower_bound(unit, eta, k)
     grad = so.bounds._host.last_value_and_grad_numpy(eta, unit.D ** 2, unit.G2)[1]
     with mpmath.workdps(50):
         g2 = [mpmath.mpf(float(v)) for v in unit.G2]

@@ -58,10 +58,14 @@ def test_unrepresentable_schedule_is_refused_with_a_sentence():
 
 @pytest.mark.parametrize("T", [2, 10, 3000])
 def test_python_loop_and_compiled_scan_agree(T, monkeypatch):
+    import jax  # noqa: F401  (the compiled scan runs only where JAX is loaded)
+
     from schedopt.solvers import _exact
+    from schedopt.solvers import _scan
     G2 = np.random.default_rng(T).uniform(0.3, 3.0, T) ** 2
     J1, m = _exact.tail_ratios(G2)
-    monkeypatch.setattr(_exact, "_PYTHON_MAX", 0)        # the compiled scan
+    monkeypatch.setattr(_scan, "PYTHON_MAX", 0)          # the compiled scan
+    assert _scan.compiled(T - 1)
     J1_scan, m_scan = _exact.tail_ratios(G2)
     assert J1 == pytest.approx(J1_scan, rel=1e-15)
     np.testing.assert_allclose(m, m_scan, rtol=1e-15, atol=0)

@@ -14,7 +14,7 @@ import pytest
 
 from schedopt import optimal_schedule
 from schedopt.solvers._newton import _barrier
-from schedopt.solvers._newton_pool import dual_bound
+from schedopt.solvers._dual import dual_value
 from schedopt.solvers._newton_pool import solve_pooled
 from schedopt.solvers._solve import make_problem
 from test_newton import check_feasible
@@ -49,13 +49,13 @@ def test_dual_bound_without_multipliers_is_the_exact_optimum():
             g = G2 / G2.sum()
             sigma = 1.0 / np.sqrt(G2.sum())                  # D = 1
             exact = optimal_schedule(T, 1.0, G, method="exact").bound
-            assert dual_bound(g, np.zeros(T)) / sigma == pytest.approx(exact, rel=1e-13)
+            assert dual_value(g, 1.0, np.zeros(T), 0.0) / sigma == pytest.approx(exact, rel=1e-13)
 
 
 def test_dual_bound_reports_an_unbounded_lagrangian():
     T = 5
     d = np.full(T, -10.0)                            # pays for every η: unbounded below
-    assert dual_bound(np.full(T, 0.2), d) == -np.inf
+    assert dual_value(np.full(T, 0.2), 1.0, d, 0.0) == -np.inf
 
 
 @pytest.mark.parametrize("T", [2, 3, 17, 200, 3000])
@@ -210,10 +210,12 @@ def test_extreme_scales(D, G):
 
 
 def test_compiled_recursion_matches_the_python_loop(monkeypatch):
-    """The chunked lax.scan (used from T = 2¹⁶ when JAX is loaded) against the Python loop,
-    on an uneven length that pads the first chunk."""
+    """The chunked lax.scan of solvers._scan (used past 4096 steps when JAX is loaded) against
+    its Python loop, for the dual and the ratios, on an uneven length that pads the first chunk."""
+    import jax  # noqa: F401  (the compiled scan runs only where JAX is loaded)
+
     import schedopt.solvers._newton_pool as pool
-    import schedopt.solvers._newton_scan as scan
+    from schedopt.solvers import _scan
 
     n = 20_001
     rng = np.random.default_rng(11)
@@ -222,11 +224,13 @@ def test_compiled_recursion_matches_the_python_loop(monkeypatch):
     d = np.zeros(n)
     d[100:200] = 1e-3 * rng.standard_normal(100)
     results = []
-    for least in (10**9, 1):
-        monkeypatch.setattr(scan, "MIN_STEPS", least)
-        results.append((pool.dual_bound(g, d), pool._unconstrained(g)))
+    for most in (10**9, 1):
+        monkeypatch.setattr(_scan, "PYTHON_MAX", most)
+        assert _scan.compiled(n) == (most == 1)
+        results.append((dual_value(g, 1.0, d, 0.0), pool._unconstrained(g)))
     (q_loop, eta_loop), (q_scan, eta_scan) = results
     assert q_scan == pytest.approx(q_loop, rel=1e-13)
     np.testing.assert_allclose(eta_scan, eta_loop, rtol=1e-11)
-    monkeypatch.setattr(scan, "MIN_STEPS", 1)
-    assert pool.dual_bound(np.full(5, 0.2), np.full(5, -10.0)) == -np.inf
+    assert dual_value(np.full(5, 0.2), 1.0, np.full(5, -10.0), 0.0) == -np.inf
+    with pytest.raises(ValueError, match="orders of magnitude|not representable in float64"):
+        optimal_schedule(200, 1.0, 10.0 ** np.linspace(0, 150, 200))
