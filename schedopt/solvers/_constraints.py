@@ -25,6 +25,7 @@ from typing import ClassVar
 import numpy as np
 
 from schedopt import _validation
+from schedopt._sums import running_sums
 
 _ACTIVE = 1e-9          # relative distance at which a bound or a monotone link counts as active
 
@@ -174,19 +175,44 @@ class Monotone:
         return np.minimum.accumulate(eta)
 
     def multipliers(self, eta, h, a, monotone: bool) -> float:
-        """The chain's multipliers: running sums of h over each block of equal rates (0 where
-        two rates differ), clipped at 0 (a block restarts after every inactive link)."""
+        """The chain's multipliers (``chain_multipliers``) over the blocks of equal rates
+        (a block restarts after every inactive link), clipped at 0."""
         if eta.size < 2:
             return 0.0
         active = eta[:-1] - eta[1:] <= _ACTIVE * eta[:-1]
-        sums = np.cumsum(h[:-1])
-        starts = np.concatenate([[0.0], sums[:-1]])
-        base = np.maximum.accumulate(np.where(~np.concatenate([[False], active[:-1]]),
-                                              np.arange(active.size), 0))
-        nu = np.maximum(np.where(active, sums - starts[base], 0.0), 0.0)
+        starts = np.flatnonzero(np.concatenate([[True], ~active]))
+        ids = np.repeat(np.arange(starts.size), np.diff(np.append(starts, eta.size)))
+        nu = np.maximum(chain_multipliers(h, ids, starts)[:-1], 0.0)
         a[:-1] -= nu
         a[1:] += nu
         return 0.0
+
+
+def chain_multipliers(h, ids, starts, weights=None, head=0.0):
+    """μ_i of η_i ≥ η_{i+1} inside blocks of equal rates (block ``ids[i]`` begins at
+    ``starts``): stationarity makes μ a running sum of the gradient h from the block's start
+    (plus ``head`` in the first block, a cap's multiplier), or equally, the block's h summing
+    to 0 there, minus the sum to its end; 0 at block ends and after the last step.
+
+    With ``weights`` (G_t², the curvature of each step's term), the second form is used from
+    each block's largest weight on: the residual of the block sum then lands where the
+    Lagrangian is most curved, whereas a residual at a step with tiny G moves its minimiser,
+    and the dual bound, far (G spanning decades; the pooled Newton's blocks)."""
+    forward = running_sums(h)
+    mu = forward - np.append(0.0, forward[starts[1:] - 1])[ids]
+    mu[ids == 0] += head
+    if weights is not None:
+        backward = np.append(running_sums(h[::-1])[::-1], 0.0)       # Σ_{k≥i} h_k
+        ends = np.append(starts[1:], h.size)
+        from_end = -(backward[1:] - backward[ends][ids])             # −Σ_{k=i+1}^{e−1} h_k
+        top = np.maximum.reduceat(weights, starts)
+        at = np.flatnonzero(weights == top[ids])
+        pivot = at[np.append(True, ids[at][1:] != ids[at][:-1])]     # first argmax per block
+        after = np.arange(h.size) >= pivot[ids]
+        mu[after] = from_end[after]
+    mu[starts[1:] - 1] = 0.0                        # block ends: the link is inactive
+    mu[-1] = 0.0                                    # no link after the last step
+    return mu
 
 
 # The order in which records are kept, lowered and summarised.

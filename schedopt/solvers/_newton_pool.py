@@ -40,7 +40,6 @@ from schedopt.solvers._dual import dual_value
 from schedopt.solvers._exact import tail_ratios
 from schedopt.solvers._newton_sums import bound as _bound
 from schedopt.bounds._host import value_grad_tails
-from schedopt._sums import running_sums
 from schedopt._sums import tail_sums
 from schedopt._result import ScheduleResult
 
@@ -162,31 +161,12 @@ def _reduced_solve(v, blocks: _Blocks, g, budget: int):
 
 
 def _multipliers(q, blocks: _Blocks, g):
-    """μ_i of η_i ≥ η_{i+1} (i < n) and ν of the cap, from stationarity (module docstring).
-
-    μ inside a block is a running sum of q from its start, or equally (the block's q sum to
-    0) minus the sum to its end. Each is used on the side of the block's largest g: the
-    residual of the block sum then lands where the Lagrangian is most curved, whereas a
-    residual at a step with tiny g moves the Lagrangian's minimiser, and the dual bound,
-    far (G spanning decades).
-    """
-    gv = _block_sums(q, blocks)
-    nu = -float(gv[0]) if blocks.capped else 0.0
-    ids, starts = blocks.ids, blocks.starts
-    forward = running_sums(q)
-    mu = forward - np.append(0.0, forward[starts[1:] - 1])[ids]
-    backward = np.append(running_sums(q[::-1])[::-1], 0.0)       # Σ_{k≥i} q_k
-    ends = starts + blocks.lengths
-    from_end = -(backward[1:] - backward[ends][ids])             # −Σ_{k=i+1}^{e−1} q_k
-    top = np.maximum.reduceat(g, starts)
-    at = np.flatnonzero(g == top[ids])
-    pivot = at[np.append(True, ids[at][1:] != ids[at][:-1])]     # first argmax per block
-    after = np.arange(q.size) >= pivot[ids]
-    if blocks.capped:                               # forward sums start from ν there
-        mu[ids == 0] += nu
-    mu[after] = from_end[after]
-    mu[starts[1:] - 1] = 0.0                        # boundaries: constraint inactive
-    mu[-1] = 0.0                                    # no constraint after the last step
+    """μ_i of η_i ≥ η_{i+1} (i < n) and ν of the cap, from stationarity (module docstring):
+    the package's one set of chain multipliers (``_constraints.chain_multipliers``), pivoted
+    on each block's largest g."""
+    nu = -float(_block_sums(q, blocks)[0]) if blocks.capped else 0.0
+    mu = _constraints.chain_multipliers(q, blocks.ids, blocks.starts, weights=g,
+                                        head=nu if blocks.capped else 0.0)
     return mu, nu
 
 
