@@ -212,118 +212,153 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
         return _barrier(problem, tol, max_iter)
 
 
-def _barrier(problem, tol: float, max_iter: int | None) -> ScheduleResult:
-    """The path-following barrier method of the module docstring.
+@dataclasses.dataclass
+class _Path:
+    """The barrier method's loop state: the iterate, the barrier parameter τ and its growth
+    policy, the best certified point, and the damped phase's trial step (``_step``)."""
+    state: _State
+    tau: float
+    growth: float = _GROWTH[1]
+    best: tuple | None = None          # (state, certificate) with the smallest certificate
+    cert: float = np.inf               # the certificate at the last certifiable point
+    steps_since_centred: int = 0
+    rescale: float = 1.0
+    damped: bool = False               # line search given up on until the next centring
+    trial: tuple | None = None         # (state, λ², safe step) before an unsafe damped step
+    reach: float = 1.0                 # the damped phase's trial step, a fraction of the full one
 
-    This function is long because the path-following policy (centring and the growth of τ,
-    the Armijo phase, the damped phase with its trial steps, the certificate and the best
-    certified point) reads and writes about ten pieces of loop state; split into functions,
-    every piece would travel through every call. Each phase is one commented block below.
-    """
+
+_CERTIFIED = "certified"
+
+
+def _barrier(problem, tol: float, max_iter: int | None) -> ScheduleResult:
+    """The path-following barrier method of the module docstring: a ``_Path`` record and one
+    ``_step`` per Newton iteration, until the certificate meets tol or max_iter."""
     start = time.perf_counter()
     max_iter = _MAX_ITER if max_iter is None else max_iter
     model = _model(problem)
     state = _start(model)
-    tau = _initial_tau(model, state)
-    best = None                        # (state, certificate) with the smallest certificate
+    path = _Path(state=state, tau=_initial_tau(model, state))
     message = None
-    least, growth, most = _GROWTH
-    steps_since_centred = 0
-    rescale = 1.0
-    damped = False                     # line search given up on until the next centring
-    trial = None                       # (state, λ², safe step) before an unsafe damped-phase step
-    reach = 1.0                        # the damped phase's trial step, a fraction of the full one
     for iteration in range(1, max_iter + 1):
-        steps_since_centred += 1
-        if damped:
-            # The primal Newton step (z = 1/s), for which the damped step is safe.
-            state = dataclasses.replace(state, dual=1.0 / state.slack)
-        system = _assemble(model, state)
-        try:
-            dx, lam2, d_slack, d_dual = _direction(model, state, system, tau)
-            failure = None
-        except (linalg.LinAlgError, ValueError):
-            lam2, failure = float("nan"), "the Newton system became singular to rounding"
-        if failure is None and not (np.isfinite(lam2) and np.all(np.isfinite(dx))):
-            lam2, failure = float("nan"), "the Newton step lost its accuracy to rounding"
-        if trial is not None:
-            # A long step of the damped phase stands only if it cut λ² by _TRIAL_CUT (NaN:
-            # the solve failed); otherwise go back, take the safe step instead, and try a
-            # shorter one next time. A certificate at the trial point would hold regardless:
-            # it needs only that point's decrement.
-            before, before_lam2, safe = trial
-            trial = None
-            if not lam2 <= _TRIAL_CUT * before_lam2:
-                reach *= 0.25
-                state = _advance(model, before, *safe)
-                continue
-            reach = min(1.0, 2.0 * reach)
-        if failure is not None:
-            message = failure
+        outcome = _step(model, path, tol)
+        if outcome == _CERTIFIED:
+            message = (f"certified within tol = {tol:g} (relative) after {iteration} Newton "
+                       f"steps, barrier parameter {path.tau:.3g}")
+            return _result(problem, model, path.state, path.cert, iteration, start, tol,
+                           message, message)
+        if outcome is not None:
+            message = outcome
             break
-        # λ in the metric of H₀ + Aᵀ(Z/S)A; the primal Hessian H₀ + AᵀS⁻²A is at least
-        # min(1, 1/max s·z) times it, which bounds the true decrement (module docstring).
-        lam = np.sqrt(max(lam2, 0.0) * max(1.0, float(np.max(state.slack * state.dual, initial=1.0))))
-        d_eta, head_y, head_dy = _differences(model, state, dx)
-        alpha_max = _max_step(state, dx, d_slack, head_y, head_dy)
-        if lam < _CERTIFIABLE:
-            # The certificate holds for any λ < 1; its λ-term is small beside (K + m)/τ.
-            cert = _certificate(model, tau, lam)
-            value = _objective(model, state)
-            if best is None or cert < best[1]:
-                best = (state, cert)
-            if cert <= 0.5 * tol * value:      # half: room for the final rounding to feasible
-                message = (f"certified within tol = {tol:g} (relative) after {iteration} Newton "
-                           f"steps, barrier parameter {tau:.3g}")
-                return _result(problem, model, state, cert, iteration, start, tol, message,
-                               message)
-        if lam <= _CENTRED:
-            alpha = min(1.0, _BOUNDARY * alpha_max)
-            # Grow τ faster while centring is cheap; never past where the certificate meets tol.
-            if steps_since_centred <= 2:
-                growth = min(most, 10.0 * growth)
-            elif steps_since_centred > 5:
-                growth = max(least, growth / 10.0)
-            steps_since_centred = 0
-            damped = False
-            reach = 1.0
-            new_tau = min(growth * tau, max(1.5 * tau, 2.2 * tau * cert / (tol * value)))
-            rescale, tau = new_tau / tau, new_tau
-        elif damped:
-            # F_τ's differences no longer resolve the decrease (τ·f and the slacks' barrier
-            # cancel); the damped Newton step 1/(1+λ) decreases a self-concordant function
-            # without looking (Nesterov, Introductory Lectures, Thm 4.1.12).
-            alpha = min(1.0 / (1.0 + lam), _BOUNDARY * alpha_max)
-            if reach * min(1.0, _BOUNDARY * alpha_max) > 2.0 * alpha:
-                # Try the longest step first, measuring its progress by the next Newton
-                # decrement rather than by F_τ's differences; the safe step is kept for a
-                # failure.
-                d_dual = np.zeros_like(d_dual)
-                trial = (state, lam2, (alpha, d_eta, d_slack, 0.0, d_dual))
-                alpha = reach * min(1.0, _BOUNDARY * alpha_max)
-        else:
-            alpha = min(1.0, _BOUNDARY * alpha_max)
-            while (_change(model, state, tau, alpha, dx, d_slack, d_eta, head_y, head_dy)
-                   > -_ARMIJO * alpha * lam2) and alpha > 1e-12:
-                alpha *= 0.5
-            if alpha <= 1e-12:
-                damped = True
-                continue
-        state = _advance(model, state, alpha, d_eta, d_slack, _dual_step(state, d_dual), d_dual)
-        if rescale != 1.0:
-            # z is the multiplier of the τ-scaled problem: moving it with τ keeps the true
-            # multiplier z/τ, so an active slack can shrink by the same factor in one step.
-            state = dataclasses.replace(state, dual=state.dual * rescale)
-            rescale = 1.0
     else:
         message = f"reached max_iter = {max_iter} Newton steps before the certificate met tol"
-    if best is None:
-        return _result(problem, model, state, None, iteration, start, tol, None, message)
-    state, cert = best
+    if path.best is None:
+        return _result(problem, model, path.state, None, iteration, start, tol, None, message)
+    state, cert = path.best
     # The last centred point may still meet tol, if not with the half kept for rounding.
     return _result(problem, model, state, cert, iteration, start, tol,
                    f"certified within tol = {tol:g} (relative) at the best certified point; "
                    f"after it, {message}", f"{message}; returning the best certified point")
+
+
+def _step(model: _Model, path: _Path, tol: float) -> str | None:
+    """One Newton iteration of the barrier method on ``path``: None to go on, ``_CERTIFIED``
+    when the certificate meets tol at ``path.state``, or the sentence saying why it stops."""
+    path.steps_since_centred += 1
+    if path.damped:
+        # The primal Newton step (z = 1/s), for which the damped step is safe.
+        path.state = dataclasses.replace(path.state, dual=1.0 / path.state.slack)
+    state = path.state
+    system = _assemble(model, state)
+    try:
+        dx, lam2, d_slack, d_dual = _direction(model, state, system, path.tau)
+        failure = None
+    except (linalg.LinAlgError, ValueError):
+        lam2, failure = float("nan"), "the Newton system became singular to rounding"
+    if failure is None and not (np.isfinite(lam2) and np.all(np.isfinite(dx))):
+        lam2, failure = float("nan"), "the Newton step lost its accuracy to rounding"
+    if path.trial is not None:
+        # A long step of the damped phase stands only if it cut λ² by _TRIAL_CUT (NaN: the
+        # solve failed); otherwise go back, take the safe step instead, and try a shorter
+        # one next time. A certificate at the trial point would hold regardless: it needs
+        # only that point's decrement.
+        before, before_lam2, safe = path.trial
+        path.trial = None
+        if not lam2 <= _TRIAL_CUT * before_lam2:
+            path.reach *= 0.25
+            path.state = _advance(model, before, *safe)
+            return None
+        path.reach = min(1.0, 2.0 * path.reach)
+    if failure is not None:
+        return failure
+    # λ in the metric of H₀ + Aᵀ(Z/S)A; the primal Hessian H₀ + AᵀS⁻²A is at least
+    # min(1, 1/max s·z) times it, which bounds the true decrement (module docstring).
+    lam = np.sqrt(max(lam2, 0.0) * max(1.0, float(np.max(state.slack * state.dual, initial=1.0))))
+    d_eta, head_y, head_dy = _differences(model, state, dx)
+    alpha_max = _max_step(state, dx, d_slack, head_y, head_dy)
+    value = None
+    if lam < _CERTIFIABLE:
+        # The certificate holds for any λ < 1; its λ-term is small beside (K + m)/τ.
+        path.cert = _certificate(model, path.tau, lam)
+        value = _objective(model, state)
+        if path.best is None or path.cert < path.best[1]:
+            path.best = (state, path.cert)
+        if path.cert <= 0.5 * tol * value:     # half: room for the final rounding to feasible
+            return _CERTIFIED
+    move = _step_length(model, path, tol, value, lam, lam2, alpha_max,
+                        (dx, d_slack, d_eta, head_y, head_dy, d_dual))
+    if move is None:
+        return None
+    alpha, d_dual = move
+    path.state = _advance(model, state, alpha, d_eta, d_slack, _dual_step(state, d_dual), d_dual)
+    if path.rescale != 1.0:
+        # z is the multiplier of the τ-scaled problem: moving it with τ keeps the true
+        # multiplier z/τ, so an active slack can shrink by the same factor in one step.
+        path.state = dataclasses.replace(path.state, dual=path.state.dual * path.rescale)
+        path.rescale = 1.0
+    return None
+
+
+def _step_length(model, path: _Path, tol, value, lam, lam2, alpha_max, step):
+    """The step to take along ``step`` = (dx, d_slack, d_eta, head_y, head_dy, d_dual), and the
+    dual direction to take it with; None when the line search gives up (the damped phase
+    starts). Centred: grow τ (``value`` is then set: λ < _CENTRED < _CERTIFIABLE)."""
+    dx, d_slack, d_eta, head_y, head_dy, d_dual = step
+    state = path.state
+    if lam <= _CENTRED:
+        alpha = min(1.0, _BOUNDARY * alpha_max)
+        # Grow τ faster while centring is cheap; never past where the certificate meets tol.
+        least, _, most = _GROWTH
+        if path.steps_since_centred <= 2:
+            path.growth = min(most, 10.0 * path.growth)
+        elif path.steps_since_centred > 5:
+            path.growth = max(least, path.growth / 10.0)
+        path.steps_since_centred = 0
+        path.damped = False
+        path.reach = 1.0
+        tau = path.tau
+        new_tau = min(path.growth * tau, max(1.5 * tau, 2.2 * tau * path.cert / (tol * value)))
+        path.rescale, path.tau = new_tau / tau, new_tau
+    elif path.damped:
+        # F_τ's differences no longer resolve the decrease (τ·f and the slacks' barrier
+        # cancel); the damped Newton step 1/(1+λ) decreases a self-concordant function
+        # without looking (Nesterov, Introductory Lectures, Thm 4.1.12).
+        alpha = min(1.0 / (1.0 + lam), _BOUNDARY * alpha_max)
+        if path.reach * min(1.0, _BOUNDARY * alpha_max) > 2.0 * alpha:
+            # Try the longest step first, measuring its progress by the next Newton
+            # decrement rather than by F_τ's differences; the safe step is kept for a failure.
+            d_dual = np.zeros_like(d_dual)
+            path.trial = (state, lam2, (alpha, d_eta, d_slack, 0.0, d_dual))
+            alpha = path.reach * min(1.0, _BOUNDARY * alpha_max)
+    else:
+        alpha = min(1.0, _BOUNDARY * alpha_max)
+        while (_change(model, state, path.tau, alpha, dx, d_slack, d_eta, head_y, head_dy)
+               > -_ARMIJO * alpha * lam2) and alpha > 1e-12:
+            alpha *= 0.5
+        if alpha <= 1e-12:
+            path.damped = True
+            return None
+    return alpha, d_dual
 
 
 def _result(problem, model, state, cert, iterations, start, tol, success,
