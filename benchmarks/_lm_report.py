@@ -6,6 +6,8 @@ import json
 import math
 import pathlib
 
+import numpy as np
+
 FAMILIES = ("cosine", "wsd", "linear")
 LABELS = {"planned": "planned (pilots → calibrate → plan)",
           "sqrt_rule_wsd": "1/√T rule on the best pilot (WSD)",
@@ -44,6 +46,8 @@ def acceptance(r):
         "prediction_within_1pct": None if rel is None else bool(abs(rel) <= 0.01),
         "observed_inside_interval": inside,
         "planned_peak_over_grid_best": ratio,
+        "grid_best_at_edge": sorted(f for f, row in zip(FAMILIES, r["grid_final"])
+                                    if int(np.nanargmin(row)) in (0, len(row) - 1)),
         "peak_within_1_5x": bool(1 / 1.5 <= ratio <= 1.5),
         "total_s": r["timings_s"]["total_s"], "within_30_min": r["timings_s"]["total_s"] <= 1800,
     }
@@ -100,7 +104,9 @@ def markdown(r):
               f"{_yes(a['observed_inside_interval'])}.",
               f"- Planned peak LR {m['planned']['peak_lr']:.3g} vs the grid's best "
               f"{m[a['best_baseline']]['peak_lr']:.3g}: ×{a['planned_peak_over_grid_best']:.2f} "
-              f"({_yes(a['peak_within_1_5x'])}: within ×1.5).",
+              f"({_yes(a['peak_within_1_5x'])}: within ×1.5). The grid's best sits at its edge "
+              f"for: {', '.join(a['grid_best_at_edge']) or 'no family'} (an edge best means the "
+              f"grid did not bracket that family's optimum).",
               "- What `plan` said beyond the rates: "
               + ("; ".join(f"\"{l.strip()}\"" for l in p["plan_stdout"].splitlines()
                           if l.startswith(("warning", "error to expect", "note")))
