@@ -259,8 +259,9 @@ def markdown(results) -> str:
                      f"{fit} |")
     L = results["long"]
     lines += ["", f"Chosen model fitted on all 64 runs ({L['fit_seconds']:.1f} s with "
-              f"{L['bootstrap']} bootstrap refits over runs); predicted final loss (90% bootstrap "
-              "interval), 300 warm-up steps:", "",
+              f"{L['bootstrap']} bootstrap refits over runs); predicted final loss (90% interval: "
+              "the bootstrap widened by the cross-validated final-loss errors), 300 warm-up "
+              "steps:", "",
               "| steps | optimal schedule: peak LR | predicted loss | best grid WSD | predicted loss |",
               "|---|---|---|---|---|"]
     for r in L["horizons"]:
