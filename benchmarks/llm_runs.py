@@ -14,7 +14,8 @@ schedule for 50k and 100k steps, against the best WSD of the grid at those horiz
 form="auto" (issue 18, the default; benchmarks/_llm_auto.py) is measured on three more splits:
 Luo et al.'s 25M runs (benchmarks/data/mpl-25m/, MIT licence; the paper's split, fit 3 curves,
 every logged point of 6 others), 3 pilots at 15k (cool-down 0.2, peaks 5e-4/1e-3/2e-3)
-predicting every 35k run, and the coverage of its 90% bootstrap interval on the 35k runs.
+predicting every 35k run, and the coverage of its 90% interval on the 35k runs (the bootstrap
+widened by the cross-validated final-loss errors, and the bootstrap alone as the baseline).
 
 Run ``python benchmarks/llm_runs.py`` (several minutes on 2 cores); JSON to
 benchmarks/results/llm_runs.json (and .md), figures to benchmarks/figures/llm_runs_*.png.
@@ -238,7 +239,9 @@ def _summary(results):
             f"+{_pct(pil['chosen_above_best'])} | ≤ 0.5%, best within 0.1% |",
             f"| Schaipp et al. 124M | 90% interval, 35k runs | "
             f"{results['coverage']['chosen']} | coverage "
-            f"{100 * results['coverage']['coverage']:.0f}% | – | – | measured |"]
+            f"{100 * results['coverage']['conformal']['coverage']:.0f}% (bootstrap alone "
+            f"{100 * results['coverage']['bootstrap_only']['coverage']:.0f}%) | – | – | "
+            "measured |"]
 
 
 def markdown(results) -> str:
@@ -256,8 +259,9 @@ def markdown(results) -> str:
                      f"{fit} |")
     L = results["long"]
     lines += ["", f"Chosen model fitted on all 64 runs ({L['fit_seconds']:.1f} s with "
-              f"{L['bootstrap']} bootstrap refits over runs); predicted final loss (90% bootstrap "
-              "interval), 300 warm-up steps:", "",
+              f"{L['bootstrap']} bootstrap refits over runs); predicted final loss (90% interval: "
+              "the bootstrap widened by the cross-validated final-loss errors), 300 warm-up "
+              "steps:", "",
               "| steps | optimal schedule: peak LR | predicted loss | best grid WSD | predicted loss |",
               "|---|---|---|---|---|"]
     for r in L["horizons"]:
@@ -275,13 +279,15 @@ def markdown(results) -> str:
     lines += ["", "Prediction of one 10⁵-step schedule's final loss: "
               f"{1000 * L['horizons'][-1]['predict_seconds']:.0f} ms."]
     lines += ["", f"Machine: {results['machine']}; load average before/after "
-              f"{results['loadavg_before']} / {results['loadavg_after']}."]
+              f"{results['loadavg_before']} / {results['loadavg_after']}; whole benchmark "
+              f"{results.get('seconds', float('nan')):.0f} s."]
     return "\n".join(lines)
 
 
 def run():
     load0 = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else []
     data = _llm_data.load()
+    t_start = time.perf_counter()
     results = {"machine": f"{platform.processor() or platform.machine()}, "
                           f"{os.cpu_count()} CPUs", "loadavg_before": " ".join(load0)}
     results["holdout"], models = holdout(data)
@@ -290,6 +296,7 @@ def run():
     results["coverage"] = _llm_auto.coverage(data)
     results["long"], _ = long_horizons(data)
     results["prefix"] = prefix_timing()
+    results["seconds"] = time.perf_counter() - t_start
     results["loadavg_after"] = " ".join(open("/proc/loadavg").read().split()[:3]) \
         if os.path.exists("/proc/loadavg") else ""
     return results, models, data

@@ -89,21 +89,33 @@ class LossModel:
         return float(out[0]) if scalar else out
 
     def predict_interval(self, lr, steps=None, *, level=0.9, grad_norm=None):
-        """(low, high) of the bootstrap refits' predictions, or None without a bootstrap."""
+        """(low, high) of the bootstrap refits' predictions widened by the model's own error,
+        or None without a bootstrap.
+
+        The bootstrap over runs only carries the parameters' noise. With ``form="auto"`` the
+        signed relative errors e of the held-out final losses in its cross-validation are
+        kept, and the interval also holds point/(1 + h)..point/(1 − h), h the split-conformal
+        quantile of |e| at ``level`` (the ⌈(n+1)·level⌉-th smallest of n; the largest where
+        that rank exceeds n). It always holds the point prediction.
+        """
         if not self.bootstrap:
             return None
+        if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
+            raise ValueError(f"level must be a number in (0, 1), got {level!r}")
         feats, _ = self._features(lr, steps, grad_norm)
         with _x64():
             preds = np.array([np.asarray(_forms.predict_fn(self.form)(self._theta(p),
                                                                      jnp.asarray(feats)))
                               for p in self.bootstrap])
-        if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
-            raise ValueError(f"level must be a number in (0, 1), got {level!r}")
         q = (1 - level) / 2
         lo, hi = np.quantile(preds, [q, 1 - q], axis=0)
         # The interval always holds the point prediction (a skewed bootstrap may not).
         point = self.predict(lr, steps, grad_norm=grad_norm)
         lo, hi = np.minimum(lo, point), np.maximum(hi, point)
+        h = conformal_halfwidth(self.quality.get("cv", {}).get("final_errors"), level)
+        if h is not None:
+            lo = np.minimum(lo, point / (1 + h))
+            hi = np.maximum(hi, point / (1 - h) if h < 1 else np.inf)
         return (float(lo[-1]), float(hi[-1])) if np.ndim(steps) == 0 else (lo, hi)
 
     # --- decisions -----------------------------------------------------------------------
@@ -255,6 +267,15 @@ def load_model(path) -> LossModel:
     except json.JSONDecodeError as err:
         raise ValueError(f"model: {path} is not JSON ({err.msg}, line {err.lineno})") from None
     return LossModel.from_dict(data)
+
+
+def conformal_halfwidth(errors, level):
+    """The split-conformal quantile of |errors| at ``level`` (None without errors)."""
+    if not errors:
+        return None
+    e = np.sort(np.abs(np.asarray(errors, np.float64)))
+    rank = int(np.ceil((e.size + 1) * level))
+    return float(e[min(rank, e.size) - 1])
 
 
 def _validation_steps(steps):

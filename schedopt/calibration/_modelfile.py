@@ -40,6 +40,21 @@ def _params(p, names, what):
     return out
 
 
+def _final_errors(quality):
+    """The cross-validated final-loss errors that widen the interval: a list of finite
+    numbers above -1 (a prediction is positive), or absent."""
+    cv = quality.get("cv")
+    errors = cv.get("final_errors") if isinstance(cv, dict) else None
+    if errors is None:
+        return
+    if not isinstance(errors, list):
+        raise _bad(f"quality['cv']['final_errors'] must be a list of numbers, got "
+                   f"{type(errors).__name__}")
+    for i, e in enumerate(errors):
+        if not _number(e, f"quality['cv']['final_errors'][{i}]") > -1:
+            raise _bad(f"quality['cv']['final_errors'][{i}] must be > -1, got {e!r}")
+
+
 def check(d, fmt):
     """The keyword arguments of ``LossModel`` from a file's mapping, or ValueError."""
     if not isinstance(d, dict) or d.get("format") != fmt:
@@ -60,6 +75,7 @@ def check(d, fmt):
     quality = d.get("quality", {})
     if not isinstance(quality, dict):
         raise _bad(f"quality must be a mapping, got {type(quality).__name__}")
+    _final_errors(quality)
     cap = d.get("diverged_peak_lr")
     if cap is not None and not _number(cap, "diverged_peak_lr") > 0:
         raise _bad(f"diverged_peak_lr must be > 0 or null, got {cap!r}")

@@ -57,7 +57,7 @@ def run(args) -> int:
     cv = q.get("cv")
     if cv is not None:
         print(f"form auto, cross-validation ({cv['scheme']}): mean relative error of the "
-              "held-out runs, points from half of each run on")
+              "held-out points")
         for row in cv["candidates"]:
             err = ("skipped: " + row["skipped"] if row["cv_error"] is None
                    else f"{100 * row['cv_error']:.3f}%")

@@ -172,6 +172,12 @@ def _tampered(d, path, change):
     (lambda d: d.update(pilot_peak_lrs=[2.0, 1.0]), "pilot_peak_lrs must satisfy 0 < lowest"),
     (lambda d: d.update(quality=[]), "quality must be a mapping"),
     (lambda d: d.update(grad_norms="no"), "grad_norms must be true or false"),
+    (lambda d: d["quality"].update(cv={"final_errors": 0.01}),
+     "quality\\['cv'\\]\\['final_errors'\\] must be a list of numbers, got float"),
+    (lambda d: d["quality"].update(cv={"final_errors": [0.01, "x"]}),
+     "quality\\['cv'\\]\\['final_errors'\\]\\[1\\] must be a finite number"),
+    (lambda d: d["quality"].update(cv={"final_errors": [-1.5]}),
+     "quality\\['cv'\\]\\['final_errors'\\]\\[0\\] must be > -1, got -1.5"),
 ])
 def test_tampered_model_files_are_refused(saved, change, words):
     d, folder = saved

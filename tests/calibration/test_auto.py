@@ -1,5 +1,7 @@
 """form="auto": candidates cross-validated on the runs, the winner refitted, the table kept."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -60,14 +62,41 @@ def test_cv_error_is_the_held_out_error_of_the_shorter_runs(auto_model, noisy):
     assert row["cv_error"] == pytest.approx(np.mean(errors), rel=1e-9)
 
 
-def test_one_horizon_leaves_one_run_out_and_skips_what_cannot_fit(noisy):
+def test_one_horizon_fits_the_past_and_scores_the_future(noisy):
+    """Two runs of one horizon (400): every run's points up to step 300 are fitted, its
+    points after 300 scored; recomputed here by hand, with the final-loss errors kept."""
     _, runs = noisy
-    two = [r for r in runs if r["name"].startswith("T400-cd0.5")]      # 2 runs, one horizon
+    two = [r for r in runs if r["name"].startswith("T400-cd0.5")]
+    model = fit_loss_curves(two, d_power=None, min_fraction=0.0)
+    cv = model.quality["cv"]
+    assert cv["scheme"].startswith("future held out")
+    checked = as_runs(two)
+    for row in cv["candidates"]:
+        past = [dataclasses.replace(r, steps=r.steps[r.steps <= 300], loss=r.loss[r.steps <= 300])
+                for r in checked]
+        fitted = fit_form(past, row["form"], **row["options"])
+        errors, finals = [], []
+        for r in checked:
+            order = np.argsort(r.steps)
+            steps, loss = r.steps[order], r.loss[order]
+            rel = fitted.predict(r.lr, steps=steps[steps > 300]) / loss[steps > 300] - 1
+            errors.append(np.mean(np.abs(rel))), finals.append(rel[-1])
+        assert row["cv_error"] == pytest.approx(np.mean(errors), rel=1e-9), row["label"]
+        assert row["final_errors"] == pytest.approx(finals, rel=1e-9), row["label"]
+    best = min(cv["candidates"], key=lambda r: r["cv_error"])
+    assert cv["chosen"] == best["label"] and cv["final_errors"] == best["final_errors"]
+
+
+def test_late_points_only_leave_one_run_out_and_skip_what_cannot_fit(noisy):
+    """Runs logged only after 3/4 of their horizon cannot be split in time: each is left
+    out in turn, and with 2 runs the fits of one run skip the fitted powers."""
+    _, runs = noisy
+    two = [dict(r, steps=r["steps"][r["steps"] > 300], loss=r["loss"][r["steps"] > 300])
+           for r in runs if r["name"].startswith("T400-cd0.5")]
     model = fit_loss_curves(two, d_power=None, min_fraction=0.0)
     cv = model.quality["cv"]
     assert cv["scheme"] == "leave one run out"
     skipped = {r["label"]: r["skipped"] for r in cv["candidates"] if r["cv_error"] is None}
-    assert "bound, p and q fitted, all points" in skipped
     assert "needs at least 2 runs per fit, the cross-validation fits 1" in \
         skipped["bound, p and q fitted, all points"]
     assert cv["chosen"] == "bound (C), p = q = 1, all points"

@@ -1,6 +1,7 @@
 """Guardrails (issue 18 §5): too few runs, degenerate fits flagged, diverged pilots set aside and
 capping the peak, intervals holding their point, the noisy quadratic flagged."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -59,14 +60,19 @@ def test_few_runs_fit_or_get_one_line(synthetic, n):
         model = fit_loss_curves(runs, form="bound", d_power=False, noise_power=False,
                                 min_fraction=0.0)
         assert model.quality["runs"] == 1 and np.isfinite(model.predict(runs[0]["lr"]))
-    elif n == 2:                  # one run per fold: too few for the fitted powers
+    elif n == 2:                  # one horizon: both runs' pasts fit the powers
+        model = fit_loss_curves(runs, d_power=True, noise_power=True, min_fraction=0.0)
+        assert model.quality["cv"]["scheme"].startswith("future held out")
+        # Logged only late, they cannot be split in time; one run per fold is too few.
+        late = [dict(r, steps=r["steps"][r["steps"] > 150], loss=r["loss"][r["steps"] > 150])
+                for r in runs]
         with pytest.raises(ValueError, match="no candidate could be cross-validated on 2 runs "
                                              r"\(bound, p and q fitted, all points: needs at "
                                              "least 2 runs per fit, the cross-validation fits 1"):
-            fit_loss_curves(runs, d_power=True, noise_power=True, min_fraction=0.0)
+            fit_loss_curves(late, d_power=True, noise_power=True, min_fraction=0.0)
     else:
         model = fit_loss_curves(runs, d_power=True, noise_power=True, min_fraction=0.0)
-        assert model.quality["cv"]["scheme"] == "leave one run out"
+        assert model.quality["cv"]["scheme"].startswith("future held out")
 
 
 def test_calibrate_with_one_run_is_one_line(synthetic, tmp_path, capsys):
@@ -188,3 +194,25 @@ def test_bootstrap_interval_contains_its_point(synthetic):
     lo, hi = skewed.predict_interval(wsd(300, 0.7, 0.3), steps)
     pts = skewed.predict(wsd(300, 0.7, 0.3), steps)
     assert np.all(lo <= pts) and np.all(pts <= hi)
+
+
+def test_interval_is_widened_by_the_cross_validated_final_errors(synthetic, tmp_path):
+    """Split-conformal: with n = 9 held-out final errors the 90% half-width h is the
+    ⌈10·0.9⌉ = 9th smallest |e|, the 80% one the 8th, the 50% one the 5th; the interval holds
+    point/(1+h)..point/(1-h) and the bootstrap's own interval."""
+    _, runs = synthetic
+    model = fit_loss_curves(runs, form="bound", min_fraction=0.0, bootstrap=4, seed=3)
+    errors = [0.001, -0.004, 0.002, -0.03, 0.0005, 0.006, -0.002, 0.01, -0.0001]
+    widened = dataclasses.replace(model, quality=dict(model.quality,
+                                                      cv={"final_errors": errors}))
+    lr = wsd(300, 0.7, 0.3)
+    point = model.predict(lr)
+    for level, h in ((0.9, 0.03), (0.8, 0.01), (0.5, 0.002)):
+        lo0, hi0 = model.predict_interval(lr, level=level)
+        lo, hi = widened.predict_interval(lr, level=level)
+        assert lo == pytest.approx(min(lo0, point / (1 + h)), rel=1e-12)
+        assert hi == pytest.approx(max(hi0, point / (1 - h)), rel=1e-12)
+        assert lo <= point <= hi
+    assert widened.predict_interval(lr, level=0.99) == widened.predict_interval(lr, level=0.9)
+    assert load_model(widened.save(tmp_path / "m.json")) \
+        .predict_interval(lr) == widened.predict_interval(lr)
