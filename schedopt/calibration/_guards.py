@@ -108,7 +108,7 @@ def check_enough(runs, form, n_free, min_fraction, max_points):
     need = _forms.MIN_RUNS[form]
     if len(runs) < need:
         raise ValueError(f"need at least {need} runs for form {form}, got {len(runs)}")
-    points = sum(min(int(np.count_nonzero(np.unique(r.steps) >= min_fraction * r.horizon)),
+    points = sum(min(int(np.count_nonzero(np.unique(r.steps) >= min_fraction * r.updates)),
                      max_points) for r in runs)
     if points < n_free:
         raise ValueError(f"a fit of {n_free} parameters (form {form}) needs at least {n_free} "

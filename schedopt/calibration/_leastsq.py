@@ -52,10 +52,10 @@ def _design(runs, form, lr_scale, grad_norms, max_points, final_weight, min_frac
     feats, loss, weight, owner = [], [], [], []
     for i, run in enumerate(runs):
         run_steps, run_loss = _unique_steps(run)
-        late = run_steps >= min_fraction * run.horizon
+        late = run_steps >= min_fraction * run.updates
         if not late.any():
             raise ValueError(f"run {run.name!r}: no loss point at or after min_fraction = "
-                             f"{min_fraction!r} of its {run.horizon} steps")
+                             f"{min_fraction!r} of its {run.updates} steps")
         steps, y = _thin(run_steps[late], run_loss[late], max_points)
         g = None
         if grad_norms:
@@ -64,7 +64,7 @@ def _design(runs, form, lr_scale, grad_norms, max_points, final_weight, min_frac
             g = run.grad_norm / np.mean(run.grad_norm)
         feats.append(_forms.features(form, run.lr / lr_scale, steps, g))
         w = np.full(steps.size, 1.0 / steps.size)
-        w[steps == run.horizon] += final_weight
+        w[steps == run.updates] += final_weight
         loss.append(y), weight.append(w), owner.append(np.full(steps.size, i))
     return (np.concatenate(feats), np.concatenate(loss), np.concatenate(weight),
             np.concatenate(owner))

@@ -9,6 +9,7 @@ single final value; optionally the gradient norm logged at steps 1..T.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -28,8 +29,17 @@ class Run:
     notes: tuple = ()
 
     @property
-    def horizon(self) -> int:
+    def updates(self) -> int:
+        """N, the number of updates the run applied rates to (``lr.shape[0]``)."""
         return int(self.lr.shape[0])
+
+    @property
+    def horizon(self) -> int:
+        """Deprecated spelling of ``updates`` (a run's N is its updates; ``horizon`` names
+        bound (C)'s T = N + 1 elsewhere, docs/contributing.md)."""
+        warnings.warn("Run.horizon is deprecated: use Run.updates (the number of updates)",
+                      DeprecationWarning, stacklevel=2)
+        return self.updates
 
 
 def _bad(name, problem):

@@ -90,13 +90,13 @@ def _after_warmup(run):
 def folds(runs, largest):
     """(scheme, [(training runs, [(held-out run, first scored step)])]); see the module's
     docstring. ``largest``: the most runs any candidate needs per fit."""
-    horizons = np.array([r.horizon for r in runs])
+    horizons = np.array([r.updates for r in runs])
     longest = horizons >= (1 - HORIZON_TOL) * horizons.max()
     if np.count_nonzero(~longest) >= largest:
         return ("longest horizon held out",
                 [([runs[i] for i in np.flatnonzero(~longest)],
-                  [(runs[i], CV_FROM * runs[i].horizon) for i in np.flatnonzero(longest)])])
-    cuts = [TIME_CUT * r.horizon for r in runs]
+                  [(runs[i], CV_FROM * runs[i].updates) for i in np.flatnonzero(longest)])])
+    cuts = [TIME_CUT * r.updates for r in runs]
     if longest.all() and all(np.any(r.steps <= c) and np.any(r.steps > c)
                              for r, c in zip(runs, cuts)):
         return (f"future held out (each run fitted up to {TIME_CUT:g}·T, scored after)",

@@ -41,7 +41,7 @@ from scipy.linalg import solveh_banded
 from schedopt import _memory
 from schedopt import _validation
 from schedopt.solvers import _prefix
-from schedopt.solvers._checkpoints import _Model
+from schedopt.solvers._checkpoints import _Checkpoints
 from schedopt.solvers._checkpoints import _pieces
 from schedopt.solvers._checkpoints import check_checkpoints
 from schedopt._sums import tail_sums
@@ -330,7 +330,7 @@ def anytime_schedule(checkpoints, D=1.0, G=1.0, *, tol=1e-5, max_iter=500) -> An
     D = _validation.positive_scalar(D, "D")
     tol = _validation.positive_scalar(tol, "tol")
     max_iter = _validation.steps(max_iter, "max_iter")
-    model = _Model(points, D, extended_G(G, points[-1]))
+    model = _Checkpoints(points, D, extended_G(G, points[-1]))
     A, y = _start(model)
     f0 = np.array([_pieces(model, A, y, i, derivatives=False) for i in range(model.K)])
     x = np.concatenate([A, y, [1.1 * np.max(f0)]])

@@ -32,7 +32,7 @@ def check_checkpoints(checkpoints) -> tuple:
     return out
 
 
-class _Model:
+class _Checkpoints:
     """The data of every f_i: coefficients already divided by OPT_i."""
 
     def __init__(self, checkpoints, D, G2):

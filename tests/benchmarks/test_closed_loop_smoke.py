@@ -32,7 +32,7 @@ def quick(tmp_path_factory):
 def test_the_cli_path_leaves_the_files_a_user_would_have(quick):
     out, r = quick
     runs = read_runs(out / "pilots")                 # what calibrate read
-    assert len(runs) == 6 and {run.horizon for run in runs} == {50, 100}
+    assert len(runs) == 6 and {run.updates for run in runs} == {50, 100}
     assert "exit 0" in (out / "calibrate.txt").read_text()
     assert "exit 0" in (out / "plan.txt").read_text()
     plan = load_schedule(out / "plan.csv")

@@ -52,10 +52,10 @@ def test_cv_error_is_the_held_out_error_of_the_shorter_runs(auto_model, noisy):
     assert cv["scheme"] == "longest horizon held out"
     row = next(r for r in cv["candidates"] if r["label"] == "bound (C), p = q = 1, points from T/2")
     checked = as_runs(runs)
-    short = [r for r in checked if r.horizon == 200]
+    short = [r for r in checked if r.updates == 200]
     model = fit_form(short, "bound", **row["options"])
     errors = []
-    for r in (r for r in checked if r.horizon == 400):
+    for r in (r for r in checked if r.updates == 400):
         keep = r.steps >= 200
         pred = model.predict(r.lr, steps=r.steps[keep])
         errors.append(np.mean(np.abs(pred / r.loss[keep] - 1)))

@@ -61,7 +61,9 @@ def test_read_folder_of_exports_unordered_with_lr_only_rows(tmp_path):
     runs = read_runs(tmp_path)
     assert [r.name for r in runs] == ["a", "b"]
     a = runs[0]
-    assert a.horizon == 100 and np.all(np.diff(a.steps) > 0)
+    assert a.updates == 100 and np.all(np.diff(a.steps) > 0)
+    with pytest.warns(DeprecationWarning, match="Run.updates"):
+        assert a.horizon == 100
     np.testing.assert_allclose(a.lr, 1.0 - np.arange(1, 101) / 200, atol=1e-6)
     np.testing.assert_array_equal(a.steps, np.arange(20, 101, 20))
 
