@@ -125,6 +125,8 @@ def json_ready(obj):
     if isinstance(obj, (list, tuple)):
         return [json_ready(v) for v in obj]
     if isinstance(obj, np.ndarray):
+        if obj.dtype.kind in "fiu" and obj.ndim == 1 and np.all(np.isfinite(obj)):
+            return obj.tolist()                      # finite numbers: nothing to convert
         return [json_ready(v) for v in obj.tolist()]
     if isinstance(obj, np.generic):
         obj = obj.item()
@@ -137,9 +139,31 @@ def json_ready(obj):
 
 
 def write_json(path, obj) -> Path:
-    """Strict JSON, indented; non-finite numbers follow ``json_ready``'s one rule."""
-    text = json.dumps(json_ready(obj), indent=2, allow_nan=False) + "\n"
+    """Strict JSON, indented; non-finite numbers follow ``json_ready``'s one rule.
+
+    Long arrays of finite numbers (a schedule of 10⁶ rates) are written on one line by the C encoder:
+    Python's indented encoder is pure Python, 1.5 s for 10⁶ floats against 0.1 s (issue 22)."""
+    long_lists = []
+
+    def hold(value):
+        if (isinstance(value, np.ndarray) and value.ndim == 1 and value.size > _ONE_LINE
+                and value.dtype.kind in "fiu" and np.all(np.isfinite(value))):
+            long_lists.append(json.dumps(value.tolist()))
+            return f"{_TOKEN}{len(long_lists) - 1}{_TOKEN}"
+        if isinstance(value, dict):
+            return {k: hold(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [hold(v) for v in value]
+        return value
+
+    text = json.dumps(json_ready(hold(obj)), indent=2, allow_nan=False) + "\n"
+    for i, compact in enumerate(long_lists):
+        text = text.replace(f'"{_TOKEN}{i}{_TOKEN}"', compact, 1)
     return write_text(path, text)
+
+
+_ONE_LINE = 64                  # lists longer than this go on one line
+_TOKEN = "@@schedopt-list@@"    # a placeholder no JSON string of ours contains
 
 
 def write_npy(path, array) -> Path:
@@ -260,14 +284,14 @@ def schedule_record(result, *, D: float, G, peak_lr=None, tol=None, provenance=N
         "updates": int(result.updates),
         "horizon": int(result.horizon),
         "D": float(D),
-        "G": float(G) if G.ndim == 0 else [float(g) for g in G],
+        "G": float(G) if G.ndim == 0 else np.asarray(G, dtype=np.float64),
         "method": str(result.method),
         "bound": _json_number(result.bound),
         "converged": bool(result.converged),
         "gap": _json_number(result.gap),
         "iterations": int(result.iterations),
         "seconds": float(result.seconds),
-        "eta": [float(e) for e in result.eta],
+        "eta": np.asarray(result.eta, dtype=np.float64),
     }
     if result.applied:
         record["weight"] = float(result.weight)

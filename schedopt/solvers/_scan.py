@@ -36,11 +36,13 @@ def compiled(n: int) -> bool:
 
 
 def _ratios_python(m, c):
-    out, sqrt = [0.0] * len(c), math.sqrt
-    for t in range(len(c) - 1, -1, -1):
-        x = c[t] * m
+    out, sqrt = [], math.sqrt
+    append = out.append
+    for ct in reversed(c):
+        x = ct * m
         m = x / (sqrt(1.0 + x) + 1.0)
-        out[t] = m
+        append(m)
+    out.reverse()
     return out
 
 

@@ -268,3 +268,24 @@ def test_check_folder_creates_a_missing_folder(tmp_path):
     folder = tmp_path / "a" / "b"
     assert _io.check_folder(folder, create=True) == folder
     assert folder.is_dir() and list(folder.iterdir()) == []
+
+
+def test_long_arrays_go_on_one_line_and_read_back_bit_for_bit(tmp_path):
+    # The C encoder writes them (issue 22: the indented encoder took 1.5 s for 10⁶ rates);
+    # the text stays strict JSON and the numbers repr, so they read back exactly.
+    import json
+
+    from schedopt.adapters._io import write_json
+
+    rng = np.random.default_rng(0)
+    eta = rng.uniform(0, 1, 10_000) ** 7
+    path = write_json(tmp_path / "s.json", {"eta": eta, "short": np.arange(3.0),
+                                            "inf": np.array([1.0, np.inf] * 40)})
+    text = path.read_text()
+    back = json.loads(text)
+    assert np.array_equal(np.array(back["eta"]), eta)
+    assert back["short"] == [0.0, 1.0, 2.0] and back["inf"][:2] == [1.0, "inf"]
+    assert len(text.splitlines()) < 200                     # not one line per rate
+    with pytest.raises(ValueError, match="NaN"):
+        write_json(tmp_path / "n.json", {"eta": np.full(100, np.nan)})
+    assert not (tmp_path / "n.json").exists()
