@@ -36,17 +36,33 @@ from schedopt._result import ScheduleResult
 _EPS = np.finfo(np.float64).eps
 
 
-def applies(problem) -> bool:
-    """Monotone, capped, no warm-up and no floor, and G_T² ≥ 3G_{T−1}² (η_{T−1} ≥ η_T in the
-    unconstrained optimum needs m_{T−1} ≥ 1, §4.4): an O(1) test before the O(T) recursion,
-    which would add a second at T = 10⁶ to every ordinary capped monotone solve."""
+def decreasing_optimum(problem):
+    """``(log_eta, J)`` of the unconstrained optimum (``_exact.log_schedule(costs=True)``:
+    log η for D = 1 up to √J_1, and the costs-to-go J_1..J_T) when it is non-increasing and the
+    problem is monotone with no warm-up or floor, else None. Then only a cap can bind: above
+    the peak the optimum is the constrained one (``solvers._solve``), below it ``solve``
+    takes it. G_T² ≥ 3G_{T−1}² (η_{T−1} ≥ η_T needs m_{T−1} ≥ 1, §4.4) is tested first, in
+    O(1), so that ordinary monotone solves do not pay the O(T) Python recursion (a second at
+    T = 10⁶), which itself stops at the first rise it meets."""
     if not (problem.steps >= 2 and _constraints.monotone(problem)
-            and _constraints.find(problem, _constraints.Cap) is not None
             and _constraints.find(problem, _constraints.Warmup) is None
             and _constraints.find(problem, _constraints.Floor) is None):
-        return False
+        return None
     G2 = np.broadcast_to(problem.G2, (problem.steps,))
-    return bool(G2[-1] >= 3.0 * G2[-2])
+    if not G2[-1] >= 3.0 * G2[-2]:
+        return None
+    log_eta, J = log_schedule(G2, costs=True)
+    if J is None or not (np.all(J > 0) and np.all(np.isfinite(J))) or np.any(np.diff(log_eta) > 0):
+        return None
+    return log_eta, J
+
+
+def cap_binds(problem, optimum) -> bool:
+    """Whether ``problem``'s cap lies below the peak of ``decreasing_optimum``'s schedule."""
+    cap = _constraints.find(problem, _constraints.Cap)
+    log_eta, J = optimum
+    return cap is not None and bool(
+        np.log(cap.value) < log_eta[0] + np.log(problem.D) - 0.5 * np.log(J[0]))
 
 
 class _Candidates:
@@ -98,14 +114,12 @@ def lower_bound(problem, eta, k) -> float:
     return dual_value(problem.G2, problem.D, nu, -cap * math.fsum(nu.tolist()))
 
 
-def solve(problem, tol: float):
-    """The certified optimum of a capped monotone problem whose unconstrained optimum is
-    non-increasing, or None (the caller's solver takes it) when it cannot be certified."""
+def solve(problem, tol: float, optimum):
+    """The certified optimum of a capped problem whose ``decreasing_optimum`` is ``optimum``
+    and whose cap binds, or None (the caller's solver takes it) when it cannot be certified."""
     start = time.perf_counter()
     G2 = np.broadcast_to(problem.G2, (problem.steps,))
-    log_eta, J = log_schedule(G2, costs=True)
-    if J is None or not (np.all(J > 0) and np.all(np.isfinite(J))) or np.any(np.diff(log_eta) > 0):
-        return None
+    log_eta, J = optimum
     candidates = _Candidates(problem, log_eta, J)
     k = _smallest_feasible(candidates, problem.steps)
     eta = candidates.schedule(k)
@@ -115,7 +129,8 @@ def solve(problem, tol: float):
         bound = float(last_value_and_grad_numpy(eta, problem.D**2, G2, grad=False)[0])
         lower = lower_bound(problem, eta, k)
     # Rounding allowed for, as in _newton_pool: the bound's blocked tail sums (≲ (1024 +
-    # n/1024)·ε relative) and a few ε of the dual's compensated recursion and its J_{k+1}.
+    # n/1024)·ε relative) and 64ε for the dual's recursion and its J_{k+1}, which
+    # tests/adversarial/test_solvers_extreme.py checks against 50 digits.
     gap = max(0.0, bound - lower) + _EPS * (1024 + problem.steps / 1024 + 64) * bound
     if not (math.isfinite(bound) and gap <= tol * bound):
         return None

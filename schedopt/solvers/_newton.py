@@ -90,7 +90,6 @@ import time
 import numpy as np
 from scipy import linalg
 
-from schedopt.solvers import _capped
 from schedopt.solvers import _constraints
 from schedopt.solvers._newton_pool import solve_pooled
 from schedopt.solvers._newton_sums import bound as _bound
@@ -196,16 +195,12 @@ def solve(problem, tol: float, max_iter: int | None) -> ScheduleResult:
 
     Monotone problems without a warm-up go first to the pooled-block Newton method with a
     Lagrangian dual certificate (``schedopt.solvers._newton_pool``); this barrier method takes over
-    where that one does not certify its answer. A cap on a non-increasing unconstrained optimum
-    (G growing fast) is solved before both, in logarithms, as a capped prefix and §4.4's tail
-    (``schedopt.solvers._capped``): the blocks' normalised G² underflow when G spans 200 decades.
+    where that one does not certify its answer. (A cap on a non-increasing unconstrained optimum,
+    G growing fast, is solved before this by ``solvers._solve``, in logarithms, as a capped
+    prefix and §4.4's tail: ``schedopt.solvers._capped``.)
     """
     with single_blas_thread():
         if _constraints.kinds(problem) in _POOLED:
-            if _capped.applies(problem):
-                capped = _capped.solve(problem, tol)
-                if capped is not None:
-                    return capped
             pooled = solve_pooled(problem, tol, max_iter)
             if pooled is not None:
                 return pooled

@@ -16,6 +16,7 @@ import numpy as np
 from schedopt import _memory
 from schedopt import _validation
 from schedopt._result import ScheduleResult
+from schedopt.solvers import _capped
 from schedopt.solvers._problem import Problem
 from schedopt.solvers._problem import check_time_limit
 from schedopt.solvers._problem import check_tolerances
@@ -23,7 +24,6 @@ from schedopt.solvers._problem import describe_G
 from schedopt.solvers._problem import from_units
 from schedopt.solvers._problem import make_problem
 from schedopt.solvers._problem import to_units
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,38 +133,14 @@ _UNREPRESENTABLE = ("{} spans too many orders of magnitude: the optimal rates, w
                     "holds; narrow the range of G")
 
 
-def _constraints_inactive(problem: Problem) -> bool:
-    """Whether the unconstrained optimum (§4.4) already satisfies a monotone problem's
-    constraints (no warm-up, no floor, a cap above its peak): it is then the constrained
-    optimum too. G growing fast makes it non-increasing; newton stopped short there, 1e26
-    above the optimum for G from 1e-20 to 1e20, and NaN-warned past 1e±100 (issue 21)."""
-    from schedopt.solvers import _constraints
-    from schedopt.solvers._exact import log_schedule
-
-    if (problem.steps < 2 or not _constraints.monotone(problem)
-            or _constraints.find(problem, _constraints.Warmup) is not None
-            or _constraints.find(problem, _constraints.Floor) is not None):
-        return False
-    # η_{T−1} ≥ η_T needs G_T² ≥ 3G_{T−1}² (m_{T−1} ≥ 1, §4.4): O(1), where the O(T) Python
-    # recursion below would add a second at T = 10⁶ to every ordinary monotone solve.
-    G2 = np.broadcast_to(problem.G2, (problem.steps,))
-    if not G2[-1] >= 3.0 * G2[-2]:
-        return False
-    log_eta, J = log_schedule(G2)
-    if not (J > 0 and np.isfinite(J)) or np.any(np.diff(log_eta) > 0):
-        return False
-    cap = _constraints.find(problem, _constraints.Cap)
-    return cap is None or np.log(cap.value) >= log_eta[0] + np.log(problem.D) - 0.5 * np.log(J)
-
-
-def _inactive_result(unit: Problem, problem: Problem, units) -> ScheduleResult:
-    """The closed form (§4.4) for a problem whose constraints do not bind
-    (``_constraints_inactive``), built in logarithms in the caller's units: rates that
-    span 400 decades (G from 1e-100 to 1e100) fit float64 for some D, if not for D = 1."""
-    from schedopt.solvers._exact import log_schedule
-
+def _inactive_result(unit: Problem, problem: Problem, units, optimum) -> ScheduleResult:
+    """The closed form (§4.4) for a problem whose constraints do not bind: ``optimum`` is
+    ``_capped.decreasing_optimum(unit)`` and no cap lies below its peak. Built in logarithms
+    in the caller's units: rates that span 400 decades (G from 1e-100 to 1e100) fit float64
+    for some D, if not for D = 1. G growing fast makes the optimum non-increasing; newton
+    stopped short there, 1e26 above the optimum for G from 1e-20 to 1e20 (issue 21)."""
     start = time.perf_counter()
-    log_eta, J = log_schedule(np.broadcast_to(unit.G2, (unit.steps,)))
+    log_eta, J = optimum[0], optimum[1][0]
     log_eta = log_eta + (np.log(unit.D) - 0.5 * np.log(J) + (units.d - units.g) * np.log(2.0))
     bound = units.value(unit.D * np.sqrt(J))
     low, high = log_eta[-1] / np.log(10.0), log_eta[0] / np.log(10.0)
@@ -261,8 +237,16 @@ def solve_problem(problem: Problem, method="auto", *, tol=1e-12, max_iter=None,
     # Every method solves in units where D ≈ 1 and G ≈ 1 (issue 15 item 2), so that no
     # finite positive input over- or underflows inside a solver.
     unit, units = to_units(problem)
-    if _constraints_inactive(unit):
-        result = _inactive_result(unit, problem, units)
-    else:
+    # A non-increasing unconstrained optimum: only a cap can bind (solvers/_capped.py). The
+    # capped solver runs in logarithms, where newton's blocks underflow for G spanning 200
+    # decades; where it cannot certify, newton takes the problem as usual.
+    optimum = _capped.decreasing_optimum(unit)
+    result = None
+    if optimum is not None and not _capped.cap_binds(unit, optimum):
+        result = _inactive_result(unit, problem, units, optimum)
+    elif optimum is not None and method == "newton":
+        result = _capped.solve(unit, tol, optimum)
+        result = None if result is None else from_units(result, problem, units)
+    if result is None:
         result = from_units(_solver(method)(unit, tol, max_iter, **extra), problem, units)
     return dataclasses.replace(result, problem=problem.summary())
