@@ -20,8 +20,8 @@ the minimiser is the unique root of F′, i.e. of
 with ``c_0 = D², a_0 = η_{1:N}`` and ``c_t = G_t² η_t², a_t = η_{t+1:N}``. Each single term
 gives ``w* ≥ √c_j/G_{N+1} − a_j``, and φ is convex and decreasing, so Newton's method started
 left of the root climbs onto it (``bounds._tail``, the one Newton for this 1-D problem, shared
-with the frozen-prefix continuation of ``solvers._prefix``). No closed form exists in general (clearing denominators leaves a polynomial of
-degree 2N + 1).
+with the frozen-prefix continuation of ``solvers._prefix``). No closed form exists in general
+(clearing denominators leaves a polynomial of degree 2N + 1).
 
 Uses ``schedopt.last_iterate_bound`` for the value at the minimiser, so that the number is
 bit for bit bound (C) of the schedule ``(η_1..η_N, w*)``; and ``schedopt._validation`` (the
