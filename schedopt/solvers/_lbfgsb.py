@@ -36,6 +36,7 @@ from schedopt.solvers._firstorder import objective
 from schedopt.solvers._firstorder import scaled_or_error
 from schedopt._result import ScheduleResult
 from schedopt.solvers._certificate import certify
+from schedopt.solvers._driver import Budget
 
 try:        # scipy's private L-BFGS-B pieces, for _fast_box_lbfgsb; minimize() otherwise
     from scipy.optimize import _lbfgsb as _scipy_lbfgsb
@@ -162,7 +163,7 @@ def _objective(scaled):
 
 
 def _stop_at(deadline):
-    """A setulb-loop test: whether the wall clock has passed ``deadline``."""
+    """A setulb-loop test: whether the wall clock has passed ``deadline`` (None: never)."""
     return deadline is not None and time.perf_counter() >= deadline
 
 
@@ -179,26 +180,23 @@ def solve(problem, tol: float, max_iter: int | None,
     ``DEFAULT_TIME_LIMIT``); stopping short gives ``converged=False`` and says why.
     """
     refuse_unsupported(problem, "lbfgsb")
-    max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
-    start = time.perf_counter()
-    deadline = start + (DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
+    budget = Budget.begin(max_iter, DEFAULT_MAX_ITER, time_limit, DEFAULT_TIME_LIMIT)
     scaled = scaled_or_error(problem)
     n = scaled.free
     fun = _objective(scaled)
 
     lower, upper = scaled.lower[-n:], scaled.upper[-n:]
     driver = _fast_box_lbfgsb if _FAST_DRIVER() else _scipy_box_lbfgsb
-    x, iterations, restarts, ftol = scaled.z0[-n:], 0, 0, tol
+    x, restarts, ftol = scaled.z0[-n:], 0, tol
     while True:
-        found = driver(fun, x, lower, upper, max_iter=max_iter - iterations, ftol=ftol,
-                       deadline=deadline)
-        iterations += int(found.nit)
+        found = driver(fun, x, lower, upper, max_iter=budget.left(), ftol=ftol,
+                       deadline=budget.deadline)
+        budget.iterations += int(found.nit)
         x = found.x
         eta, bound = _schedule(problem, scaled, x)
         converged, gap, note = certify(problem, eta, bound, tol)
         stuck = not found.success and found.nit == 0
-        late = _stop_at(deadline)
-        if converged or iterations >= max_iter or restarts == _RESTARTS or stuck or late:
+        if converged or budget.spent() or restarts == _RESTARTS or stuck or budget.late():
             break
         # L-BFGS-B's own test is on the progress of one iteration, which it can pass short
         # of the optimum: restart with a fresh memory and a tighter progress test.
@@ -207,11 +205,11 @@ def solve(problem, tol: float, max_iter: int | None,
     message = f"L-BFGS-B: {found.message}"
     if restarts:
         message += f" (after {restarts} restart{'s' if restarts > 1 else ''})"
-    if late and not converged:
-        message += f"; stopped at the time limit of {deadline - start:g} s"
+    if not converged and budget.why_stopped() is not None:
+        message += f"; {budget.why_stopped()}"
     message += f"; {note}"
     return ScheduleResult(eta=eta, bound=bound, method="lbfgsb", converged=converged,
-                          iterations=iterations, seconds=time.perf_counter() - start,
+                          iterations=budget.iterations, seconds=budget.seconds(),
                           message=message, gap=gap)
 
 

@@ -91,6 +91,8 @@ import numpy as np
 from scipy import linalg
 
 from schedopt.solvers import _constraints
+from schedopt.solvers._driver import Best
+from schedopt.solvers._driver import Budget
 from schedopt.solvers._newton_pool import solve_pooled
 from schedopt.solvers._newton_sums import bound as _bound
 from schedopt._sums import tail_sums as _tail_sums
@@ -214,7 +216,7 @@ class _Path:
     state: _State
     tau: float
     growth: float = _GROWTH[1]
-    best: tuple | None = None          # (state, certificate) with the smallest certificate
+    best: Best = dataclasses.field(default_factory=Best)   # the state with the smallest certificate
     cert: float = np.inf               # the certificate at the last certifiable point
     steps_since_centred: int = 0
     rescale: float = 1.0
@@ -229,29 +231,27 @@ _CERTIFIED = "certified"
 def _barrier(problem, tol: float, max_iter: int | None) -> ScheduleResult:
     """The path-following barrier method of the module docstring: a ``_Path`` record and one
     ``_step`` per Newton iteration, until the certificate meets tol or max_iter."""
-    start = time.perf_counter()
-    max_iter = _MAX_ITER if max_iter is None else max_iter
+    budget = Budget.begin(max_iter, _MAX_ITER)
     model = _model(problem)
     state = _start(model)
     path = _Path(state=state, tau=_initial_tau(model, state))
     message = None
-    for iteration in range(1, max_iter + 1):
+    while not budget.spent():
+        budget.iterations += 1
         outcome = _step(model, path, tol)
         if outcome == _CERTIFIED:
-            message = (f"certified within tol = {tol:g} (relative) after {iteration} Newton "
-                       f"steps, barrier parameter {path.tau:.3g}")
-            return _result(problem, model, path.state, path.cert, iteration, start, tol,
-                           message, message)
+            message = (f"certified within tol = {tol:g} (relative) after {budget.iterations} "
+                       f"Newton steps, barrier parameter {path.tau:.3g}")
+            return _result(problem, model, path.state, path.cert, budget, tol, message, message)
         if outcome is not None:
             message = outcome
             break
     else:
-        message = f"reached max_iter = {max_iter} Newton steps before the certificate met tol"
-    if path.best is None:
-        return _result(problem, model, path.state, None, iteration, start, tol, None, message)
-    state, cert = path.best
+        message = f"{budget.why_stopped('Newton steps')} before the certificate met tol"
+    if not path.best:
+        return _result(problem, model, path.state, None, budget, tol, None, message)
     # The last centred point may still meet tol, if not with the half kept for rounding.
-    return _result(problem, model, state, cert, iteration, start, tol,
+    return _result(problem, model, path.best.point, path.best.certificate, budget, tol,
                    f"certified within tol = {tol:g} (relative) at the best certified point; "
                    f"after it, {message}", f"{message}; returning the best certified point")
 
@@ -296,8 +296,7 @@ def _step(model: _Model, path: _Path, tol: float) -> str | None:
         # The certificate holds for any λ < 1; its λ-term is small beside (K + m)/τ.
         path.cert = _certificate(model, path.tau, lam)
         value = _objective(model, state)
-        if path.best is None or path.cert < path.best[1]:
-            path.best = (state, path.cert)
+        path.best.offer(state, path.cert)
         if path.cert <= 0.5 * tol * value:     # half: room for the final rounding to feasible
             return _CERTIFIED
     move = _step_length(model, path, tol, value, lam, lam2, alpha_max,
@@ -356,8 +355,7 @@ def _step_length(model, path: _Path, tol, value, lam, lam2, alpha_max, step):
     return alpha, d_dual
 
 
-def _result(problem, model, state, cert, iterations, start, tol, success,
-            failure) -> ScheduleResult:
+def _result(problem, model, state, cert, budget, tol, success, failure) -> ScheduleResult:
     """The result at state; converged when the certificate (with the final rounding) meets
     tol, and then the ``success`` message, else ``failure``."""
     eta = _schedule(problem, model, state)
@@ -374,5 +372,5 @@ def _result(problem, model, state, cert, iterations, start, tol, success,
         if gap is not None and success is not None:
             message += f" (certified gap {gap:.3g} > tol·bound = {tol * bound:.3g})"
     return ScheduleResult(eta=eta, bound=bound, method="newton", converged=converged,
-                          iterations=iterations, seconds=time.perf_counter() - start,
+                          iterations=budget.iterations, seconds=budget.seconds(),
                           message=message, gap=gap)

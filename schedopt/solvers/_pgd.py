@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import time
 
 import jax
 import jax.numpy as jnp
@@ -42,6 +41,7 @@ from schedopt.solvers._firstorder import objective
 from schedopt.solvers._firstorder import scaled_or_error
 from schedopt._result import ScheduleResult
 from schedopt.solvers._certificate import certify
+from schedopt.solvers._driver import Budget
 from schedopt.solvers._problem import check_time_limit
 from schedopt.solvers._problem import check_tolerances
 from schedopt.solvers._problem import from_units
@@ -215,9 +215,7 @@ def solve_batch(problems, tol: float, max_iter: int | None,
     """
     for problem in problems:
         refuse_unsupported(problem, "pgd")
-    max_iter = DEFAULT_MAX_ITER if max_iter is None else max_iter
-    start = time.perf_counter()
-    deadline = start + (DEFAULT_TIME_LIMIT if time_limit is None else time_limit)
+    clock = Budget.begin(max_iter, DEFAULT_MAX_ITER, time_limit, DEFAULT_TIME_LIMIT)
     scaled = [scaled_or_error(problem) for problem in problems]
     host = len(scaled) == 1 and scaled[0].steps <= HOST_MAX   # one small problem: numpy
     size = bucket(max(s.base.shape[0] for s in scaled))
@@ -226,13 +224,14 @@ def solve_batch(problems, tol: float, max_iter: int | None,
               "G2", "D", "f0")
     stacked = {f: np.stack([np.asarray(getattr(s, f)) for s in lay]) for f in fields}
     count = len(problems)
-    iterations = np.zeros(count, dtype=np.int64)
+    budgets = [dataclasses.replace(clock) for _ in problems]     # one clock, own iterations
     outcome = [None] * count            # (eta, bound, converged, gap, note, code) per problem
     finished = np.zeros(count, dtype=bool)
     round_tol = tol
     while True:
-        budget = np.where(finished, 0, np.minimum(_round(start, deadline, iterations),
-                                                  max_iter - iterations))
+        done = max(b.iterations for b in budgets)
+        budget = np.where(finished, 0, np.minimum(clock.per_round(_ROUND, done),
+                                                  [b.left() for b in budgets]))
         if host:
             zi, _, _, k, code = _spg_numpy(lay[0], round_tol, int(budget[0]), stacked["z0"][0])
             z, steps, status = zi[None, :], np.array([k]), np.array([code])
@@ -241,34 +240,22 @@ def solve_batch(problems, tol: float, max_iter: int | None,
                 out = _batched(*(jnp.asarray(stacked[f]) for f in fields),
                                jnp.asarray(round_tol, jnp.float64), jnp.asarray(budget))
                 z, _, _, steps, status = (np.asarray(a) for a in out)
-        iterations += np.where(budget > 0, steps, 0)
         for i in np.flatnonzero(budget > 0):
+            budgets[i].iterations += int(steps[i])
             eta, bound = _schedule(problems[i], lay[i], z[i])
             outcome[i] = (eta, bound) + certify(problems[i], eta, bound, tol) + (int(status[i]),)
             # Certified, out of iterations, or a line search that gave up inside its budget.
-            finished[i] = (outcome[i][2] or iterations[i] >= max_iter
+            finished[i] = (outcome[i][2] or budgets[i].spent()
                            or (status[i] == _STALLED and steps[i] < budget[i]))
         stacked["z0"] = z
-        if finished.all() or time.perf_counter() >= deadline:
+        if finished.all() or clock.late():
             break
         round_tol = max(round_tol * 1e-2, 1e-300)
-    seconds = time.perf_counter() - start
-    return [_result(outcome[i], int(iterations[i]), max_iter, deadline - start, count, seconds,
-                    time.perf_counter() >= deadline) for i in range(count)]
+    seconds = clock.seconds()
+    return [_result(outcome[i], budgets[i], count, seconds) for i in range(count)]
 
 
 _ROUND = 1000     # iterations per round between certificate checks (and time checks)
-
-
-def _round(start, deadline, iterations) -> int:
-    """Iterations for the next round: _ROUND, or fewer when the time per iteration so far
-    says that _ROUND would overrun the deadline (the first round includes compilation, so
-    this only overestimates the cost)."""
-    done = int(iterations.max())
-    if done == 0:
-        return _ROUND
-    per_iteration = (time.perf_counter() - start) / done
-    return int(max(1, min(_ROUND, (deadline - time.perf_counter()) / per_iteration)))
 
 
 def _schedule(problem, lay, z):
@@ -277,18 +264,17 @@ def _schedule(problem, lay, z):
     return eta, problem.bound(eta)
 
 
-def _result(outcome, iterations, max_iter, limit, count, seconds, late) -> ScheduleResult:
+def _result(outcome, budget, count, seconds) -> ScheduleResult:
     eta, bound, converged, gap, note, code = outcome
     if converged:
         message = "projected gradient"
-    elif iterations >= max_iter:
-        message = f"stopped at the iteration limit max_iter = {max_iter}"
-    elif late:
-        message = f"stopped at the time limit of {limit:g} s"
+    elif budget.why_stopped() is not None:
+        message = budget.why_stopped()
     elif code == _STALLED:
         message = "the line search could not lower the bound further"
     else:
         message = "projected gradient"
+    iterations = budget.iterations
     message += f" after {iterations} iterations; {note}"
     if count > 1:
         message += f" (solved in a batch of {count})"
