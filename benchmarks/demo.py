@@ -71,9 +71,9 @@ def training_tables(results) -> list:
     return items
 
 
-def training_section(progress: bool) -> Section:
+def training_section(show_progress: bool) -> Section:
     """The quick training benchmark as a report section (run now, a few minutes)."""
-    results = training.run(quick=True, progress=progress)
+    results = training.run(quick=True, progress=show_progress)
     violations = training.bound_violations(results)
     text = (f"The quick mode of benchmarks/training.py ({results['seconds']:.0f} s here): SGD "
             f"through optax on convex problems built on scikit-learn data, where bound (C) "
@@ -93,7 +93,7 @@ def training_section(progress: bool) -> Section:
 
 
 
-def worst_case_section(progress: bool) -> Section:
+def worst_case_section(show_progress: bool) -> Section:
     """The exact worst case of the schedules a user might apply (docs/math.md §5), read as
     data from ``benchmarks/results/worst_case.json`` (``benchmarks/worst_case.py``, minutes
     of semidefinite programs: not re-run here)."""
@@ -133,7 +133,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="report", help="output folder (default ./report)")
     args = parser.parse_args(argv)
-    paths = write(args.out, quick=False, progress=None,
+    paths = write(args.out, quick=False, show_progress=None,
                   sections=[("worst case", worst_case_section),
                             ("training benchmark", training_section)])
     html, md = paths["html"].resolve(), paths["md"].resolve()

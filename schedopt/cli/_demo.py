@@ -24,7 +24,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    paths = write(args.out, quick=False, progress=args.progress)
+    paths = write(args.out, quick=False, show_progress=args.progress)
     html, md = paths["html"].resolve(), paths["md"].resolve()
     print(f"The report is in {html.parent}/ ({paths['seconds']:.0f} s): open {html} in a "
           f"browser, or read {md}.")

@@ -49,7 +49,7 @@ def run(args) -> int:
         lead = _your_run(args)
     elif args.peak_lr is not None:
         raise c.UsageError("--peak-lr scales your run's schedule: give --steps or --grad-norms")
-    paths = write(args.out, quick=args.quick, progress=args.progress, lead_sections=lead)
+    paths = write(args.out, quick=args.quick, show_progress=args.progress, lead_sections=lead)
     print(f"report: {paths['html'].resolve()}")
     print(f"        {paths['md'].resolve()} (figures beside it)")
     return 0
@@ -71,7 +71,7 @@ def _your_run(args):
                              width=args.width)
 
 
-def write(out, *, quick, progress, sections=(), lead_sections=()):
+def write(out, *, quick, show_progress, sections=(), lead_sections=()):
     """The report, after the folder is checked; a failure past that point is a bug, not a
     bad argument, so it is raised as RuntimeError (exit 1, with its traceback)."""
     from schedopt.adapters import _io
@@ -79,7 +79,7 @@ def write(out, *, quick, progress, sections=(), lead_sections=()):
 
     _io.check_folder(out, "out", create=True)
     try:
-        return write_report(out, quick=quick, progress=progress, sections=sections,
+        return write_report(out, quick=quick, show_progress=show_progress, sections=sections,
                             lead_sections=lead_sections)
     except (ValueError, TypeError) as err:
         raise RuntimeError(f"the report failed: {err}") from err

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from schedopt import _validation
 from schedopt.adapters import _io
 from schedopt.report._render import Figure
 from schedopt.report._render import Section
@@ -48,6 +49,9 @@ def solver_benchmark(steps_grid=(100, 1_000, 10_000), methods=SOLVER_METHODS, *,
                      progress=None) -> list[dict]:
     """Each method of ``optimal_schedule`` at each T (unconstrained, D = G = 1).
 
+    ``progress``: None, or a callable ``progress(done, total)`` called after each row, as
+    ``fit_scaling`` and ``family_table`` take it.
+
     Every (T, method) is solved twice: the first call includes JAX's compilation for that
     size, the second is the warm time a user sees on repeated solves. Returns one dict per
     (T, method): steps, method, first_seconds, seconds (warm), bound, rel_gap (bound / exact
@@ -56,6 +60,7 @@ def solver_benchmark(steps_grid=(100, 1_000, 10_000), methods=SOLVER_METHODS, *,
     from schedopt.solvers._solve import optimal_schedule
 
     rows = []
+    total = len(steps_grid) * len(methods)
     for T in steps_grid:
         reference = optimal_schedule(T, method="exact").bound
         for method in methods:
@@ -79,7 +84,7 @@ def solver_benchmark(steps_grid=(100, 1_000, 10_000), methods=SOLVER_METHODS, *,
                            iterations=int(result.iterations))
             rows.append(row)
             if progress is not None:
-                progress.update(1)
+                progress(len(rows), total)
     return rows
 
 
@@ -277,24 +282,27 @@ class ReportConfig:
         return cls(scaling_grid=tuple(default_steps_grid()))
 
 
-def write_report(out="report", *, quick: bool = False, progress: bool | None = None,
-                 config: ReportConfig | None = None, sections=(), lead_sections=()) -> dict:
+def write_report(out="report", *, quick: bool = False, show_progress: bool | None = None,
+                 config: ReportConfig | None = None, sections=(), lead_sections=(),
+                 progress: bool | None = None) -> dict:
     """Run the report's computations and write ``out/report.md``, ``out/report.html`` and
     one PNG per figure in ``out`` (created if missing).
 
     Args:
       out: the output folder.
       quick: smaller grids and no training benchmark (about a minute instead of a few).
-      progress: tqdm progress bars on standard error: None (the default) only when it is a
-        terminal, so that no carriage returns go into a log; True or False to force.
+      show_progress: tqdm progress bars on standard error: None (the default) only when it
+        is a terminal, so that no carriage returns go into a log; True or False to force.
       config: overrides ``ReportConfig.default(quick)``.
       sections: extra sections after the built-in ones, as ``(stage, build)`` pairs where
-        ``build(progress)`` returns a ``Section`` (``make demo`` adds the training
+        ``build(show_progress)`` returns a ``Section`` (``make demo`` adds the training
         benchmark of ``benchmarks/training.py`` this way; the package itself never imports
         from ``benchmarks/``).
       lead_sections: ``(stage, build)`` pairs placed before the built-in sections
         (``schedopt report --steps/--grad-norms`` puts the user's run there:
         ``your_run_sections``).
+      progress: the old name of ``show_progress``; warns (``DeprecationWarning``). In the
+        library's sweeps ``progress`` is a callable ``progress(done, total)``.
 
     Returns:
       ``{"md": Path, "html": Path, "figures": [Path, ...], "seconds": float}``.
@@ -305,19 +313,20 @@ def write_report(out="report", *, quick: bool = False, progress: bool | None = N
     start = time.perf_counter()
     extra = _check_sections(sections)
     lead = _check_sections(lead_sections)
-    progress = _show_progress(progress)
-    bar = _progress(4 + len(extra) + len(lead), "schedopt report", progress)
+    show = _show_progress(_validation.renamed(progress, "progress", show_progress,
+                                              "show_progress", default=None))
+    bar = _progress(4 + len(extra) + len(lead), "schedopt report", show)
     built_in = [
-        ("comparison", lambda progress: _comparison_section(config.steps)),
-        ("scaling fit", lambda progress: _scaling_section(np.asarray(config.scaling_grid))),
-        ("per-step G", lambda progress: _per_step_section(config.steps)),
-        ("solver benchmark", lambda progress: _solver_section(
+        ("comparison", lambda show: _comparison_section(config.steps)),
+        ("scaling fit", lambda show: _scaling_section(np.asarray(config.scaling_grid))),
+        ("per-step G", lambda show: _per_step_section(config.steps)),
+        ("solver benchmark", lambda show: _solver_section(
             solver_benchmark(config.solver_steps, config.solver_methods)))]
     sections = []
     try:
         for stage, build in lead + built_in + extra:
             bar.set_description(stage)
-            sections.append(build(progress))
+            sections.append(build(show))
             bar.update(1)
     finally:
         bar.close()
@@ -342,7 +351,7 @@ def _check_sections(sections) -> list:
     for item in extra:
         if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
                 and callable(item[1])):
-            raise TypeError(f"sections must hold (stage, build) pairs with build(progress) -> "
+            raise TypeError(f"sections must hold (stage, build) pairs with build(show_progress) -> "
                             f"Section, got {item!r}")
     return extra
 

@@ -85,10 +85,10 @@ def your_run_sections(steps=None, *, grad_norms=None, peak_lr=None, D=1.0, monot
 
     make_problem(T, D, G, monotone=monotone, warmup=warmup)      # the same checks, now
     run = _Run(T, D, G, log, peak_lr, bool(monotone), warmup, smoothing, float(width), source)
-    pairs = [("your schedule", lambda progress: _schedule_section(run)),
-             ("families at your T", lambda progress: _families_section(run))]
+    pairs = [("your schedule", lambda show_progress: _schedule_section(run)),
+             ("families at your T", lambda show_progress: _families_section(run))]
     if log is not None:
-        pairs.append(("refinement", lambda progress: _refine_section(run)))
+        pairs.append(("refinement", lambda show_progress: _refine_section(run)))
     return pairs
 
 

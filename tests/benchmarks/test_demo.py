@@ -37,7 +37,7 @@ def test_training_tables_render_the_benchmarks_results(demo):
 
 @pytest.mark.slow
 def test_full_report_with_the_training_benchmark(tmp_path, demo):
-    paths = report.write_report(tmp_path, progress=False,
+    paths = report.write_report(tmp_path, show_progress=False,
                                 sections=[("training benchmark", demo.training_section)])
     names = {p.stem for p in paths["figures"]}
     assert {"optimal_vs_linear", "scaling", "per_step", "solvers"} <= names

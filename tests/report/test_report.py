@@ -17,7 +17,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def small_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    return out, report.write_report(out, progress=False, config=SMALL)
+    return out, report.write_report(out, show_progress=False, config=SMALL)
 
 
 def test_report_writes_markdown_html_and_figures(small_report):
@@ -85,6 +85,29 @@ def test_solver_benchmark_rows_match_the_solver():
         assert r["rel_gap"] == 0.0 and r["converged"] and r["seconds"] >= 0
 
 
+def test_solver_benchmark_progress_is_a_callable_like_the_other_sweeps():
+    calls = []
+    report.solver_benchmark((30, 50), ("exact",), progress=lambda done, total: calls.append(
+        (done, total)))
+    assert calls == [(1, 2), (2, 2)]
+
+
+def test_write_report_progress_is_the_deprecated_name_of_show_progress(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(report, "_progress", lambda total, desc, show: seen.append(show) or
+                        report._NoProgress())
+    for name in ("_comparison_section", "_scaling_section", "_per_step_section",
+                 "_solver_section"):
+        monkeypatch.setattr(report, name, lambda *a: report.Section("s", ["x"]))
+    monkeypatch.setattr(report, "solver_benchmark", lambda *a, **k: [])
+    with pytest.warns(DeprecationWarning, match="progress is deprecated.*use show_progress"):
+        report.write_report(tmp_path, progress=True, config=SMALL)
+    report.write_report(tmp_path, show_progress=True, config=SMALL)
+    assert seen == [True, True]
+    with pytest.raises(TypeError, match="give show_progress only"):
+        report.write_report(tmp_path, progress=True, show_progress=False, config=SMALL)
+
+
 def test_render_escapes_and_keeps_tables():
     sections = [report.Section("A <b> & c", ["x < y", report.Table(
         headers=["name", "value"], rows=[["a|b", "<1>"], ["c", "2"]], caption="cap")])]
@@ -103,7 +126,7 @@ def test_failed_report_leaves_the_old_one(tmp_path, monkeypatch):
 
     monkeypatch.setattr(report, "_scaling_section", broken)
     with pytest.raises(RuntimeError):
-        report.write_report(tmp_path, progress=False, config=SMALL)
+        report.write_report(tmp_path, show_progress=False, config=SMALL)
     assert (tmp_path / "report.md").read_text() == "old report\n"
     assert (tmp_path / "report.html").read_text() == "<p>old</p>\n"
 
@@ -111,7 +134,7 @@ def test_failed_report_leaves_the_old_one(tmp_path, monkeypatch):
 def test_report_refuses_an_unwritable_folder(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(ValueError, match="out: cannot create folder"):
-        report.write_report(tmp_path / "file" / "sub", progress=False, config=SMALL)
+        report.write_report(tmp_path / "file" / "sub", show_progress=False, config=SMALL)
 
 
 def test_cli_report_writes_and_says_where(tmp_path, capsys, monkeypatch):
@@ -141,7 +164,7 @@ def test_extra_sections_come_after_the_built_in_ones(tmp_path):
         assert progress is False
         return report.Section("From a hook", ["text from the caller"])
 
-    paths = report.write_report(tmp_path, progress=False, config=SMALL,
+    paths = report.write_report(tmp_path, show_progress=False, config=SMALL,
                                 sections=[("hook", build)])
     text = paths["md"].read_text()
     assert "From a hook" in text and text.index("From a hook") > text.index("Solver")
@@ -150,4 +173,4 @@ def test_extra_sections_come_after_the_built_in_ones(tmp_path):
 @pytest.mark.parametrize("bad", [[report.Section("x", [])], [("name", 3)], ["name"]])
 def test_bad_sections_are_refused_before_any_work(tmp_path, bad):
     with pytest.raises(TypeError, match="sections must hold"):
-        report.write_report(tmp_path, progress=False, config=SMALL, sections=bad)
+        report.write_report(tmp_path, show_progress=False, config=SMALL, sections=bad)
