@@ -33,7 +33,6 @@ the trivial lower bound 1.
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import numpy as np
 from scipy.linalg import solveh_banded
@@ -42,6 +41,7 @@ from schedopt import _memory
 from schedopt import _validation
 from schedopt.solvers import _prefix
 from schedopt.solvers._checkpoints import _Checkpoints
+from schedopt.solvers._driver import Budget
 from schedopt.solvers._checkpoints import _pieces
 from schedopt.solvers._checkpoints import check_checkpoints
 from schedopt._sums import tail_sums
@@ -322,23 +322,22 @@ def anytime_schedule(checkpoints, D=1.0, G=1.0, *, tol=1e-5, max_iter=500) -> An
     """
     from schedopt.solvers._extend import extended_G
 
-    start = time.perf_counter()
     points = check_checkpoints(checkpoints)
     # The Newton systems hold a few T×K matrices (issue 21: [10**9] met numpy's allocation
     # error); refused up front by the package's one memory check.
     _memory.check(points[-1], "checkpoints[-1]", 160 + 32 * len(points))
     D = _validation.positive_scalar(D, "D")
     tol = _validation.positive_scalar(tol, "tol")
-    max_iter = _validation.steps(max_iter, "max_iter")
+    budget = Budget.begin(_validation.steps(max_iter, "max_iter"), 500)
     model = _Checkpoints(points, D, extended_G(G, points[-1]))
     A, y = _start(model)
     f0 = np.array([_pieces(model, A, y, i, derivatives=False) for i in range(model.K)])
     x = np.concatenate([A, y, [1.1 * np.max(f0)]])
     tau = model.K / (1e-2 * np.max(f0))
-    iterations, lower, worst, message = 0, 1.0, np.inf, "iteration limit reached"
-    while iterations < max_iter:
-        x, s, steps, lam2 = _centre(model, x, tau, min(60, max_iter - iterations))
-        iterations += steps
+    lower, worst, message = 1.0, np.inf, None
+    while not budget.spent():
+        x, s, steps, lam2 = _centre(model, x, tau, min(60, budget.left()))
+        budget.iterations += steps
         worst = float(np.max(s.f))
         lower = max(lower, _lower_bound(model, s, x, worst))
         if worst - lower <= tol:
@@ -349,10 +348,11 @@ def anytime_schedule(checkpoints, D=1.0, G=1.0, *, tol=1e-5, max_iter=500) -> An
                        "the barrier steps no longer improve it in float64")
             break
         tau *= 10.0
-    return _result(model, x, points, lower, tol, iterations, start, message)
+    message = message or f"{budget.why_stopped('Newton steps')} before the certificate met tol"
+    return _result(model, x, points, lower, tol, budget, message)
 
 
-def _result(model, x, points, lower, tol, iterations, start, message):
+def _result(model, x, points, lower, tol, budget, message):
     A = x[:model.n]
     eta = A - np.append(A[1:], 0.0)
     if np.any(eta < 0):
@@ -365,5 +365,5 @@ def _result(model, x, points, lower, tol, iterations, start, message):
     gap = max(0.0, worst - lower)
     return AnytimeResult(eta=eta, checkpoints=points, ratios=ratios, worst_ratio=worst,
                          lower_bound=lower, gap=gap, bounds=bounds, optimal_bounds=model.opt,
-                         converged=gap <= tol, iterations=iterations,
-                         seconds=time.perf_counter() - start, message=message)
+                         converged=gap <= tol, iterations=budget.iterations,
+                         seconds=budget.seconds(), message=message)

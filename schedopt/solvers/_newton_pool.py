@@ -30,12 +30,12 @@ only when certified within tol, else None (the barrier method takes it); sums: `
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 from scipy.linalg import lapack
 
 from schedopt.solvers import _constraints
+from schedopt.solvers._driver import Budget
 from schedopt.solvers._dual import dual_value
 from schedopt.solvers._exact import tail_ratios
 from schedopt.solvers._newton_sums import bound as _bound
@@ -284,8 +284,7 @@ def _from_ratios(r_minus_1: np.ndarray, g: np.ndarray) -> np.ndarray:
 def solve_pooled(problem, tol: float, max_iter: int | None):
     """Monotone (optionally capped) bound (C) without warm-up; a certified ScheduleResult, or
     None when the partition did not settle within the step budget or could not be certified."""
-    start = time.perf_counter()
-    budget = 300 if max_iter is None else max_iter
+    budget = Budget.begin(max_iter, 300)
     sigma = problem.D / math.sqrt(float(np.sum(problem.G2)))
     g = problem.G2 / np.sum(problem.G2)
     if not np.min(g) > 0:    # some G_t² underflows beside Σ G²: the barrier method takes it
@@ -296,15 +295,14 @@ def solve_pooled(problem, tol: float, max_iter: int | None):
     # stretches the first repair pools, as pool-adjacent-violators would.
     v = _unconstrained(g)
     blocks = _Blocks(np.arange(n), n, False)
-    steps = 0
     greedy, before = True, None
     for round_ in range(_MAX_ROUNDS):
         if round_:
             limit = _GREEDY_STEPS + 1 if greedy else _MAX_NEWTON
-            v, value, q, x, taken = _reduced_solve(v, blocks, g, min(limit, budget - steps))
+            v, value, q, x, taken = _reduced_solve(v, blocks, g, min(limit, budget.left()))
         else:                           # the exact optimum needs no Newton step, only q
             (value, q, x), taken = _value_and_q(v, g), 0
-        steps += taken
+        budget.iterations += taken
         if greedy and taken > _GREEDY_STEPS:
             # The greedy repair led somewhere that does not settle quickly (on jumbled G
             # profiles it oscillates): back to the partition before it, and from there on
@@ -314,7 +312,7 @@ def solve_pooled(problem, tol: float, max_iter: int | None):
         greedy = greedy and round_ < _GREEDY_ROUNDS
         before = (blocks, v, value, q, x)
         repaired = _repair(v, blocks, q, g, cap, greedy=greedy)
-        if repaired is None or steps >= budget:
+        if repaired is None or budget.spent():
             break
         blocks, v = repaired
     else:
@@ -333,7 +331,7 @@ def solve_pooled(problem, tol: float, max_iter: int | None):
     if not gap <= tol * bound:
         return None
     return ScheduleResult(
-        eta=eta, bound=bound, method="newton", converged=True, iterations=steps,
-        seconds=time.perf_counter() - start, gap=gap,
+        eta=eta, bound=bound, method="newton", converged=True, iterations=budget.iterations,
+        seconds=budget.seconds(), gap=gap,
         message=(f"certified within tol = {tol:g} (relative) by a Lagrangian dual bound after "
-                 f"{steps} Newton steps on {blocks.count} pooled blocks"))
+                 f"{budget.iterations} Newton steps on {blocks.count} pooled blocks"))

@@ -62,3 +62,11 @@ def test_timed_methods_say_the_time_limit(method, monkeypatch):
                          warmup=5, max_lr=0.002)
     assert not r.converged and "stopped at the time limit of 1e-09 s" in r.message
     assert r.iterations >= 1 and np.all(np.isfinite(r.eta))
+
+
+def test_anytime_says_the_iteration_limit_like_the_others():
+    from schedopt import anytime_schedule
+
+    r = anytime_schedule([10, 100], max_iter=1)
+    assert not r.converged and r.iterations == 1
+    assert "stopped at the iteration limit max_iter = 1 (Newton steps)" in r.message
