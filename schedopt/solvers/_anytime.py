@@ -343,6 +343,8 @@ def anytime_schedule(checkpoints, D=1.0, G=1.0, *, tol=1e-5, max_iter=500) -> An
         if worst - lower <= tol:
             message = f"certified gap {worst - lower:.3g} <= tol = {tol:g}"
             break
+        if budget.spent():            # _centre was cut short by the limit, not by rounding
+            break
         if lam2 > 1e-6 or model.K / tau < 1e-2 * tol:
             message = (f"stopped at a certified gap of {worst - lower:.3g} > tol = {tol:g}: "
                        "the barrier steps no longer improve it in float64")
