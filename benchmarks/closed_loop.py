@@ -317,9 +317,16 @@ def main(argv=None):
     p.add_argument("--grid", default=None, help="comma-separated peak LRs of the baselines' grid")
     p.add_argument("--pilot-peaks", default=None, help="comma-separated peak LRs of the pilots")
     p.add_argument("--pilot-fractions", default="0.25,0.5", help="pilot horizons as fractions of T")
+    p.add_argument("--tag", default="", metavar="TAG",
+                   help="suffix of the table and figure names (closed_loop_<optimizer><TAG>), so "
+                        "that a variant of the design does not overwrite the main one")
     p.add_argument("--calibrate-form", default=None, metavar="F",
                    help="pass --form F to schedopt calibrate (default: calibrate's own default)")
     a = p.parse_args(argv)
+    if not re.fullmatch(r"[A-Za-z0-9_.-]*", a.tag):
+        print(f"closed_loop.py: --tag may hold letters, digits, '_', '.' and '-', got {a.tag!r}",
+              file=sys.stderr)
+        return 2
     nums = lambda s, flag: None if s is None else _floats(s, flag)
     try:
         result = run(a.optimizer, a.corpus, a.steps, a.seeds, a.out, a.quick,
@@ -331,8 +338,8 @@ def main(argv=None):
     out = pathlib.Path(result["out"])
     results_dir = out if a.quick else HERE / "results"
     figures_dir = out if a.quick else HERE / "figures"
-    _lm_report.write(result, results_dir / f"closed_loop_{a.optimizer}", figures_dir /
-                     f"closed_loop_{a.optimizer}.png")
+    name = f"closed_loop_{a.optimizer}{a.tag}"
+    _lm_report.write(result, results_dir / name, figures_dir / f"{name}.png")
     print(_lm_report.markdown(result))
     return 0
 
