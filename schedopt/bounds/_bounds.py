@@ -302,11 +302,18 @@ def _last_entry_jvp(primals, tangents):
     # Reverse mode transposes this rule (it is linear in the tangents), so jax.grad, vmap
     # and jacfwd all go through the custom VJP of _last_core, evaluated in float64.
     with jax.enable_x64(True):
-        value, vjp = jax.vjp(_last_scaled, *primals)
-        slopes = vjp(jnp.ones((), value.dtype))
-        out = sum(jnp.sum(jnp.asarray(s, jnp.float64) * jnp.asarray(t, jnp.float64))
-                  for s, t in zip(slopes, tangents))
-        return value, out.astype(value.dtype)
+        return _last_jvp_jit(primals, tangents)
+
+
+@jax.jit
+def _last_jvp_jit(primals, tangents):
+    """The rule above as one compiled program per length: run op by op under an eager
+    jax.grad, it compiled each of its ~60 primitives anew for every new length."""
+    value, vjp = jax.vjp(_last_scaled, *primals)
+    slopes = vjp(jnp.ones((), value.dtype))
+    out = sum(jnp.sum(jnp.asarray(s, jnp.float64) * jnp.asarray(t, jnp.float64))
+              for s, t in zip(slopes, tangents))
+    return value, out.astype(value.dtype)
 
 
 # ---------------------------------------------------------------------------------------
