@@ -251,11 +251,6 @@ def _last_host(eta, D, G) -> float:
         return float(np.ldexp(a, 2 * d - k) + np.ldexp(b, 2 * g + k))
 
 
-def _exponent(x):
-    """The power of two nearest to x > 0 (traceable; no gradient flows through it)."""
-    return jnp.round(jnp.log2(jax.lax.stop_gradient(x))).astype(jnp.int32)
-
-
 def _last_scaled(eta, D, G):
     """Bound (C) computed in units where D ≈ 1 and G ≈ 1 (geometric mean), rescaled.
 
@@ -265,27 +260,13 @@ def _last_scaled(eta, D, G):
     eta = jnp.asarray(eta, jnp.float64)
     D = jnp.asarray(D, jnp.float64)
     G = jnp.asarray(G, jnp.float64)
-    d, g = _exponent(D), _exponent(jnp.exp(jnp.mean(jnp.log(jax.lax.stop_gradient(G)))))
+    d = _split.exponent(D)
+    g = _split.exponent(jnp.exp(jnp.mean(jnp.log(jax.lax.stop_gradient(G)))))
     k = _split.eta_exponent(d, g, _split.max_exponent(eta))
-    unit_eta = _times_power_of_two(eta, -k)
-    b = _last_value_jit(unit_eta, jnp.zeros(()), jnp.square(_times_power_of_two(G, -g)))
-    a = _split.d_term(_times_power_of_two(D, -d), unit_eta)
-    return _times_power_of_two(a, 2 * d - k) + _times_power_of_two(b, 2 * g + k)
-
-
-def _times_power_of_two(x, n):
-    """x·2^n as two exact products (each factor representable for |n| ≤ 2046; jnp.ldexp
-    has a wrong derivative at x = 0). Overflow or underflow of the first product implies
-    that of the result."""
-    half = n // 2
-    return x * _power_of_two(half) * _power_of_two(n - half)
-
-
-def _power_of_two(k):
-    """2^k exactly, as float64 from its bits (jnp.exp2 is not exact); k clipped to the
-    normal range [−1022, 1023]."""
-    k = jnp.clip(jnp.asarray(k, jnp.int64), -1022, 1023)
-    return jax.lax.bitcast_convert_type((k + 1023) << 52, jnp.float64)
+    unit_eta = _split.times_power_of_two(eta, -k)
+    b = _last_value_jit(unit_eta, jnp.zeros(()), jnp.square(_split.times_power_of_two(G, -g)))
+    a = _split.d_term(_split.times_power_of_two(D, -d), unit_eta)
+    return _split.times_power_of_two(a, 2 * d - k) + _split.times_power_of_two(b, 2 * g + k)
 
 
 _last_scaled_jit = jax.jit(lambda eta, D, G: _last_scaled(eta, D, G))
@@ -348,7 +329,7 @@ def monotone_last_iterate_bound(eta, D=1.0, G=1.0):
     with jax.enable_x64(True):
         eta, D, G = _split.checked(eta, D, G)
         _validation.nonincreasing(eta, "eta", "bound (B)")
-        return _split.split_units(_monotone_value, eta, D, G, _UNITS)
+        return _split.split_units(_monotone_value, eta, D, G)
 
 
 # ---------------------------------------------------------------------------------------
@@ -390,16 +371,4 @@ def average_iterate_bound(eta, D=1.0, G=1.0, *, form="weighted"):
         eta, D, G = _split.checked(eta, D, G)
         if form == "nonincreasing":
             _validation.nonincreasing(eta, "eta", "bound (A) in its non-increasing form")
-        return _split.split_units(_AVERAGE_FORMS[form], eta, D, G, _UNITS)
-
-
-def _where_finite_grad(fn, eta, D2, G2):
-    """fn(eta, D2, G2) with the gradient zeroed (not NaN) where the value is +∞."""
-    value = fn(eta, D2, G2)
-    # The value is computed on a safe branch already; stop_gradient on the infinite branch
-    # only matters for the reported gradient, which is 0 there.
-    return jnp.where(jnp.isfinite(value), value, jax.lax.stop_gradient(value))
-
-
-
-_UNITS = (_exponent, _times_power_of_two, _where_finite_grad)     # for bounds/_split.py
+        return _split.split_units(_AVERAGE_FORMS[form], eta, D, G)

@@ -33,27 +33,51 @@ def max_exponent(eta):
     return jnp.frexp(jax.lax.stop_gradient(jnp.max(eta)))[1].astype(jnp.int32)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 4))
-def split_units(fn, eta, D, G, helpers):
+@functools.partial(jax.jit, static_argnums=(0,))
+def split_units(fn, eta, D, G):
     """fn(η, D², G²) for a bound fn linear in D² and G², as the module doc says; an
     overflowing term gives +∞, never ∞/∞ = NaN ((A) and (B) at 1e±200 scales gave NaN).
-    ``helpers`` are _bounds' (_exponent, _times_power_of_two, _where_finite_grad), passed
-    in so that this module does not import _bounds back.
 
-    Jitted (``fn`` and ``helpers`` static): the two evaluations and the unit arithmetic are
-    ~40 primitives, which a plain call dispatched (and, for each new length, compiled) one by
-    one: 5 ms a call and 0.6 s for each new length, against one program of each under jit."""
-    _exponent, _times_power_of_two, _where_finite_grad = helpers
-
+    Jitted (``fn`` static): the two evaluations and the unit arithmetic are ~40 primitives,
+    which a plain call dispatched (and, for each new length, compiled) one by one: 5 ms a
+    call and 0.6 s for each new length, against one program of each under jit."""
     G = jnp.broadcast_to(jnp.asarray(G, jnp.float64), eta.shape)
-    d, g = _exponent(D), _exponent(jnp.exp(jnp.mean(jnp.log(jax.lax.stop_gradient(G)))))
+    d, g = exponent(D), exponent(jnp.exp(jnp.mean(jnp.log(jax.lax.stop_gradient(G)))))
     k = eta_exponent(d, g, max_exponent(eta))
-    unit_eta = _times_power_of_two(eta, -k)
-    a = _where_finite_grad(fn, unit_eta, jnp.square(_times_power_of_two(D, -d)),
-                           jnp.zeros_like(G))
-    b = _where_finite_grad(fn, unit_eta, jnp.zeros((), jnp.float64),
-                           jnp.square(_times_power_of_two(G, -g)))
-    return _times_power_of_two(a, 2 * d - k) + _times_power_of_two(b, 2 * g + k)
+    unit_eta = times_power_of_two(eta, -k)
+    a = where_finite_grad(fn, unit_eta, jnp.square(times_power_of_two(D, -d)),
+                          jnp.zeros_like(G))
+    b = where_finite_grad(fn, unit_eta, jnp.zeros((), jnp.float64),
+                          jnp.square(times_power_of_two(G, -g)))
+    return times_power_of_two(a, 2 * d - k) + times_power_of_two(b, 2 * g + k)
+
+
+def exponent(x):
+    """The power of two nearest to x > 0 (traceable; no gradient flows through it)."""
+    return jnp.round(jnp.log2(jax.lax.stop_gradient(x))).astype(jnp.int32)
+
+
+def times_power_of_two(x, n):
+    """x·2^n as two exact products (each factor representable for |n| ≤ 2046; jnp.ldexp
+    has a wrong derivative at x = 0). Overflow or underflow of the first product implies
+    that of the result."""
+    half = n // 2
+    return x * power_of_two(half) * power_of_two(n - half)
+
+
+def power_of_two(k):
+    """2^k exactly, as float64 from its bits (jnp.exp2 is not exact); k clipped to the
+    normal range [−1022, 1023]."""
+    k = jnp.clip(jnp.asarray(k, jnp.int64), -1022, 1023)
+    return jax.lax.bitcast_convert_type((k + 1023) << 52, jnp.float64)
+
+
+def where_finite_grad(fn, eta, D2, G2):
+    """fn(eta, D2, G2) with the gradient zeroed (not NaN) where the value is +∞."""
+    value = fn(eta, D2, G2)
+    # The value is computed on a safe branch already; stop_gradient on the infinite branch
+    # only matters for the reported gradient, which is 0 there.
+    return jnp.where(jnp.isfinite(value), value, jax.lax.stop_gradient(value))
 
 
 def d_term(unit_D, unit_eta):
