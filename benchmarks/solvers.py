@@ -11,13 +11,18 @@ about T iterations, so it runs only up to ``--baseline-max-T``). Last, pgd's bat
 problems of T = 10⁴ with random smooth G profiles (a drift times a warm-up spike) in one
 vmapped call when JAX has a GPU, and a CPU-sized batch (64 × 10³) otherwise.
 
+``--vs-exact`` runs issue 22's row instead: newton monotone + max_lr (half the unconstrained
+peak) at T = ``--max-T``, alternated with the exact unconstrained solve in the same process
+(warm calls, 5 of each, medians and their ratio; JAX imported, so the exact recursion runs its
+compiled scan), and writes ``benchmarks/results/solvers_vs_exact.json``.
+
 ``--newton-only`` runs issue 14's rows instead, at T = ``--max-T``: newton monotone + max_lr,
 newton with a 5% linear warm-up, and ``optimal_optax_schedule(T, 0.1)`` with its defaults, each
 beside the v0.1.0 newton solver (``benchmarks/baseline/newton_v010.py``) in the same run with
 the load average before and after every timing, plus the v0.1.0 barrier with BLAS threads as
 set against one thread; it writes ``benchmarks/results/solvers_newton.json``.
 
-Usage: ``python benchmarks/solvers.py [--quick] [--newton-only] [--max-T N] [--baseline-max-T N]
+Usage: ``python benchmarks/solvers.py [--quick] [--newton-only | --vs-exact] [--max-T N] [--baseline-max-T N]
 [--out PATH]``.
 ``--quick``: T = 10² only (a smoke test). Writes ``benchmarks/results/solvers.json``
 (``solvers_quick.json`` with ``--quick``) and prints the table in markdown.
@@ -343,7 +348,11 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="JSON path")
     parser.add_argument("--newton-only", action="store_true",
                         help="only issue 14's newton rows beside the v0.1.0 solver, at --max-T")
+    parser.add_argument("--vs-exact", action="store_true",
+                        help="only issue 22's row: newton monotone + max_lr against exact, at --max-T")
     args = parser.parse_args(argv)
+    if args.vs_exact:
+        return vs_exact_main(args)
     if args.newton_only:
         return newton_main(args)
     sizes = [10**k for k in range(2, 7) if 10**k <= args.max_T]
@@ -363,6 +372,51 @@ def main(argv=None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(json.dumps(dict(meta=meta, rows=rows, table=table), indent=1) + "\n")
+    tmp.replace(out)
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def vs_exact_rows(T: int, repeats: int = 5) -> dict:
+    """newton monotone + max_lr against the exact solve, alternated warm calls (issue 22)."""
+    exact = optimal_schedule(T, method="exact")
+    cap = 0.5 * float(np.max(exact.eta))
+    solves = {"exact": lambda: optimal_schedule(T, method="exact"),
+              "newton monotone + max_lr": lambda: optimal_schedule(
+                  T, method="newton", monotone=True, max_lr=cap)}
+    for solve in solves.values():       # compile and warm both
+        solve()
+    times = {name: [] for name in solves}
+    load_before = _loadavg()
+    for _ in range(repeats):
+        for name, solve in solves.items():
+            result, seconds = _timed(solve)
+            times[name].append(seconds)
+    medians = {name: float(np.median(t)) for name, t in times.items()}
+    return dict(T=T, max_lr=cap, repeats=repeats, seconds=times, medians=medians,
+                ratio=medians["newton monotone + max_lr"] / medians["exact"], target="≤ 50×",
+                converged=bool(result.converged), certified_gap=float(result.gap),
+                iterations=int(result.iterations), message=result.message,
+                load=f"{load_before} → {_loadavg()}")
+
+
+def vs_exact_main(args) -> int:
+    row = vs_exact_rows(args.max_T)
+    table = "\n".join([
+        "| T | exact, median s | newton monotone + max_lr, median s | ratio | target | "
+        "certified gap | load |", "|---|---|---|---|---|---|---|",
+        f"| {row['T']:,} | {row['medians']['exact']:.3f} | "
+        f"{row['medians']['newton monotone + max_lr']:.3f} | {row['ratio']:.1f}× | "
+        f"{row['target']} | {row['certified_gap']:.1e} | {row['load']} |"])
+    print(table)
+    meta = dict(schedopt=schedopt.__version__, numpy=np.__version__, scipy=scipy.__version__,
+                python=platform.python_version(),
+                machine=f"{platform.machine()}, {os.cpu_count()} CPU cores",
+                note="warm calls alternated in one process; shared machine, see load")
+    out = args.out or RESULTS / "solvers_vs_exact.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(json.dumps(dict(meta=meta, row=row, table=table), indent=1) + "\n")
     tmp.replace(out)
     print(f"wrote {out}", file=sys.stderr)
     return 0

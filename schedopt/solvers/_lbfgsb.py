@@ -202,11 +202,16 @@ def solve(problem, tol: float, max_iter: int | None,
         # of the optimum: restart with a fresh memory and a tighter progress test.
         restarts += 1
         ftol = max(ftol * 1e-3, np.finfo(float).eps)
-    message = f"L-BFGS-B: {found.message}"
+    limit = None if converged else budget.why_stopped()
+    # A late run says so, not what setulb was told to stop with: the driver ends it through
+    # the iteration-limit task, whose "TOTAL NO. OF ITERATIONS REACHED LIMIT" contradicted
+    # the time limit after it.
+    late = limit is not None and not budget.spent()
+    message = f"L-BFGS-B: {limit if late else found.message}"
     if restarts:
         message += f" (after {restarts} restart{'s' if restarts > 1 else ''})"
-    if not converged and budget.why_stopped() is not None:
-        message += f"; {budget.why_stopped()}"
+    if limit is not None and not late:
+        message += f"; {limit}"
     message += f"; {note}"
     return ScheduleResult(eta=eta, bound=bound, method="lbfgsb", converged=converged,
                           iterations=budget.iterations, seconds=budget.seconds(),
