@@ -65,11 +65,20 @@ def times_power_of_two(x, n):
     return x * power_of_two(half) * power_of_two(n - half)
 
 
+_EXPONENTS = np.arange(-1022, 1024)
+_POWERS = np.ldexp(1.0, _EXPONENTS)        # 2^k for every normal exponent, exact
+
+
 def power_of_two(k):
-    """2^k exactly, as float64 from its bits (jnp.exp2 is not exact); k clipped to the
-    normal range [−1022, 1023]."""
-    k = jnp.clip(jnp.asarray(k, jnp.int64), -1022, 1023)
-    return jax.lax.bitcast_convert_type((k + 1023) << 52, jnp.float64)
+    """2^k exactly, as float64; k clipped to the normal range [−1022, 1023].
+
+    Read from an exact table as a one-hot sum (one non-zero term, so exact), which XLA
+    computes once as a reduction. Built from k's bits instead (shift and bitcast), the scalar
+    chain was fused into every elementwise loop that used it, and when k came from max(η)
+    that made bound (C)'s value and gradient at T = 10⁶ twice as slow (3.9 against 7.3 ms)."""
+    k = jnp.clip(jnp.asarray(k), -1022, 1023).astype(jnp.int32)
+    hit = jnp.asarray(_EXPONENTS, jnp.int32) == k[..., None]
+    return jnp.sum(jnp.where(hit, jnp.asarray(_POWERS, jnp.float64), 0.0), axis=-1)
 
 
 def where_finite_grad(fn, eta, D2, G2):
