@@ -92,3 +92,24 @@ def test_bad_flags_exit_2_with_one_line(capsys):
     with pytest.raises(SystemExit) as exc:
         closed_loop.main(["--quick", "--grid", "1e-3,abc"])
     assert exc.value.code == 2 and "--grid" in capsys.readouterr().err
+
+
+def test_the_peak_only_script_reproduces_the_plan_and_the_training(quick):
+    # closed_loop_peak.py rebuilds the pilot files from the result, so its plan must be the
+    # result's, and retraining a grid run with the same seed must give the same loss.
+    import closed_loop_peak
+
+    out, r = quick
+    tracked = sorted((ROOT / "benchmarks" / "results").glob("closed_loop*"))
+    before = {p: p.stat().st_mtime for p in tracked}
+    assert closed_loop_peak.main(["--result", str(out / "result.json"), "--out",
+                                  str(out / "peak")]) == 0
+    assert {p: p.stat().st_mtime for p in tracked} == before
+    summary = json.loads((out / "closed_loop_peak.json").read_text())
+    rp = summary["reproduced_plan"]
+    assert rp["plan_peak_lr"] == pytest.approx(rp["result_plan_peak_lr"], rel=1e-12)
+    row = summary["families"]["wsd"]
+    # Another batch size is another compiled program: equal to float32 rounding, not bit for bit.
+    assert row["grid_best_seed0_rerun"] == pytest.approx(row["grid_best_seed0_result"], rel=1e-4)
+    assert row["peak_lr"] > 0 and row["observed"]["seeds"] == 1
+    assert (out / "closed_loop_peak.md").read_text().startswith("### The model's peak")
