@@ -42,14 +42,20 @@ def split_units(fn, eta, D, G):
     which a plain call dispatched (and, for each new length, compiled) one by one: 5 ms a
     call and 0.6 s for each new length, against one program of each under jit."""
     G = jnp.broadcast_to(jnp.asarray(G, jnp.float64), eta.shape)
-    d, g = exponent(D), exponent(jnp.exp(jnp.mean(jnp.log(jax.lax.stop_gradient(G)))))
-    k = eta_exponent(d, g, max_exponent(eta))
+    d, g, k = unit_exponents(eta, D, G)
     unit_eta = times_power_of_two(eta, -k)
     a = where_finite_grad(fn, unit_eta, jnp.square(times_power_of_two(D, -d)),
                           jnp.zeros_like(G))
     b = where_finite_grad(fn, unit_eta, jnp.zeros((), jnp.float64),
                           jnp.square(times_power_of_two(G, -g)))
     return times_power_of_two(a, 2 * d - k) + times_power_of_two(b, 2 * g + k)
+
+
+def unit_exponents(eta, D, G):
+    """(d, g, k): D ≈ 2^d, G ≈ 2^g (geometric mean) and η's unit 2^k, as the module doc says."""
+    d = exponent(D)
+    g = exponent(jnp.exp(jnp.mean(jnp.log(jax.lax.stop_gradient(G)))))
+    return d, g, eta_exponent(d, g, max_exponent(eta))
 
 
 def exponent(x):
