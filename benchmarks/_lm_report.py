@@ -15,6 +15,16 @@ LABELS = {"planned": "planned (pilots → calibrate → plan)",
           "linear": "linear to 0, tuned"}
 
 
+def pooled_std(a, b) -> float:
+    """Pooled std of two methods over their seeds: √((s_a² + s_b²)/2)."""
+    return math.sqrt((a["std"] ** 2 + b["std"] ** 2) / 2)
+
+
+def inside(interval, value):
+    """Whether value lies in a (lo, hi) interval; None where there is no interval."""
+    return None if not interval else bool(interval[0] <= value <= interval[1])
+
+
 def acceptance(r):
     """Issue 18's acceptance figures from a result dict, each with its measured number.
 
@@ -25,13 +35,13 @@ def acceptance(r):
     planned = m["planned"]
     best = min(FAMILIES, key=lambda f: m[f]["mean"])
     b = m[best]
-    pooled = math.sqrt((planned["std"] ** 2 + b["std"] ** 2) / 2)
+    pooled = pooled_std(planned, b)
     gap = planned["mean"] - b["mean"]
     stretch = {f: (m[f]["mean"] - planned["mean"])
                / (2 * math.sqrt(planned["se"] ** 2 + m[f]["se"] ** 2)) for f in FAMILIES}
     pred, interval = r["plan"]["predicted_loss"], r["plan"]["interval"]
     rel = None if pred is None else (pred - planned["mean"]) / planned["mean"]
-    inside = None if not interval else bool(interval[0] <= planned["mean"] <= interval[1])
+    inside_interval = inside(interval, planned["mean"])
     ratio = planned["peak_lr"] / b["peak_lr"]
     cost = r["pilot_steps"] / r["grid_steps"]
     ok = lambda x: None if x is None or (isinstance(x, float) and math.isnan(x)) else bool(x)
@@ -44,7 +54,7 @@ def acceptance(r):
         if not any(math.isnan(v) for v in stretch.values()) else None,
         "prediction_rel_error": rel,
         "prediction_within_1pct": None if rel is None else bool(abs(rel) <= 0.01),
-        "observed_inside_interval": inside,
+        "observed_inside_interval": inside_interval,
         "planned_peak_over_grid_best": ratio,
         "grid_best_at_edge": sorted(f for f, row in zip(FAMILIES, r["grid_final"])
                                     if int(np.nanargmin(row)) in (0, len(row) - 1)),

@@ -35,6 +35,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import _lm  # noqa: E402
+import _lm_report  # noqa: E402
 import closed_loop as cl  # noqa: E402
 
 
@@ -94,16 +95,14 @@ def run(result_path: pathlib.Path, families, out: pathlib.Path) -> dict:
                  if g == f and kind == "grid_best_check"][0]
         tuned = result["methods"][f]
         ours = cl.stats(mine)
-        pooled = float(np.sqrt((ours["std"] ** 2 + tuned["std"] ** 2) / 2))
+        pooled = _lm_report.pooled_std(ours, tuned)
         rows[f] = {**asks[f], "observed": ours, "tuned": {k: tuned[k] for k in
                                                            ("mean", "std", "peak_lr", "values")},
                    "difference": ours["mean"] - tuned["mean"], "pooled_std": pooled,
                    "within_one_pooled_std": bool(ours["mean"] - tuned["mean"] <= pooled),
                    "peak_ratio": asks[f]["peak_lr"] / tuned["peak_lr"],
                    "prediction_error": asks[f]["predicted_loss"] / ours["mean"] - 1,
-                   "inside_interval": bool(asks[f]["interval"] is not None and
-                                           asks[f]["interval"][0] <= ours["mean"]
-                                           <= asks[f]["interval"][1]),
+                   "inside_interval": bool(_lm_report.inside(asks[f]["interval"], ours["mean"])),
                    "grid_best_seed0_rerun": float(check),
                    "grid_best_seed0_result": float(tuned["values"][0])}
     shown = result_path.relative_to(cl.ROOT) if result_path.is_relative_to(cl.ROOT) else result_path
