@@ -271,14 +271,16 @@ def test_check_folder_creates_a_missing_folder(tmp_path):
 
 
 def test_long_arrays_go_on_one_line_and_read_back_bit_for_bit(tmp_path):
-    # The C encoder writes them (issue 22: the indented encoder took 1.5 s for 10⁶ rates);
-    # the text stays strict JSON and the numbers repr, so they read back exactly.
+    # orjson writes them (issue 22: the indented encoder took 1.5 s for 10⁶ rates, the
+    # compact one 0.6 s); the text stays strict JSON with shortest round-trip digits, so the
+    # numbers read back exactly, subnormals and the largest float included.
     import json
 
     from schedopt.adapters._io import write_json
 
     rng = np.random.default_rng(0)
-    eta = rng.uniform(0, 1, 10_000) ** 7
+    eta = np.concatenate([rng.uniform(0, 1, 10_000) ** 7, [5e-324, 2.2250738585072014e-308,
+                                                           1.7976931348623157e308, 0.1]])
     path = write_json(tmp_path / "s.json", {"eta": eta, "short": np.arange(3.0),
                                             "inf": np.array([1.0, np.inf] * 40)})
     text = path.read_text()
@@ -289,3 +291,17 @@ def test_long_arrays_go_on_one_line_and_read_back_bit_for_bit(tmp_path):
     with pytest.raises(ValueError, match="NaN"):
         write_json(tmp_path / "n.json", {"eta": np.full(100, np.nan)})
     assert not (tmp_path / "n.json").exists()
+
+
+def test_long_float32_and_integer_arrays_read_back_as_their_values(tmp_path):
+    # A float32 array is written as the float64 value of each element (what tolist gives),
+    # not as orjson's shortest float32 digits; integers stay integers.
+    import json
+
+    from schedopt.adapters._io import write_json
+
+    f32 = (np.random.default_rng(1).uniform(0, 1, 200) ** 5).astype(np.float32)
+    ints = np.arange(-100, 100, dtype=np.int32)
+    big = np.array([2**63 + 1] * 70, dtype=np.uint64)
+    back = json.loads(write_json(tmp_path / "a.json", {"f": f32, "i": ints, "u": big}).read_text())
+    assert back["f"] == f32.tolist() and back["i"] == ints.tolist() and back["u"] == big.tolist()
