@@ -17,9 +17,10 @@ column per checkpoint (§4.3).
 
 **Method.** Epigraph barrier ``Φ_τ = τ r − Σ_i log(r − f_i)`` over (A, y, r), damped Newton.
 Its Hessian is Σ ω_i ∇²f_i + Σ ω_i² ĝ_i ĝ_iᵀ (ω_i = 1/(r − f_i), ĝ_i = (∇f_i, −1)): a
-tridiagonal A-block plus rank K, bordered by the K + 1 variables (y, r). A step is a banded
-Cholesky solve with Woodbury for the rank-K part and a Schur complement for the border,
-O(nK), then one round of iterative refinement.
+tridiagonal A-block plus rank K, bordered by the K + 1 variables (y, r). A step is a
+tridiagonal LDLᵀ solve (LAPACK pttrf/pttrs, factored once per step) with Woodbury for the
+rank-K part and a Schur complement for the border, O(nK), then one round of iterative
+refinement. τ grows 30-fold between centrings.
 
 **Certificate.** λ_i = ω_i/Σω is a point of the simplex and ``Σ λ_i f_i(x*) ≤ max f_i(x*)``
 (weak duality), while convexity gives ``f_i(x*) ≥ f_i(x) + ∇f_i(x)·(x* − x)``. The optimum x*
@@ -27,7 +28,9 @@ lies in a box: with U the worst ratio found, (C) ≥ ½ J_1 S_1 (the noise part 
 gives every checkpoint's total ``A_1 + y_i ≤ 2U·OPT_i/J_1^{(i)}``, and η* ≥ 0 makes A*
 non-negative and non-increasing. Minimising the linear lower model over that box gives a
 lower bound on the optimal worst ratio; ``gap`` is U minus it. The individual optima give
-the trivial lower bound 1.
+the trivial lower bound 1. The model is evaluated in (η, w), at x and after Newton steps on
+the Lagrangian over the last rates before each checkpoint, where (A, y) lose η to rounding
+(section "The bound in (η, w) coordinates" below).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import dataclasses
 
 import numpy as np
 from scipy.linalg import solveh_banded
+from scipy.linalg.lapack import dpttrf as pttrf, dpttrs as pttrs
 
 from schedopt import _memory
 from schedopt import _validation
@@ -135,34 +139,48 @@ def _matvec(s: _System, v):
     return np.concatenate([out_A, s.B.T @ vA + s.C @ vz])
 
 
-def _banded(band, R):
-    """The tridiagonal solve; LAPACK's ptsv refuses a 1 × 1 system (one rate)."""
+def _tridiagonal(band):
+    """x ↦ T⁻¹x for the tridiagonal block T in upper banded form, factored once (LAPACK's
+    pttrf, LDLᵀ); a 1 × 1 block (one rate) is a division."""
     if band.shape[1] == 1:
-        return R / band[1, 0]
-    return solveh_banded(band, R, check_finite=False)
+        return lambda R: R / band[1, 0]
+    d, e, info = pttrf(band[1], band[0, 1:])
+    if info != 0:                                  # not positive definite in float64
+        return lambda R: solveh_banded(band, R, check_finite=False)
+
+    def solve(R):
+        x, info = pttrs(d, e, R)
+        return x
+    return solve
 
 
-def _solve(s: _System, rhs):
-    """H⁻¹ rhs: Woodbury on the A-block, Schur complement on (y, r) (module doc)."""
+def _solver(s: _System):
+    """rhs ↦ H⁻¹ rhs: Woodbury on the A-block, Schur complement on (y, r) (module doc). What
+    does not depend on rhs (the factor of T, T⁻¹P, L⁻¹B and the Schur complement) is computed
+    once, so the refinement round costs one more tridiagonal solve."""
     n, K = s.P.shape
-    T_inv = lambda R: _banded(s.band, R)
-    TP = T_inv(s.P)
+    T_inv = _tridiagonal(s.band)
+    PB = np.empty((n, 2 * K + 1), order="F")        # LAPACK's column order: no copy
+    PB[:, :K], PB[:, K:] = s.P, s.B
+    TPB = T_inv(PB)
+    TP, TB = TPB[:, :K], TPB[:, K:]
     M = np.eye(K) + s.P.T @ TP
 
-    def L_inv(R):
-        TR = T_inv(R)
-        return TR - TP @ np.linalg.solve(M, s.P.T @ TR)
-
-    sol = L_inv(np.column_stack([rhs[:n], s.B]))
-    z0, Z = sol[:, 0], sol[:, 1:]
+    Z = TB - TP @ np.linalg.solve(M, s.P.T @ TB)
     schur = s.C - s.B.T @ Z
-    dz = np.linalg.solve(schur, rhs[n:] - s.B.T @ z0)
-    return np.concatenate([z0 - Z @ dz, dz])
+
+    def solve(rhs):
+        TR = T_inv(rhs[:n])
+        z0 = TR - TP @ np.linalg.solve(M, s.P.T @ TR)
+        dz = np.linalg.solve(schur, rhs[n:] - s.B.T @ z0)
+        return np.concatenate([z0 - Z @ dz, dz])
+    return solve
 
 
 def _direction(s: _System):
-    d = _solve(s, -s.grad)
-    d += _solve(s, -s.grad - _matvec(s, d))           # one round of iterative refinement
+    solve = _solver(s)
+    d = solve(-s.grad)
+    d += solve(-s.grad - _matvec(s, d))               # one round of iterative refinement
     return d, float(-s.grad @ d)
 
 
@@ -206,83 +224,128 @@ def _centre(model, x, tau, max_steps):
     return x, _system(model, *_split(model, x), tau), steps, lam2
 
 
-def _lagrangian(model, lam, A, y):
-    """Σ λ_i f_i, its gradient and its Hessian pieces (tridiagonal, border, corner)."""
+def _lower_bound(model, s: _System, x, worst):
+    """The certified lower bound of the module doc at multipliers λ = ω/Σω: the best of the
+    bounds at x and after Newton steps on the Lagrangian Σ λ_i f_i, all in (η, w) (below)."""
+    return _polished_bound(model, s.w / np.sum(s.w), x, worst)
+
+
+# ---------------------------------------------------------------------------------------
+# The bound in (η, w) coordinates.
+#
+# Near the end of a checkpoint the rates are small and the terms ½ g η²/q stiff, and the
+# coordinates (A, y) hold η_t = A_t − A_{t+1} only to the rounding of A: at t_K = 10⁶ the
+# Newton steps on the Lagrangian cannot bring its gradient there below ~5e-6, and the box
+# term then costs ~2e-3 of the bound whatever τ is (issue 22: [10⁵, 10⁶] stalled at a gap of
+# 1.8e-3). In (η, w), with w_i the weight itself, every tail q_t = w_i + η_{t+1:N_i} is a
+# sum of positive numbers and the gradient
+#     ∂f_i/∂η_k = −d/(2u²) + g_k η_k/q_k − ½ Σ_{t<k} g_t η_t²/q_t²,
+#     ∂f_i/∂w_i = −d/(2u²) − ½ Σ_t g_t η_t²/q_t² + ½ g_w
+# is exact to rounding. A damped Newton step on the last ``_WINDOW`` rates before every
+# checkpoint (and the weights), with their dense Hessian, removes the stiff part; the bound
+# is then f(z) − ∇f·z plus the minimum of ∇f·z* over the box η* ≥ 0, η*_{1:n} ≤ total_K,
+# 0 ≤ w*_i ≤ total_i (the same box as in (A, y), module doc).
+# ---------------------------------------------------------------------------------------
+
+_TAU_GROWTH = 30.0                   # the barrier weight's factor between centrings
+_WINDOW = 1024                       # rates polished, shared among the checkpoints
+_EPS = np.finfo(np.float64).eps
+
+
+def _eta_point(model, x):
+    """(η, w) of the point x = (A, y, r)."""
+    n = model.n
+    A, y = x[:n], x[n:n + model.K]
+    nxt = np.append(A[1:], 0.0)
+    w = np.array([y[i] + nxt[N - 1] for i, N in enumerate(model.N)])
+    return A - nxt, w
+
+
+def _eta_lagrangian(model, lam, eta, w):
+    """Σ λ_i f_i at (η, w): value, gradient in η and in w, and each f_i's (N, q, u, g, η/q);
+    None off the domain."""
     n, K = model.n, model.K
-    parts = [_pieces(model, A, y, i) for i in range(K)]
-    if any(p is None for p in parts):
-        return None
-    band, B = np.zeros((2, n)), np.zeros((n, K))
-    grad, corner, value = np.zeros(n + K), np.zeros(K), 0.0
-    for i, (f, a, b, diag, off, col, hy) in enumerate(parts):
-        value += lam[i] * f
-        grad[:n] += lam[i] * a
-        grad[n + i] = lam[i] * b
-        band[1] += lam[i] * diag
-        band[0, 1:] += lam[i] * off
-        B[:, i] = lam[i] * col
-        corner[i] = lam[i] * hy
-    return value, grad, band, B, corner
+    value, g_eta, g_w, pieces = 0.0, np.zeros(n), np.zeros(K), []
+    for i in range(K):
+        N = int(model.N[i])
+        e = eta[:N]
+        suffix = np.cumsum(e[::-1])[::-1]
+        q = np.append(suffix[1:], 0.0) + w[i]
+        u = suffix[0] + w[i]
+        if u <= 0 or np.any(q <= 0):
+            return None
+        g = model.g[i]
+        ratio = e / q
+        sq = g * ratio * ratio
+        head = model.d[i] / (2 * u * u)
+        value += lam[i] * (model.d[i] / (2 * u) + 0.5 * np.sum(g * e * ratio)
+                           + 0.5 * model.gw[i] * w[i])
+        earlier = np.concatenate([[0.0], np.cumsum(sq)[:-1]])
+        g_eta[:N] += lam[i] * (g * ratio - head - 0.5 * earlier)
+        g_w[i] = lam[i] * (0.5 * model.gw[i] - head - 0.5 * np.sum(sq))
+        pieces.append((N, q, u, g, ratio))
+    return value, g_eta, g_w, pieces
 
 
-def _lagrangian_step(parts, n):
-    """The Newton step of the Lagrangian from its pieces, with one round of iterative
-    refinement (its tridiagonal block is badly conditioned near the end of the schedule)."""
-    value, grad, band, B, corner = parts
-
-    def solve(rhs):
-        Z = _banded(band, np.column_stack([rhs[:n], B]))
-        schur = np.diag(corner) - B.T @ Z[:, 1:]
-        dz = np.linalg.solve(schur, rhs[n:] - B.T @ Z[:, 0])
-        return np.concatenate([Z[:, 0] - Z[:, 1:] @ dz, dz])
-
-    def product(v):
-        out = band[1] * v[:n]
-        out[:-1] += band[0, 1:] * v[1:n]
-        out[1:] += band[0, 1:] * v[:n - 1]
-        return np.concatenate([out + B @ v[n:], B.T @ v[:n] + corner * v[n:]])
-
-    d = solve(-grad)
-    return d + solve(-grad - product(d))
+def _eta_bound(model, lam, eta, w, worst, parts):
+    value, g_eta, g_w, _ = parts
+    total = 2 * worst * model.D / np.sqrt(model.J)          # η*_{1:N_i} + w*_i ≤ this
+    ramp = total[-1] * min(0.0, float(np.min(g_eta)))
+    box_w = np.sum(np.minimum(-g_w * w, g_w * (total - w)))
+    return float(value - g_eta @ eta - g_w @ w + ramp + box_w)
 
 
-def _bound_at(model, lam, z, worst):
-    """The lower bound of the module doc at the point z = (A, y) for multipliers λ."""
-    n = model.n
-    parts = _lagrangian(model, lam, z[:n], z[n:])
+def _window_hessian(model, lam, idx, pieces):
+    """The Hessian of Σ λ_i f_i over η[idx] (idx increasing) and w, dense: for a ≤ b,
+    ∂²f_i/∂η_a∂η_b = d/u³ + Σ_{t<a} g_t η_t²/q_t³ + (g_a/q_a if a = b else −g_a η_a/q_a²),
+    w counting as a rate after every other."""
+    m, K = idx.size, model.K
+    H = np.zeros((m + K, m + K))
+    for i, (N, q, u, g, ratio) in enumerate(pieces):
+        head = model.d[i] / u**3
+        earlier = np.concatenate([[0.0], np.cumsum(g * ratio * ratio / q)])
+        sel = np.flatnonzero(idx < N)
+        a = idx[sel]
+        cross = g * ratio / q
+        low = np.minimum.outer(a, a)
+        block = head + earlier[low] - cross[low]
+        block[np.diag_indices(a.size)] = head + earlier[a] + (g / q)[a]
+        H[np.ix_(sel, sel)] += lam[i] * block
+        col = lam[i] * (head + earlier[a] - cross[a])
+        H[sel, m + i] += col
+        H[m + i, sel] += col
+        H[m + i, m + i] += lam[i] * (head + earlier[N])
+    return H
+
+
+def _polished_bound(model, lam, x, worst, steps=2):
+    """The (η, w) bound at x and after damped Newton steps on the windows (above)."""
+    eta, w = _eta_point(model, x)
+    parts = _eta_lagrangian(model, lam, eta, w)
     if parts is None:
-        return -np.inf, None
-    value, rho = parts[0], parts[1]
-    total = 2 * worst * model.D / np.sqrt(model.J)          # A_1 + y_i ≤ this at x*
-    # A* is non-increasing in [0, total_K]: the extreme points of that set are total_K times
-    # the indicators of 1..k, so the minimum of ρ·A over it is a prefix sum of ρ (the
-    # gradient in η coordinates), which does not drown in the rounding of ρ's entries.
-    ramp = min(0.0, total[-1] * float(np.min(np.cumsum(rho[:n]))))
-    y = z[n:]
-    box_y = np.sum(np.minimum(rho[n:] * (-total[-1] - y), rho[n:] * (total - y)))
-    return float(value - rho[:n] @ z[:n] + ramp + box_y), parts
-
-
-def _lower_bound(model, s: _System, x, worst, steps=6):
-    """The certified lower bound of the module doc at multipliers ω/Σω: the best over x and
-    a few Newton steps on the Lagrangian Σ λ_i f_i from it (a point nearer its minimiser
-    makes the linear term smaller)."""
-    n = model.n
-    lam = s.w / np.sum(s.w)
-    z = x[:n + model.K].copy()
-    best, parts = _bound_at(model, lam, z, worst)
+        return -np.inf
+    best = _eta_bound(model, lam, eta, w, worst, parts)
+    width = max(1, _WINDOW // model.K)
+    idx = np.unique(np.concatenate([np.arange(max(0, N - width), N) for N in model.N]))
     for _ in range(steps):
-        d = _lagrangian_step(parts, n)
+        grad = np.concatenate([parts[1][idx], parts[2]])
+        try:
+            d = -np.linalg.solve(_window_hessian(model, lam, idx, parts[3]), grad)
+        except np.linalg.LinAlgError:
+            break
         alpha, trial = 1.0, None
-        while alpha > 1e-6:
-            value, trial = _bound_at(model, lam, z + alpha * d, worst)
-            if trial is not None:
+        while alpha > 1e-8:
+            eta2, w2 = eta.copy(), w + alpha * d[idx.size:]
+            eta2[idx] += alpha * d[:idx.size]
+            trial = _eta_lagrangian(model, lam, eta2, w2)
+            # no increase beyond rounding: the Lagrangian is flat there to ~1e-12
+            if trial is not None and trial[0] <= parts[0] + 64 * _EPS * abs(parts[0]):
                 break
-            alpha *= 0.5
+            alpha, trial = alpha / 2, None
         if trial is None:
             break
-        z, parts = z + alpha * d, trial
-        best = max(best, value)
+        eta, w, parts = eta2, w2, trial
+        best = max(best, _eta_bound(model, lam, eta, w, worst, parts))
     return best
 
 
@@ -349,7 +412,7 @@ def anytime_schedule(checkpoints, D=1.0, G=1.0, *, tol=1e-5, max_iter=500) -> An
             message = (f"stopped at a certified gap of {worst - lower:.3g} > tol = {tol:g}: "
                        "the barrier steps no longer improve it in float64")
             break
-        tau *= 10.0
+        tau *= _TAU_GROWTH
     message = message or f"{budget.why_stopped('Newton steps')} before the certificate met tol"
     return _result(model, x, points, lower, tol, budget, message)
 

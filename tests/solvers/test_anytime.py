@@ -71,3 +71,74 @@ def test_per_step_G():
 def test_bad_checkpoints(checkpoints, error, match):
     with pytest.raises(error, match=match):
         anytime_schedule(checkpoints)
+
+
+def _model_and_point(points=(40, 120), seed=0):
+    from schedopt.solvers import _anytime
+    from schedopt.solvers._checkpoints import _Checkpoints
+    from schedopt.solvers._extend import extended_G
+
+    model = _Checkpoints(points, 1.0, extended_G(1.0, points[-1]))
+    rng = np.random.default_rng(seed)
+    eta = optimal_schedule(points[-1] + 1).eta[:points[-1]] * np.exp(0.2 * rng.standard_normal(points[-1]))
+    w = rng.uniform(0.05, 0.5, len(points))
+    return _anytime, model, eta, w, np.array([0.3, 0.7])
+
+
+def test_the_eta_lagrangian_matches_the_ratios_and_its_gradient_finite_differences():
+    """Σ λ_i f_i in (η, w) is λ · checkpoint ratios with the weights w; its gradient is exact
+    against central differences of that independent value."""
+    _anytime, model, eta, w, lam = _model_and_point()
+
+    def value(e, ww):
+        return sum(l * float(last_iterate_bound(np.append(e[:N], ww[i]), 1.0, 1.0)) / o
+                   for i, (l, N, o) in enumerate(zip(lam, model.N, model.opt)))
+
+    parts = _anytime._eta_lagrangian(model, lam, eta, w)
+    assert parts[0] == pytest.approx(value(eta, w), rel=1e-12)
+    for k in (0, 17, 39, 40, 80, 119):
+        h = 1e-6 * eta[k]
+        up, down = eta.copy(), eta.copy()
+        up[k] += h
+        down[k] -= h
+        assert parts[1][k] == pytest.approx((value(up, w) - value(down, w)) / (2 * h),
+                                            rel=1e-5, abs=1e-9)
+    for i in range(2):
+        h = 1e-6 * w[i]
+        up, down = w.copy(), w.copy()
+        up[i] += h
+        down[i] -= h
+        assert parts[2][i] == pytest.approx((value(eta, up) - value(eta, down)) / (2 * h),
+                                            rel=1e-5, abs=1e-9)
+
+
+def test_the_window_hessian_matches_differences_of_the_gradient():
+    _anytime, model, eta, w, lam = _model_and_point()
+    idx = np.array([3, 30, 38, 39, 100, 118, 119])
+    parts = _anytime._eta_lagrangian(model, lam, eta, w)
+    H = _anytime._window_hessian(model, lam, idx, parts[3])
+    for col, k in enumerate(list(idx) + ["w0", "w1"]):
+        e_up, e_dn, w_up, w_dn = eta.copy(), eta.copy(), w.copy(), w.copy()
+        if isinstance(k, str):
+            i = int(k[1])
+            h = 1e-6 * w[i]
+            w_up[i] += h
+            w_dn[i] -= h
+        else:
+            h = 1e-6 * eta[k]
+            e_up[k] += h
+            e_dn[k] -= h
+        gu, gd = (_anytime._eta_lagrangian(model, lam, e, ww) for e, ww in ((e_up, w_up),
+                                                                            (e_dn, w_dn)))
+        fd = (np.concatenate([gu[1][idx], gu[2]]) - np.concatenate([gd[1][idx], gd[2]])) / (2 * h)
+        np.testing.assert_allclose(H[:, col], fd, rtol=1e-5, atol=1e-6 * np.abs(H).max())
+    np.testing.assert_allclose(H, H.T, rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_a_million_steps_is_certified():
+    """Issue 22: [10⁵, 10⁶] stalled at a certified gap of 1.8e-3 with the bound in (A, y)."""
+    r = anytime_schedule([10 ** 5, 10 ** 6])
+    assert r.converged and r.gap <= 1e-5
+    assert np.max(checkpoint_ratios(r.eta, [10 ** 5, 10 ** 6])) == pytest.approx(r.worst_ratio,
+                                                                                 rel=1e-12)
