@@ -74,7 +74,7 @@ def test_bad_checkpoints(checkpoints, error, match):
 
 
 def _model_and_point(points=(40, 120), seed=0):
-    from schedopt.solvers import _anytime
+    from schedopt.solvers import _anytime_bound
     from schedopt.solvers._checkpoints import _Checkpoints
     from schedopt.solvers._extend import extended_G
 
@@ -82,19 +82,19 @@ def _model_and_point(points=(40, 120), seed=0):
     rng = np.random.default_rng(seed)
     eta = optimal_schedule(points[-1] + 1).eta[:points[-1]] * np.exp(0.2 * rng.standard_normal(points[-1]))
     w = rng.uniform(0.05, 0.5, len(points))
-    return _anytime, model, eta, w, np.array([0.3, 0.7])
+    return _anytime_bound, model, eta, w, np.array([0.3, 0.7])
 
 
 def test_the_eta_lagrangian_matches_the_ratios_and_its_gradient_finite_differences():
     """Σ λ_i f_i in (η, w) is λ · checkpoint ratios with the weights w; its gradient is exact
     against central differences of that independent value."""
-    _anytime, model, eta, w, lam = _model_and_point()
+    _anytime_bound, model, eta, w, lam = _model_and_point()
 
     def value(e, ww):
         return sum(l * float(last_iterate_bound(np.append(e[:N], ww[i]), 1.0, 1.0)) / o
                    for i, (l, N, o) in enumerate(zip(lam, model.N, model.opt)))
 
-    parts = _anytime._eta_lagrangian(model, lam, eta, w)
+    parts = _anytime_bound._eta_lagrangian(model, lam, eta, w)
     assert parts[0] == pytest.approx(value(eta, w), rel=1e-12)
     for k in (0, 17, 39, 40, 80, 119):
         h = 1e-6 * eta[k]
@@ -113,10 +113,10 @@ def test_the_eta_lagrangian_matches_the_ratios_and_its_gradient_finite_differenc
 
 
 def test_the_window_hessian_matches_differences_of_the_gradient():
-    _anytime, model, eta, w, lam = _model_and_point()
+    _anytime_bound, model, eta, w, lam = _model_and_point()
     idx = np.array([3, 30, 38, 39, 100, 118, 119])
-    parts = _anytime._eta_lagrangian(model, lam, eta, w)
-    H = _anytime._window_hessian(model, lam, idx, parts[3])
+    parts = _anytime_bound._eta_lagrangian(model, lam, eta, w)
+    H = _anytime_bound._window_hessian(model, lam, idx, parts[3])
     for col, k in enumerate(list(idx) + ["w0", "w1"]):
         e_up, e_dn, w_up, w_dn = eta.copy(), eta.copy(), w.copy(), w.copy()
         if isinstance(k, str):
@@ -128,7 +128,7 @@ def test_the_window_hessian_matches_differences_of_the_gradient():
             h = 1e-6 * eta[k]
             e_up[k] += h
             e_dn[k] -= h
-        gu, gd = (_anytime._eta_lagrangian(model, lam, e, ww) for e, ww in ((e_up, w_up),
+        gu, gd = (_anytime_bound._eta_lagrangian(model, lam, e, ww) for e, ww in ((e_up, w_up),
                                                                             (e_dn, w_dn)))
         fd = (np.concatenate([gu[1][idx], gu[2]]) - np.concatenate([gd[1][idx], gd[2]])) / (2 * h)
         np.testing.assert_allclose(H[:, col], fd, rtol=1e-5, atol=1e-6 * np.abs(H).max())
