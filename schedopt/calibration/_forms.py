@@ -75,15 +75,27 @@ def bound_start(feats, loss):
 # S1 + S_W is the sum of every applied rate, warm-up included; the sum over k runs over the
 # steps after the peak (the paper's k counts from the end of warm-up). Consecutive steps are
 # pooled into at most _POOL groups (the decrements summed, η_k and S_k taken at the group's
-# last step) so that a curve of n points costs n·_POOL terms, not n·T.
+# last step up to t) so that a curve of n points costs n·_POOL terms, not n·T.
 # ---------------------------------------------------------------------------------------
 
 MPL_PARAMS = ("L0", "log_A", "log_alpha", "log_B", "log_C", "log_beta", "log_gamma")
 _POOL = 256
 
 
+def _weighted_prefix_mean(x, w, i):
+    """Σ_{s≤i} w_s x_s / Σ_{s≤i} w_s for each index i (x_i where those weights are all 0)."""
+    total = np.cumsum(w)[i]
+    return np.where(total > 0, np.cumsum(w * x)[i] / np.where(total > 0, total, 1.0), x[i])
+
+
 def mpl_features(lr, steps):
-    """Per step: [S(t), then per group k: Δ_k, η_k, S_k(t) (0 where k > t)]."""
+    """Per step: [S(t), then per group k: Δ_k, η_k, S_k(t) (0 where k > t)].
+
+    A group stands for its steps up to t: its decrements summed, and η_k and P_{k−1} (hence
+    S_k(t) = P_t − P_{k−1}) averaged with the weights |Δ_k|, so a drop in the rate lowers the
+    predicted loss from the step after it, not from the end of its group, and a uniform decay
+    is taken at its middle.
+    """
     lr = np.asarray(lr, np.float64)
     steps = np.asarray(steps, np.int64)
     P = np.cumsum(lr)
@@ -97,11 +109,15 @@ def mpl_features(lr, steps):
     for j, g in enumerate(groups):
         if g.size == 0:
             continue
-        last = k[g[-1]]
-        out[:, 1 + j] = delta[g].sum() * (steps - 1 >= last)
-        out[:, 1 + _POOL + j] = max(lr[last], 1e-12)
-        # S_k(t) = η_{k:t} = P_t − P_{k−1}
-        out[:, 1 + 2 * _POOL + j] = np.maximum(P[steps - 1] - P[last - 1], 0.0)
+        ks = k[g]
+        i = np.searchsorted(ks, steps - 1, side="right") - 1    # the group's last step ≤ t − 1
+        seen = i >= 0
+        i = np.maximum(i, 0)
+        w = np.abs(delta[g])
+        out[:, 1 + j] = np.where(seen, np.cumsum(delta[g])[i], 0.0)
+        out[:, 1 + _POOL + j] = np.maximum(_weighted_prefix_mean(lr[ks], w, i), 1e-12)
+        start = _weighted_prefix_mean(P[ks - 1], w, i)
+        out[:, 1 + 2 * _POOL + j] = np.where(seen, np.maximum(P[steps - 1] - start, 0.0), 0.0)
     return out
 
 
