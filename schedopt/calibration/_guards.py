@@ -149,5 +149,22 @@ def finish(model, runs, diverged):
     peaks = [float(np.max(r.lr)) for r in runs]
     cap = min((d["peak_lr"] for d in diverged), default=None)
     quality["flags"] = flags(model, runs)
+    quality["best_pilot"] = best_pilot(runs)
     return dataclasses.replace(model, quality=quality, diverged_peak_lr=cap,
                                pilot_peak_lrs=(min(peaks), max(peaks)))
+
+
+_HORIZON_TOL = 0.05      # horizons this close to the longest count as the longest (as in _select)
+
+
+def best_pilot(runs):
+    """The run of the longest horizon with the lowest last logged loss (its name, peak LR,
+    updates and that loss): the peak the multi_power form plans with."""
+    longest = max(r.updates for r in runs)
+    r = min((r for r in runs if r.updates >= (1 - _HORIZON_TOL) * longest), key=_last_loss)
+    return {"name": r.name, "peak_lr": float(np.max(r.lr)), "updates": int(r.updates),
+            "loss": _last_loss(r)}
+
+
+def _last_loss(run):
+    return float(run.loss[np.argmax(run.steps)])

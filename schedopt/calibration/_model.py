@@ -172,15 +172,18 @@ class LossModel:
         the uncapped one), at most ``_CAP_ROUNDS`` times, and the round with the lowest
         predicted loss is kept. ``max_lr`` is in LR units; ``warmup`` an int W of linear
         warm-up steps or the fixed first rates (LR units).
+
+        Multi-Power Law: a local minimum of its final loss over rates that do not increase
+        after the warm-up (``_mpl_plan``), at the peak ``max_lr`` or, without it, the best
+        pilot's peak: the law's loss falls with any added LR area, so it cannot choose one.
         """
-        if self.form != "bound":
-            raise ValueError("best_schedule needs the 'bound' form; for another form use "
-                             "best_peak_lr with a schedule family")
         steps = _validation_steps(steps)
         if isinstance(warmup, (int, np.integer)) and not isinstance(warmup, bool) \
                 and not 0 <= warmup < steps:
             raise ValueError(f"warmup must be >= 0 and leave at least one update after it: "
                              f"got {int(warmup)} for steps = {steps}")
+        if self.form == "multi_power":
+            return self._best_multi_power(steps, max_lr, warmup)
         A, B = np.exp(self.params["log_A"]), np.exp(self.params["log_B"])
         p, q = np.exp(self.params["log_p"]), np.exp(self.params["log_q"])
         if max_lr is not None:
@@ -209,6 +212,33 @@ class LossModel:
                 best = (loss, eta)
         return self._decision(best[1] * self.lr_scale,
                               note + ", capped, constants from the fitted p, q")
+
+    def _best_multi_power(self, steps, max_lr, warmup):
+        """``best_schedule`` of the Multi-Power Law (``_mpl_plan``): rates that do not
+        increase after the warm-up, whatever ``monotone`` says (the law charges increases).
+
+        The law's loss falls with every unit of LR area, so it cannot choose a peak: the peak
+        is ``max_lr`` when given, else the peak of the best pilot (the lowest last loss among
+        the runs of the longest horizon, ``quality["best_pilot"]``), never above a diverged
+        pilot's peak."""
+        from schedopt.calibration import _mpl_plan
+
+        best = self.quality.get("best_pilot")
+        if max_lr is not None:
+            peak, why = _positive("max_lr", max_lr), "max_lr"
+        elif best is not None:
+            peak, why = float(best["peak_lr"]), f"the peak of the best pilot {best['name']!r}"
+        else:
+            raise ValueError("the multi_power form cannot choose a peak LR (its loss falls "
+                             "with any added LR area) and this model records no pilot: "
+                             "give max_lr, the peak to plan with")
+        if self.diverged_peak_lr is not None and peak > self.diverged_peak_lr:
+            peak, why = self.diverged_peak_lr, "the peak of a diverged pilot (the cap)"
+        head = _warmup_head(warmup, steps, self.lr_scale, peak / self.lr_scale)
+        with _x64():
+            eta, note = _mpl_plan.best_schedule(self._theta(), steps, head,
+                                                peak / self.lr_scale)
+        return self._decision(eta * self.lr_scale, f"{note}; peak LR {peak:.4g}: {why}")
 
     def _decision(self, lr, note):
         return Decision(lr, float(lr.max()), self.predict(lr), self.predict_interval(lr), note,
@@ -301,6 +331,25 @@ def _step_numbers(steps, T):
         raise ValueError(f"steps must lie in 1..{T} (the length of lr), got "
                          f"{arr.min():g}..{arr.max():g}")
     return arr.astype(np.int64)
+
+
+def _warmup_head(warmup, steps, lr_scale, cap):
+    """``head(p)``: the warm-up's rates in model units for the first free rate p (a linear
+    ramp t/(W+1)·p, or fixed rates given in LR units, each checked against ``cap``)."""
+    if warmup is None:
+        return lambda p: jnp.zeros(0, p.dtype)
+    if isinstance(warmup, (int, np.integer)) and not isinstance(warmup, bool):
+        ramp = np.arange(1, int(warmup) + 1, dtype=np.float64) / (int(warmup) + 1)
+        return lambda p: jnp.asarray(ramp) * p
+    values = np.asarray(warmup, np.float64).reshape(-1)
+    if not values.size < steps or not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError(f"warmup must be an int number of steps or fewer than {steps} fixed "
+                         "rates, each finite and >= 0")
+    if np.any(values / lr_scale > cap * (1 + 1e-12)):
+        raise ValueError(f"warmup rates up to {values.max():g} exceed the cap "
+                         f"{cap * lr_scale:g} (max_lr or a diverged pilot's peak)")
+    fixed = values / lr_scale
+    return lambda p: jnp.asarray(fixed)
 
 
 def _positive(name, value):

@@ -1,0 +1,100 @@
+"""``best_schedule`` of the Multi-Power Law, checked with the law summed over every step
+(``test_forms.multi_power_every_step``, an independent numpy formula)."""
+
+import dataclasses
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from schedopt.calibration import LossModel
+from schedopt.calibration import _mpl_plan
+
+from test_forms import PARAMS, multi_power_every_step
+
+N, W, PEAK = 3000, 100, 1e-3
+MODEL = LossModel(form="multi_power", params=PARAMS, lr_scale=1.0)
+
+
+def _final(lr):
+    return float(multi_power_every_step(PARAMS, np.asarray(lr), [lr.size])[0])
+
+
+def _families(peak):
+    ramp = np.arange(1, W + 1) / (W + 1) * peak
+    j = np.arange(N - W)
+    M = N - W
+    shapes = {"constant": np.ones(M), "linear": (M - j) / M,
+              "cosine to 10%": 0.1 + 0.45 * (1 + np.cos(np.pi * j / M)),
+              "wsd 20%": np.minimum(1.0, (M - j) / (0.2 * M)),
+              "wsd 10%": np.minimum(1.0, (M - j) / (0.1 * M)),
+              "step down at 80%": np.where(j < 0.8 * M, 1.0, 0.1)}
+    return {k: np.concatenate([ramp, peak * v]) for k, v in shapes.items()}
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return MODEL.best_schedule(N, warmup=W, max_lr=PEAK)
+
+
+def test_final_loss_is_the_law_summed_over_every_step():
+    rng = np.random.default_rng(3)
+    for lr in [*_families(PEAK).values(), rng.uniform(0, 1e-3, 500)]:
+        with jax.enable_x64(True):
+            ours = float(_mpl_plan.final_loss(MODEL._theta(), jnp.asarray(lr)))
+        assert ours == pytest.approx(_final(lr), rel=1e-12)
+
+
+def test_plan_beats_every_family_at_its_peak(plan):
+    ours = _final(plan.lr)
+    for name, lr in _families(PEAK).items():
+        assert ours <= _final(lr) + 1e-12, name
+    # The law rewards a late, quick decay: the plan is not one of the starting shapes.
+    assert ours < _final(_families(PEAK)["wsd 20%"]) - 1e-4
+
+
+def test_plan_keeps_the_peak_the_ramp_and_never_increases(plan):
+    lr = plan.lr
+    assert lr.shape == (N,) and plan.peak_lr == pytest.approx(PEAK, rel=1e-15)
+    np.testing.assert_allclose(lr[:W], np.arange(1, W + 1) / (W + 1) * PEAK, rtol=1e-15)
+    assert lr[W] == pytest.approx(PEAK, rel=1e-15)
+    assert np.all(np.diff(lr[W:]) <= 0) and lr.min() >= 0
+    assert plan.loss == pytest.approx(_final(lr), rel=2.5e-4)     # predict() pools the steps
+    assert "local minimum" in plan.message and "max_lr" in plan.message
+
+
+def test_peak_comes_from_the_best_pilot_and_is_capped_by_a_diverged_one():
+    quality = {"best_pilot": {"name": "p", "peak_lr": 5e-4, "updates": 1000, "loss": 3.0}}
+    model = dataclasses.replace(MODEL, quality=quality)
+    assert model.best_schedule(500, warmup=10).peak_lr == pytest.approx(5e-4)
+    capped = dataclasses.replace(model, diverged_peak_lr=2e-4)
+    decision = capped.best_schedule(500, max_lr=1e-3)
+    assert decision.peak_lr == pytest.approx(2e-4) and "diverged" in decision.message
+
+
+def test_without_a_pilot_or_max_lr_it_says_what_to_give():
+    with pytest.raises(ValueError, match="cannot choose a peak LR.*give max_lr"):
+        MODEL.best_schedule(500)
+
+
+def test_fixed_warmup_rates_are_kept_and_checked_against_the_peak():
+    head = np.array([1e-4, 2e-4, 4e-4])
+    lr = MODEL.best_schedule(400, warmup=head, max_lr=PEAK).lr
+    np.testing.assert_array_equal(lr[:3], head)
+    assert lr[3] == pytest.approx(PEAK)
+    with pytest.raises(ValueError, match="exceed the cap"):
+        MODEL.best_schedule(400, warmup=np.array([2e-3]), max_lr=PEAK)
+
+
+def test_plan_on_the_command_line(tmp_path):
+    quality = {"best_pilot": {"name": "p", "peak_lr": PEAK, "updates": N, "loss": 3.0}}
+    path = dataclasses.replace(MODEL, quality=quality).save(tmp_path / "model.json")
+    out = subprocess.run([sys.executable, "-m", "schedopt", "plan", "--model", str(path),
+                          "--steps", "800", "--warmup", "40", "--out",
+                          str(tmp_path / "plan.csv")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "peak LR 0.001" in out.stdout
+    assert (tmp_path / "plan.csv").is_file()
