@@ -113,3 +113,22 @@ def test_the_peak_only_script_reproduces_the_plan_and_the_training(quick):
     assert row["grid_best_seed0_rerun"] == pytest.approx(row["grid_best_seed0_result"], rel=1e-4)
     assert row["peak_lr"] > 0 and row["observed"]["seeds"] == 1
     assert (out / "closed_loop_peak.md").read_text().startswith("### The model's peak")
+
+
+def test_the_shape_script_tunes_the_planned_shape_on_the_grid(quick):
+    import closed_loop_shape
+
+    out, r = quick
+    tracked = sorted((ROOT / "benchmarks" / "results").glob("closed_loop*"))
+    before = {p: p.stat().st_mtime for p in tracked}
+    assert closed_loop_shape.main(["--result", str(out / "result.json"), "--out",
+                                   str(out / "shape")]) == 0
+    assert {p: p.stat().st_mtime for p in tracked} == before
+    s = json.loads((out / "closed_loop_shape.json").read_text())
+    assert s["plan_peak_lr"] == pytest.approx(r["plan"]["peak_lr"], rel=1e-12)
+    assert len(s["shape_on_grid_seed0"]) == len(r["grid"])
+    best = int(np.argmin(s["shape_on_grid_seed0"]))
+    assert s["best_peak_lr"] == r["grid"][best]
+    assert s["shape_at_best"]["values"] == [s["shape_on_grid_seed0"][best]]   # K = 1
+    assert s["difference"] == pytest.approx(s["shape_at_best"]["mean"] - s["tuned"]["mean"])
+    assert (out / "closed_loop_shape.md").read_text().startswith("### The plan's shape")
