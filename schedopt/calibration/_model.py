@@ -173,8 +173,8 @@ class LossModel:
         predicted loss is kept. ``max_lr`` is in LR units; ``warmup`` an int W of linear
         warm-up steps or the fixed first rates (LR units).
 
-        Multi-Power Law: a local minimum of its final loss over rates that do not increase
-        after the warm-up (``_mpl_plan``), at the peak ``max_lr`` or, without it, the best
+        Multi-Power Law: a local search (no certificate) on its final loss over rates that do
+        not increase after the warm-up (``_mpl_plan``), at the peak ``max_lr`` or, without it, the best
         pilot's peak: the law's loss falls with any added LR area, so it cannot choose one.
         """
         steps = _validation_steps(steps)

@@ -1,4 +1,4 @@
-"""``best_schedule`` for the Multi-Power Law: a local minimum of its predicted final loss.
+"""``best_schedule`` for the Multi-Power Law: a local search on its predicted final loss.
 
 The law (``_forms``, Luo et al. 2025 eq. 1) at the last step N, summed over every step (no
 pooling: one point costs O(N)):
@@ -110,7 +110,8 @@ def best_schedule(theta, N, head, peak):
     steps = f"{stage1.nit} iterations on {K} pieces ({stage1.message})"
     if stage2 is not None:
         steps += f", then {stage2.nit} on every step ({stage2.message})"
-    note = (f"a local minimum of the Multi-Power Law's final loss over rates that do not "
-            f"increase after the warm-up (L-BFGS-B from {name}: {steps}; kept: "
+    note = (f"the lowest final loss of the Multi-Power Law that L-BFGS-B found over rates that "
+            f"do not increase after the warm-up (a local search, no certificate: the law is "
+            f"not convex in the rates; from {name}: {steps}; kept: "
             f"{('the start', 'the pieces', 'every step')[best]})")
     return eta, note
