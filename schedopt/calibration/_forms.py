@@ -166,11 +166,22 @@ def floor_name(form):
     return "L_inf" if form == "bound" else "L0"
 
 
+# The Multi-Power Law's log-amplitudes (losses in units of their geometric mean, rates in
+# model units): B·G has a flat valley B → ∞, C → 0 in which only B·C·β matters (G ≈ βCx), and
+# the solver followed it to exp(564) = inf (an AdamW closed-loop pilot set). A fit that ends at
+# these bounds is flagged like a power at its edge.
+AMPLITUDE_RANGE = {"multi_power": ("log_A", "log_B", "log_C")}
+LOG_AMPLITUDE = 50.0
+
+
 def param_bounds(form):
-    """(low, high) arrays of the parameters for the solver: powers in POWER_RANGES (in log)."""
+    """(low, high) arrays of the parameters for the solver: powers in POWER_RANGES (in log),
+    the Multi-Power Law's amplitudes within ±LOG_AMPLITUDE (in log)."""
     names = param_names(form)
     lo = np.array([np.log(POWER_RANGES[k][0]) if k in POWER_RANGES else -np.inf for k in names])
     hi = np.array([np.log(POWER_RANGES[k][1]) if k in POWER_RANGES else np.inf for k in names])
+    for k in AMPLITUDE_RANGE.get(form, ()):
+        lo[names.index(k)], hi[names.index(k)] = -LOG_AMPLITUDE, LOG_AMPLITUDE
     return lo, hi
 
 

@@ -23,6 +23,8 @@ DEFAULTS = {"d_power": True, "noise_power": True, "grad_norms": False, "robust":
             "min_fraction": 0.5}
 CV_LIMIT = 0.02          # a cross-validated error above this flags the model
 
+HORIZON_TOL = 0.05       # horizons this close to the longest count as the longest
+
 
 def _whole(name, value, low):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
@@ -133,6 +135,10 @@ def flags(model, runs):
             if v <= lo * 1.001 or v >= hi / 1.001:
                 out.append(f"the power {k[4:]} = {v:.4g} is at the edge of its range "
                            f"[{lo:g}, {hi:g}]")
+    for k in model.quality.get("amplitudes_at_edge", []):
+        out.append(f"the amplitude {k[4:]} ended at the edge of its range (exp(±"
+                   f"{_forms.LOG_AMPLITUDE:g}) in the fit's units): a flat direction of the fit, "
+                   "in which only a product of parameters is determined")
     cv = model.quality.get("cv", {}).get("cv_error")
     if cv is not None and cv > CV_LIMIT:
         out.append(f"the cross-validated error {100 * cv:.2f}% is above {100 * CV_LIMIT:g}%")
@@ -154,14 +160,11 @@ def finish(model, runs, diverged):
                                pilot_peak_lrs=(min(peaks), max(peaks)))
 
 
-_HORIZON_TOL = 0.05      # horizons this close to the longest count as the longest (as in _select)
-
-
 def best_pilot(runs):
     """The run of the longest horizon with the lowest last logged loss (its name, peak LR,
     updates and that loss): the peak the multi_power form plans with."""
     longest = max(r.updates for r in runs)
-    r = min((r for r in runs if r.updates >= (1 - _HORIZON_TOL) * longest), key=_last_loss)
+    r = min((r for r in runs if r.updates >= (1 - HORIZON_TOL) * longest), key=_last_loss)
     return {"name": r.name, "peak_lr": float(np.max(r.lr)), "updates": int(r.updates),
             "loss": _last_loss(r)}
 

@@ -138,7 +138,10 @@ def fit_form(runs, form, *, d_power=True, noise_power=True, grad_norms=False, ro
         message = "the fit is not finite; " + message
     elif rms > FIT_TOL:
         message = f"rms relative error {rms:.3g} above the tolerance {FIT_TOL:g}; " + message
-    quality = {"runs": len(runs), "points": int(loss.size),
+    lo, hi = _forms.param_bounds(form)
+    edge = [k for k in _forms.AMPLITUDE_RANGE.get(form, ())
+            if not lo[names.index(k)] + 1e-6 < theta[names.index(k)] < hi[names.index(k)] - 1e-6]
+    quality = {"runs": len(runs), "points": int(loss.size), "amplitudes_at_edge": edge,
                "rms_relative_error": rms, "max_relative_error": float(np.max(np.abs(rel))),
                "converged": bool(out.success) and finite and rms <= FIT_TOL,
                "message": message, "evaluations": int(out.nfev),

@@ -55,6 +55,17 @@ def _final_errors(quality):
             raise _bad(f"quality['cv']['final_errors'][{i}] must be > -1, got {e!r}")
 
 
+def _best_pilot(quality):
+    """The best pilot (``_guards.best_pilot``), whose peak a multi_power plan uses, or absent."""
+    best = quality.get("best_pilot")
+    if best is None:
+        return
+    if not isinstance(best, dict) or not isinstance(best.get("name"), str):
+        raise _bad(f"quality['best_pilot'] must be a mapping with a name, got {best!r}")
+    if not _number(best.get("peak_lr"), "quality['best_pilot']['peak_lr']") > 0:
+        raise _bad(f"quality['best_pilot']['peak_lr'] must be > 0, got {best['peak_lr']!r}")
+
+
 def check(d, fmt):
     """The keyword arguments of ``LossModel`` from a file's mapping, or ValueError."""
     if not isinstance(d, dict) or d.get("format") != fmt:
@@ -76,6 +87,7 @@ def check(d, fmt):
     if not isinstance(quality, dict):
         raise _bad(f"quality must be a mapping, got {type(quality).__name__}")
     _final_errors(quality)
+    _best_pilot(quality)
     cap = d.get("diverged_peak_lr")
     if cap is not None and not _number(cap, "diverged_peak_lr") > 0:
         raise _bad(f"diverged_peak_lr must be > 0 or null, got {cap!r}")

@@ -32,7 +32,6 @@ from schedopt.calibration import _forms
 from schedopt.calibration import _guards
 from schedopt.calibration._leastsq import fit_form
 
-HORIZON_TOL = 0.05       # horizons this close to the longest count as the longest
 CV_FROM = 0.5            # longest horizon held out: its points from this fraction of T scored
 TIME_CUT = 0.75          # one horizon: points up to this fraction of T fitted, the rest scored
 
@@ -91,7 +90,7 @@ def folds(runs, largest):
     """(scheme, [(training runs, [(held-out run, first scored step)])]); see the module's
     docstring. ``largest``: the most runs any candidate needs per fit."""
     horizons = np.array([r.updates for r in runs])
-    longest = horizons >= (1 - HORIZON_TOL) * horizons.max()
+    longest = horizons >= (1 - _guards.HORIZON_TOL) * horizons.max()
     if np.count_nonzero(~longest) >= largest:
         return ("longest horizon held out",
                 [([runs[i] for i in np.flatnonzero(~longest)],

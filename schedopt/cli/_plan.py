@@ -9,8 +9,8 @@ HELP = "the schedule and peak LR a fitted model recommends for N updates"
 DESCRIPTION = ("Load a model written by `schedopt calibrate` and print the N rates to apply "
                "that minimise its predicted final loss (bound form: bound (C) at horizon "
                "N + 1, first N rates, docs/math.md §5.1; multi_power form: a local search "
-               "over non-increasing rates at the peak --max-lr or the best pilot's), its peak "
-               "LR and the predicted loss with its bootstrap interval.")
+               "over non-increasing rates at the best pilot's peak, capped by --max-lr), "
+               "its peak LR and the predicted loss with its bootstrap interval.")
 EXAMPLES = ["schedopt plan --model model.json --steps 100000 --warmup 300 --out plan.csv"]
 FUNCTION = ("schedopt.calibration.LossModel.best_schedule",)
 # Flags that are not parameters of FUNCTION, and what each is for.

@@ -12,19 +12,20 @@ PARAMS = {"L0": 2.0, "log_A": np.log(0.8), "log_alpha": np.log(0.5), "log_B": np
 
 
 def multi_power_every_step(params, lr, steps):
-    """L(t) = L0 + A·P_t^{−α} − B Σ_{peak<k<t} (η_{k−1} − η_k)(1 − (C η_k^{−γ} η_{k:t} + 1)^{−β})."""
+    """L(t) = L0 + A·P_t^{−α} − B Σ_{peak<k<t} (η_{k−1} − η_k)(1 − (C η_k^{−γ} η_{k:t} + 1)^{−β}),
+    with η_k^{−γ} taken at max(η_k, 1e-12) as the law's code does."""
     L0 = params["L0"]
     A, alpha, B, C, beta, gamma = (np.exp(params[k]) for k in
                                    ("log_A", "log_alpha", "log_B", "log_C", "log_beta",
                                     "log_gamma"))
-    P = np.cumsum(lr)
     peak = int(np.argmax(lr))
     out = []
     for t in steps:
         k = np.arange(peak + 1, t)
-        tail = P[t - 1] - P[k - 1]
-        decay = (lr[k - 1] - lr[k]) * (1 - (C * lr[k] ** -gamma * tail + 1) ** -beta)
-        out.append(L0 + A * P[t - 1] ** -alpha - B * np.sum(decay))
+        tail = np.cumsum(lr[:t][::-1])[::-1]                # η_{k:t}, each a sum of rates
+        x = C * np.maximum(lr[k], 1e-12) ** -gamma * tail[k]
+        decay = (lr[k - 1] - lr[k]) * (1 - (x + 1) ** -beta)
+        out.append(L0 + A * tail[0] ** -alpha - B * np.sum(decay))
     return np.array(out)
 
 

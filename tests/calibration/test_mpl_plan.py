@@ -42,7 +42,8 @@ def plan():
 
 def test_final_loss_is_the_law_summed_over_every_step():
     rng = np.random.default_rng(3)
-    for lr in [*_families(PEAK).values(), rng.uniform(0, 1e-3, 500)]:
+    ends_at_zero = np.concatenate([np.full(300, 1e-3), np.zeros(50)])
+    for lr in [*_families(PEAK).values(), rng.uniform(0, 1e-3, 500), ends_at_zero]:
         with jax.enable_x64(True):
             ours = float(_mpl_plan.final_loss(MODEL._theta(), jnp.asarray(lr)))
         assert ours == pytest.approx(_final(lr), rel=1e-12)
@@ -76,8 +77,44 @@ def test_peak_comes_from_the_best_pilot_and_is_capped_by_a_diverged_one():
 
 
 def test_without_a_pilot_or_max_lr_it_says_what_to_give():
-    with pytest.raises(ValueError, match="cannot choose a peak LR.*give max_lr"):
+    with pytest.raises(ValueError, match="cannot choose a peak LR.*calibrate again.*max_lr"):
         MODEL.best_schedule(500)
+    older = dataclasses.replace(MODEL, pilot_peak_lrs=(1e-4, 1e-3))     # no best pilot saved
+    with pytest.raises(ValueError, match="calibrate again"):
+        older.best_schedule(500)
+    same = dataclasses.replace(MODEL, pilot_peak_lrs=(4e-4, 4e-4))
+    assert same.best_schedule(500).peak_lr == pytest.approx(4e-4)
+
+
+def test_max_lr_caps_the_best_pilots_peak_and_never_raises_it():
+    quality = {"best_pilot": {"name": "p", "peak_lr": 5e-4, "updates": 1000, "loss": 3.0}}
+    model = dataclasses.replace(MODEL, quality=quality)
+    assert model.best_schedule(500, max_lr=1.0).peak_lr == pytest.approx(5e-4)
+    assert model.best_schedule(500, max_lr=3e-4).peak_lr == pytest.approx(3e-4)
+
+
+def test_gamma_of_one_or_more_is_refused():
+    # There a last rate -> 0 earns its whole drop: no best schedule exists.
+    steep = dict(PARAMS, log_gamma=np.log(2.0))
+    last = [float(multi_power_every_step(steep, np.append(np.full(999, PEAK), PEAK * e),
+                                         [1000])[0]) for e in (1e-2, 1e-4, 1e-6, 1e-8)]
+    assert np.all(np.diff(last) < 0)                  # ever lower as the last rate -> 0
+    with pytest.raises(ValueError, match="gamma = 2 >= 1.*bound form"):
+        LossModel(form="multi_power", params=steep, lr_scale=1.0).best_schedule(
+            500, max_lr=PEAK)
+
+
+def test_the_pieces_are_the_law_of_their_rates():
+    rng = np.random.default_rng(5)
+    values = np.sort(rng.uniform(0, 1e-3, 7))[::-1]
+    values[-2:] = 0.0
+    lengths = rng.integers(1, 40, 7)
+    head = np.linspace(1e-5, 5e-4, 12)
+    lr = np.concatenate([head, np.repeat(values, lengths)])
+    with jax.enable_x64(True):
+        pieces = float(_mpl_plan._pieces_loss(MODEL._theta(), jnp.asarray(values),
+                                              jnp.asarray(lengths, float), head.sum()))
+    assert pieces == pytest.approx(_final(lr), rel=1e-12)
 
 
 def test_fixed_warmup_rates_are_kept_and_checked_against_the_peak():
@@ -85,8 +122,10 @@ def test_fixed_warmup_rates_are_kept_and_checked_against_the_peak():
     lr = MODEL.best_schedule(400, warmup=head, max_lr=PEAK).lr
     np.testing.assert_array_equal(lr[:3], head)
     assert lr[3] == pytest.approx(PEAK)
-    with pytest.raises(ValueError, match="exceed the cap"):
+    with pytest.raises(ValueError, match=r"exceed the peak 0\.001 .*\(max_lr"):
         MODEL.best_schedule(400, warmup=np.array([2e-3]), max_lr=PEAK)
+    with pytest.raises(ValueError, match="1-D array"):
+        MODEL.best_schedule(400, warmup=10.0, max_lr=PEAK)
 
 
 def test_plan_on_the_command_line(tmp_path):
