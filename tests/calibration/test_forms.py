@@ -62,3 +62,15 @@ def test_one_step_drop_is_exact_at_every_step_after_it():
     model = LossModel(form="multi_power", params=PARAMS, lr_scale=1.0)
     np.testing.assert_allclose(model.predict(lr, steps=steps),
                                multi_power_every_step(PARAMS, lr, steps), rtol=1e-12)
+
+
+def test_a_schedule_that_ends_at_zero_keeps_its_last_drops_exact():
+    # With gamma = 5 the floor's η^{−γ} is 1e60: a tail of rounding noise instead of 0 would
+    # turn the drops to 0 into a full reward (numpy's sequential cumsum keeps P_t − P_{k−1}
+    # exactly 0 over zero rates; a tree-ordered sum, as jnp.cumsum's, does not: _mpl_plan).
+    params = dict(PARAMS, log_gamma=np.log(5.0))
+    lr = np.concatenate([np.full(2000, 1e-3), np.linspace(1e-3, 0, 1000), np.zeros(500)])
+    model = LossModel(form="multi_power", params=params, lr_scale=1.0)
+    steps = np.array([2500, 2999, 3000, 3200, 3500])
+    np.testing.assert_allclose(model.predict(lr, steps=steps),
+                               multi_power_every_step(params, lr, steps), rtol=2.5e-4)
