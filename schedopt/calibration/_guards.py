@@ -135,6 +135,10 @@ def flags(model, runs):
             if v <= lo * 1.001 or v >= hi / 1.001:
                 out.append(f"the power {k[4:]} = {v:.4g} is at the edge of its range "
                            f"[{lo:g}, {hi:g}]")
+    if model.form == "multi_power" and np.exp(p["log_gamma"]) >= 1:
+        out.append(f"the power gamma = {np.exp(p['log_gamma']):.4g} is >= 1: the multi_power "
+                   "law then has no best schedule (a last rate -> 0 earns its whole drop), and "
+                   "plan refuses it")
     for k in model.quality.get("amplitudes_at_edge", []):
         out.append(f"the amplitude {k[4:]} ended at the edge of its range (exp(±"
                    f"{_forms.LOG_AMPLITUDE:g}) in the fit's units): a flat direction of the fit, "

@@ -127,6 +127,10 @@ class LossModel:
         ``schedopt.linear_decay``). ``bounds``: (low, high) search range of the peak LR
         (default: 1e-3..1e3 × the fitted LR scale), never above the peak of a diverged pilot.
         """
+        if self.form == "multi_power":
+            raise ValueError("the multi_power form cannot choose a peak LR: its loss falls with "
+                             "any added LR area, so the search would end at its upper bound; "
+                             "use best_schedule (the best pilot's peak) or the bound form")
         steps = _validation_steps(steps)
         try:
             s = np.asarray(shape(steps) if callable(shape) else shape, np.float64)
@@ -214,49 +218,18 @@ class LossModel:
                               note + ", capped, constants from the fitted p, q")
 
     def _best_multi_power(self, steps, max_lr, warmup):
-        """``best_schedule`` of the Multi-Power Law (``_mpl_plan``): rates that do not
-        increase after the warm-up, whatever ``monotone`` says (the law charges increases).
-
-        The law's loss falls with every unit of LR area, so it cannot choose a peak: the peak
-        is the best pilot's (the lowest last loss among the runs of the longest horizon,
-        ``quality["best_pilot"]``), capped by ``max_lr`` and by a diverged pilot's peak."""
+        """``best_schedule`` of the Multi-Power Law: ``_mpl_plan.plan`` (rates that do not
+        increase after the warm-up, whatever ``monotone`` says: the law charges increases)."""
         from schedopt.calibration import _mpl_plan
 
-        gamma = float(np.exp(self.params["log_gamma"]))
-        if gamma >= 1:
-            raise ValueError(f"the fitted multi_power law has gamma = {gamma:.3g} >= 1, for "
-                             "which it has no best schedule (a last rate -> 0 earns its whole "
-                             "drop); plan with the bound form (calibrate --form bound)")
-        peak, why = self._multi_power_peak(max_lr)
-        head = _warmup_head(warmup, steps, peak, why) / self.lr_scale
+        max_lr = None if max_lr is None else _positive("max_lr", max_lr)
         with _x64():
-            eta, note, converged = _mpl_plan.best_schedule(self._theta(), steps, head,
-                                                           peak / self.lr_scale)
-        decision = self._decision(eta * self.lr_scale, f"{note}; peak LR {peak:.4g}: {why}")
+            lr, note, converged = _mpl_plan.plan(self, steps, max_lr, warmup)
+        decision = self._decision(lr, note)
         if converged:
             return decision
         return dataclasses.replace(decision, warnings=decision.warnings + (
             "the search for the schedule stopped before L-BFGS-B's tolerance (see the note)",))
-
-    def _multi_power_peak(self, max_lr):
-        """(peak LR, why) for ``_best_multi_power``."""
-        best = self.quality.get("best_pilot")
-        if best is not None:
-            peak, why = float(best["peak_lr"]), f"the peak of the best pilot {best['name']!r}"
-        elif self.pilot_peak_lrs and self.pilot_peak_lrs[0] == self.pilot_peak_lrs[1]:
-            peak, why = float(self.pilot_peak_lrs[0]), "the pilots' peak"
-        elif max_lr is not None:
-            peak, why = _positive("max_lr", max_lr), "max_lr (this model records no best pilot)"
-        else:
-            raise ValueError("the multi_power form cannot choose a peak LR (its loss falls "
-                             "with any added LR area) and this model records no best pilot "
-                             "(a model file from before schedopt recorded it: run calibrate "
-                             "again): give max_lr, the peak to plan with")
-        if max_lr is not None and _positive("max_lr", max_lr) < peak:
-            peak, why = float(max_lr), "max_lr (below the best pilot's peak)"
-        if self.diverged_peak_lr is not None and peak > self.diverged_peak_lr:
-            peak, why = self.diverged_peak_lr, "the peak of a diverged pilot (the cap)"
-        return peak, why
 
     def _decision(self, lr, note):
         return Decision(lr, float(lr.max()), self.predict(lr), self.predict_interval(lr), note,
@@ -349,24 +322,6 @@ def _step_numbers(steps, T):
         raise ValueError(f"steps must lie in 1..{T} (the length of lr), got "
                          f"{arr.min():g}..{arr.max():g}")
     return arr.astype(np.int64)
-
-
-def _warmup_head(warmup, steps, peak, why):
-    """The warm-up's rates (LR units) before the first free rate ``peak``: the linear ramp
-    t/(W+1)·peak of an int W, or fixed rates (a 1-D array, none above ``peak``)."""
-    if warmup is None:
-        return np.zeros(0)
-    if isinstance(warmup, (int, np.integer)) and not isinstance(warmup, bool):
-        return np.arange(1, int(warmup) + 1, dtype=np.float64) / (int(warmup) + 1) * peak
-    values = np.asarray(warmup, np.float64) if np.ndim(warmup) == 1 else None
-    if values is None or not values.size < steps or not np.all(np.isfinite(values)) \
-            or np.any(values < 0):
-        raise ValueError(f"warmup must be an int number of steps or a 1-D array of fewer "
-                         f"than {steps} fixed rates, each finite and >= 0, got {warmup!r}")
-    if np.any(values > peak * (1 + 1e-12)):
-        raise ValueError(f"warmup rates up to {values.max():g} exceed the peak {peak:g} the "
-                         f"plan starts from ({why})")
-    return values
 
 
 def _positive(name, value):

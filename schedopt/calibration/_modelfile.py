@@ -40,11 +40,34 @@ def _params(p, names, what):
     return out
 
 
-def _final_errors(quality):
+def _quality(quality):
+    """What ``plan`` and ``LossModel`` read from ``quality``: the cross-validation record, the
+    flags and the diverged runs (each absent, or of the type written), and the best pilot."""
+    cv = quality.get("cv")
+    if "cv" in quality:
+        if not isinstance(cv, dict):
+            raise _bad(f"quality['cv'] must be a mapping, got {cv!r}")
+        if not _number(cv.get("cv_error"), "quality['cv']['cv_error']") >= 0:
+            raise _bad(f"quality['cv']['cv_error'] must be >= 0, got {cv['cv_error']!r}")
+        for k in ("chosen", "scheme"):
+            if not isinstance(cv.get(k), str):
+                raise _bad(f"quality['cv'][{k!r}] must be a string, got {cv.get(k)!r}")
+        _final_errors(cv)
+    for k, what in (("flags", "sentences"), ("diverged", "runs")):
+        items = quality.get(k, [])
+        ok = isinstance(items, list) and all(
+            isinstance(x, str) if k == "flags" else
+            isinstance(x, dict) and all(isinstance(x.get(f), str) for f in ("name", "reason"))
+            for x in items)
+        if not ok:
+            raise _bad(f"quality[{k!r}] must be a list of {what}, got {items!r}")
+    _best_pilot(quality)
+
+
+def _final_errors(cv):
     """The cross-validated final-loss errors that widen the interval: a list of finite
     numbers above -1 (a prediction is positive), or absent."""
-    cv = quality.get("cv")
-    errors = cv.get("final_errors") if isinstance(cv, dict) else None
+    errors = cv.get("final_errors")
     if errors is None:
         return
     if not isinstance(errors, list):
@@ -86,8 +109,7 @@ def check(d, fmt):
     quality = d.get("quality", {})
     if not isinstance(quality, dict):
         raise _bad(f"quality must be a mapping, got {type(quality).__name__}")
-    _final_errors(quality)
-    _best_pilot(quality)
+    _quality(quality)
     cap = d.get("diverged_peak_lr")
     if cap is not None and not _number(cap, "diverged_peak_lr") > 0:
         raise _bad(f"diverged_peak_lr must be > 0 or null, got {cap!r}")

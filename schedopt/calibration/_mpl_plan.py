@@ -24,8 +24,6 @@ at the floor) turned into a full reward, and L-BFGS-B stopped on the discontinui
 
 from __future__ import annotations
 
-import time
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -35,7 +33,7 @@ _FLOOR = 1e-12          # η_k^{−γ} at η_k = 0 (as in _forms.mpl_features)
 _MAX_ITER = 5000        # L-BFGS-B iterations on the pieces
 _PIECES = 256
 _REFINE = 300           # then at most this many on every step,
-_REFINE_SECONDS = 10.0  # and for at most this long
+_REFINE_WORK = 1e8      # and at most this many steps evaluated in all (10⁶ steps: 100 iterations)
 
 
 def _params(theta):
@@ -87,20 +85,16 @@ def _ratios(shape):
     return np.where(prev > 0, nxt / np.where(prev > 0, prev, 1.0), 0.0)
 
 
-def _minimise(value_grad, s0, max_iter, seconds=None):
-    start = time.perf_counter()
-
+def _minimise(value_grad, s0, max_iter, max_evaluations=None):
     def fun(s):
         v, g = value_grad(jnp.asarray(s, jnp.float64))
         return float(v), np.asarray(g, np.float64)
 
-    def stop(intermediate_result):
-        if seconds is not None and time.perf_counter() - start > seconds:
-            raise StopIteration
-
-    return scipy.optimize.minimize(fun, s0, jac=True, method="L-BFGS-B", callback=stop,
-                                   bounds=[(0.0, 1.0)] * s0.size,
-                                   options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-12})
+    options = {"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-12}
+    if max_evaluations is not None:
+        options["maxfun"] = max_evaluations
+    return scipy.optimize.minimize(fun, s0, jac=True, method="L-BFGS-B",
+                                   bounds=[(0.0, 1.0)] * s0.size, options=options)
 
 
 def best_schedule(theta, N, head, peak):
@@ -110,7 +104,8 @@ def best_schedule(theta, N, head, peak):
     Long, because it is two stages: the ratios of _PIECES piecewise-constant values first (in
     O(pieces) per evaluation; L-BFGS-B converges in a few hundred iterations; a drop of the
     rate can sit at a piece's edge, which the law rewards), then every step's ratio from there
-    for at most _REFINE iterations or _REFINE_SECONDS (the ratios of single steps are
+    for at most _REFINE iterations and _REFINE_WORK steps evaluated (a fixed amount of work,
+    so the plan is the same on any machine; the ratios of single steps are
     ill-conditioned: 2000 iterations from WSD got less far than the pieces). The best of the
     start and both stages is kept; ``converged`` is L-BFGS-B's own verdict on the pieces.
     """
@@ -133,7 +128,9 @@ def best_schedule(theta, N, head, peak):
         stage1 = _minimise(coarse, starts[name], _MAX_ITER)
         candidates = [_ratios(np.asarray(_values(jnp.asarray(x), 1.0))[piece])
                       for x in (starts[name], stage1.x)]
-        stage2 = (_minimise(fine, candidates[1], _REFINE, _REFINE_SECONDS) if K < M else None)
+        # A fixed amount of work, not of time: the same plan on any machine and load.
+        evaluations = max(1, int(_REFINE_WORK // N))
+        stage2 = _minimise(fine, candidates[1], _REFINE, evaluations) if K < M else None
         if stage2 is not None:
             candidates.append(stage2.x)
         values = [float(fine(jnp.asarray(s))[0]) for s in candidates]
@@ -141,11 +138,64 @@ def best_schedule(theta, N, head, peak):
         eta = np.concatenate([head, np.asarray(_values(jnp.asarray(candidates[best]), peak))])
     steps = f"{stage1.nit} iterations on {K} pieces ({stage1.message})"
     if stage2 is not None:
-        why = ("stopped at its time budget" if "StopIteration" in str(stage2.message)
-               else stage2.message)
-        steps += f", then {stage2.nit} on every step ({why})"
+        steps += f", then {stage2.nit} on every step ({stage2.message})"
     note = (f"the lowest final loss of the Multi-Power Law that L-BFGS-B found over rates "
             f"that do not increase after the warm-up (a local search, no certificate: the "
             f"law is not convex in the rates; from {name}: {steps}; kept: "
             f"{('the start', 'the pieces', 'every step')[best]})")
     return eta, note, bool(stage1.success)
+
+
+def plan(model, steps, max_lr, warmup):
+    """(rates in LR units, note, converged) of ``model.best_schedule`` for the multi_power
+    form: ``best_schedule`` above, at the peak ``peak`` gives, after ``warmup_head``'s rates."""
+    gamma = float(np.exp(model.params["log_gamma"]))
+    if gamma >= 1:
+        raise ValueError(f"the fitted multi_power law has gamma = {gamma:.3g} >= 1, for which "
+                         "it has no best schedule (a last rate -> 0 earns its whole drop); "
+                         "plan with the bound form (calibrate --form bound)")
+    peak_lr, why = peak(model, max_lr)
+    head = warmup_head(warmup, steps, peak_lr, why) / model.lr_scale
+    eta, note, converged = best_schedule(model._theta(), steps, head, peak_lr / model.lr_scale)
+    return eta * model.lr_scale, f"{note}; peak LR {peak_lr:.4g}: {why}", converged
+
+
+def peak(model, max_lr):
+    """(peak LR, why): the law's loss falls with every unit of LR area, so it cannot choose a
+    peak; it is the best pilot's (the lowest last loss among the runs of the longest horizon,
+    ``quality["best_pilot"]``), capped by ``max_lr`` and by a diverged pilot's peak."""
+    best = model.quality.get("best_pilot")
+    if best is not None:
+        value, why = float(best["peak_lr"]), f"the peak of the best pilot {best['name']!r}"
+    elif model.pilot_peak_lrs and model.pilot_peak_lrs[0] == model.pilot_peak_lrs[1]:
+        value, why = float(model.pilot_peak_lrs[0]), "the pilots' peak"
+    elif max_lr is not None:
+        value, why = max_lr, "max_lr (this model records no best pilot)"
+    else:
+        raise ValueError("the multi_power form cannot choose a peak LR (its loss falls with "
+                         "any added LR area) and this model records no best pilot (a model "
+                         "file from before schedopt recorded it: run calibrate again): give "
+                         "max_lr, the peak to plan with")
+    if max_lr is not None and max_lr < value:
+        value, why = max_lr, "max_lr (below the best pilot's peak)"
+    if model.diverged_peak_lr is not None and value > model.diverged_peak_lr:
+        value, why = model.diverged_peak_lr, "the peak of a diverged pilot (the cap)"
+    return value, why
+
+
+def warmup_head(warmup, steps, peak_lr, why):
+    """The warm-up's rates (LR units) before the first free rate ``peak_lr``: the linear ramp
+    t/(W+1)·peak of an int W, or fixed rates (a 1-D array, none above the peak)."""
+    if warmup is None:
+        return np.zeros(0)
+    if isinstance(warmup, (int, np.integer)) and not isinstance(warmup, bool):
+        return np.arange(1, int(warmup) + 1, dtype=np.float64) / (int(warmup) + 1) * peak_lr
+    values = np.asarray(warmup, np.float64) if np.ndim(warmup) == 1 else None
+    if values is None or not values.size < steps or not np.all(np.isfinite(values)) \
+            or np.any(values < 0):
+        raise ValueError(f"warmup must be an int number of steps or a 1-D array of fewer "
+                         f"than {steps} fixed rates, each finite and >= 0, got {warmup!r}")
+    if np.any(values > peak_lr * (1 + 1e-12)):
+        raise ValueError(f"warmup rates up to {values.max():g} exceed the peak {peak_lr:g} the "
+                         f"plan starts from ({why})")
+    return values

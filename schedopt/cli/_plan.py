@@ -47,6 +47,9 @@ def run(args) -> int:
     if cv is not None:
         print(f"error to expect: {100 * cv['cv_error']:.2f}% (the cross-validated error of "
               f"{cv['chosen']}, {cv['scheme']})")
+    else:
+        print("error to expect: not cross-validated (the form was given, not chosen by auto)")
+    print(f"how: {plan.message}")
     for warning in plan.warnings:
         print(f"warning: {warning}")
     print("lr at steps 1, N/4, N/2, 3N/4, N: "

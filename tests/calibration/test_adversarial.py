@@ -14,6 +14,9 @@ from synthetic_runs import TRUE, synthetic_runs, wsd
 
 TRUTH = LossModel(form="bound", params=dict(TRUE), lr_scale=1.0)
 
+CV = {"cv_error": 0.01, "chosen": "bound, p and q fitted, points from T/2",
+      "scheme": "leave one run out"}
+
 
 def _bound(runs, **kw):
     return fit_loss_curves(runs, form="bound", min_fraction=0.0, **kw)
@@ -172,12 +175,24 @@ def _tampered(d, path, change):
     (lambda d: d.update(pilot_peak_lrs=[2.0, 1.0]), "pilot_peak_lrs must satisfy 0 < lowest"),
     (lambda d: d.update(quality=[]), "quality must be a mapping"),
     (lambda d: d.update(grad_norms="no"), "grad_norms must be true or false"),
-    (lambda d: d["quality"].update(cv={"final_errors": 0.01}),
+    (lambda d: d["quality"].update(cv=dict(CV, final_errors=0.01)),
      "quality\\['cv'\\]\\['final_errors'\\] must be a list of numbers, got float"),
-    (lambda d: d["quality"].update(cv={"final_errors": [0.01, "x"]}),
+    (lambda d: d["quality"].update(cv=dict(CV, final_errors=[0.01, "x"])),
      "quality\\['cv'\\]\\['final_errors'\\]\\[1\\] must be a finite number"),
-    (lambda d: d["quality"].update(cv={"final_errors": [-1.5]}),
+    (lambda d: d["quality"].update(cv=dict(CV, final_errors=[-1.5])),
      "quality\\['cv'\\]\\['final_errors'\\]\\[0\\] must be > -1, got -1.5"),
+    # what plan reads: a null or mistyped record is refused with its key, not a traceback
+    (lambda d: d["quality"].update(cv=None), "quality\\['cv'\\] must be a mapping, got None"),
+    (lambda d: d["quality"].update(cv=dict(CV, cv_error=None)),
+     "quality\\['cv'\\]\\['cv_error'\\] must be a finite number, got None"),
+    (lambda d: d["quality"].update(cv=dict(CV, chosen=3)),
+     "quality\\['cv'\\]\\['chosen'\\] must be a string"),
+    (lambda d: d["quality"].update(flags=None), "quality\\['flags'\\] must be a list of sentences"),
+    (lambda d: d["quality"].update(flags=[1, 2]), "quality\\['flags'\\] must be a list of sentences"),
+    (lambda d: d["quality"].update(diverged=[{"name": "a"}]),
+     "quality\\['diverged'\\] must be a list of runs"),
+    (lambda d: d["quality"].update(best_pilot={"name": "p", "peak_lr": None}),
+     "quality\\['best_pilot'\\]\\['peak_lr'\\] must be a finite number, got None"),
 ])
 def test_tampered_model_files_are_refused(saved, change, words):
     d, folder = saved

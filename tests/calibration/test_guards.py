@@ -203,8 +203,9 @@ def test_interval_is_widened_by_the_cross_validated_final_errors(synthetic, tmp_
     _, runs = synthetic
     model = fit_loss_curves(runs, form="bound", min_fraction=0.0, bootstrap=4, seed=3)
     errors = [0.001, -0.004, 0.002, -0.03, 0.0005, 0.006, -0.002, 0.01, -0.0001]
-    widened = dataclasses.replace(model, quality=dict(model.quality,
-                                                      cv={"final_errors": errors}))
+    cv = {"cv_error": 0.01, "chosen": "bound", "scheme": "leave one run out",
+          "final_errors": errors}
+    widened = dataclasses.replace(model, quality=dict(model.quality, cv=cv))
     lr = wsd(300, 0.7, 0.3)
     point = model.predict(lr)
     for level, h in ((0.9, 0.03), (0.8, 0.01), (0.5, 0.002)):

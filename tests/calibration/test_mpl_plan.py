@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from schedopt.calibration import LossModel
+from schedopt.calibration import _guards
 from schedopt.calibration import _mpl_plan
 
 from test_forms import PARAMS, multi_power_every_step
@@ -99,9 +100,17 @@ def test_gamma_of_one_or_more_is_refused():
     last = [float(multi_power_every_step(steep, np.append(np.full(999, PEAK), PEAK * e),
                                          [1000])[0]) for e in (1e-2, 1e-4, 1e-6, 1e-8)]
     assert np.all(np.diff(last) < 0)                  # ever lower as the last rate -> 0
+    model = LossModel(form="multi_power", params=steep, lr_scale=1.0)
     with pytest.raises(ValueError, match="gamma = 2 >= 1.*bound form"):
-        LossModel(form="multi_power", params=steep, lr_scale=1.0).best_schedule(
-            500, max_lr=PEAK)
+        model.best_schedule(500, max_lr=PEAK)
+    # and the fit is flagged, so form="auto" passes over it (its refit counts as degenerate)
+    assert any("gamma = 2 is >= 1" in f for f in _guards.flags(model, []))
+    assert not any("gamma" in f for f in _guards.flags(MODEL, []))
+
+
+def test_best_peak_lr_is_refused_for_a_law_that_cannot_choose_a_peak():
+    with pytest.raises(ValueError, match="cannot choose a peak LR"):
+        MODEL.best_peak_lr(np.ones(100), 100)
 
 
 def test_the_pieces_are_the_law_of_their_rates():
@@ -136,4 +145,7 @@ def test_plan_on_the_command_line(tmp_path):
                           str(tmp_path / "plan.csv")], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "peak LR 0.001" in out.stdout
+    assert "how: the lowest final loss of the Multi-Power Law" in out.stdout
+    assert "the peak of the best pilot 'p'" in out.stdout
+    assert "error to expect: not cross-validated" in out.stdout
     assert (tmp_path / "plan.csv").is_file()
