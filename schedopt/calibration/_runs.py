@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from schedopt.adapters._logfiles import STEP_NAMES       # one list of step-column names
+from schedopt.calibration._logrows import bad_run
+from schedopt.calibration._logrows import rows_to_run
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,10 +44,6 @@ class Run:
         return self.updates
 
 
-def _bad(name, problem):
-    return ValueError(f"run {name!r}: {problem}")
-
-
 def as_run(run, index: int = 0, *, diverged_ok: bool = False) -> Run:
     """A ``Run`` from a ``Run`` or a mapping ``{"lr", "steps", "loss"[, "grad_norm", "name"]}``.
 
@@ -61,41 +59,41 @@ def as_run(run, index: int = 0, *, diverged_ok: bool = False) -> Run:
     name = str(run.get("name", f"run {index}"))
     missing = [k for k in ("lr", "steps", "loss") if k not in run]
     if missing:
-        raise _bad(name, f"missing key(s) {', '.join(map(repr, missing))}")
+        raise bad_run(name, f"missing key(s) {', '.join(map(repr, missing))}")
     lr = _array(run["lr"], name, "lr")
     steps = np.asarray(run["steps"]).reshape(-1)
     loss = _array(run["loss"], name, "loss")
     if lr.size == 0:
-        raise _bad(name, "lr is empty; give the rate applied at every step 1..T")
+        raise bad_run(name, "lr is empty; give the rate applied at every step 1..T")
     if not np.all(np.isfinite(lr)):
         i = int(np.flatnonzero(~np.isfinite(lr))[0])
-        raise _bad(name, f"lr at step {i + 1} is {float(lr[i])!r}; rates must be finite")
+        raise bad_run(name, f"lr at step {i + 1} is {float(lr[i])!r}; rates must be finite")
     if np.any(lr < 0):
         i = int(np.flatnonzero(lr < 0)[0])
-        raise _bad(name, f"lr at step {i + 1} is {float(lr[i])!r}; rates must be >= 0")
+        raise bad_run(name, f"lr at step {i + 1} is {float(lr[i])!r}; rates must be >= 0")
     if loss.size == 0:
-        raise _bad(name, "no loss points; give at least one (step, loss) pair")
+        raise bad_run(name, "no loss points; give at least one (step, loss) pair")
     if steps.shape != loss.shape:
-        raise _bad(name, f"steps has {steps.size} entries but loss has {loss.size}")
+        raise bad_run(name, f"steps has {steps.size} entries but loss has {loss.size}")
     bad = ~(np.isfinite(loss) & (loss > 0))
     if diverged_ok:
         bad &= ~(np.isnan(loss) | (loss == np.inf))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise _bad(name, f"loss at step {steps[i]} is {float(loss[i])!r}; losses must be finite and > 0")
+        raise bad_run(name, f"loss at step {steps[i]} is {float(loss[i])!r}; losses must be finite and > 0")
     steps = _steps(steps, name)
     if steps.min() < 1:
-        raise _bad(name, f"a loss is logged at step {steps.min()}; steps count updates, from 1")
+        raise bad_run(name, f"a loss is logged at step {steps.min()}; steps count updates, from 1")
     if steps.max() > lr.size:
-        raise _bad(name, f"lr has {lr.size} rates but a loss is logged at step {steps.max()}; "
+        raise bad_run(name, f"lr has {lr.size} rates but a loss is logged at step {steps.max()}; "
                          "the lr array must cover every logged step")
     if lr[: steps.max()].sum() <= 0:
-        raise _bad(name, "every applied rate up to the last logged step is 0")
+        raise bad_run(name, "every applied rate up to the last logged step is 0")
     grad = run.get("grad_norm")
     if grad is not None:
         grad = _array(grad, name, "grad_norm")
         if grad.shape != lr.shape or not np.all(np.isfinite(grad)) or np.any(grad <= 0):
-            raise _bad(name, f"grad_norm must have one finite value > 0 per rate ({lr.size})")
+            raise bad_run(name, f"grad_norm must have one finite value > 0 per rate ({lr.size})")
     return Run(name, lr, steps, loss, grad, tuple(run.get("notes", ())))
 
 
@@ -103,7 +101,7 @@ def _array(x, name, what):
     try:
         out = np.asarray(x, np.float64).reshape(-1)
     except (TypeError, ValueError):
-        raise _bad(name, f"{what} must be an array of numbers") from None
+        raise bad_run(name, f"{what} must be an array of numbers") from None
     return out
 
 
@@ -111,9 +109,9 @@ def _steps(steps, name):
     try:
         s = np.asarray(steps, np.float64)
     except (TypeError, ValueError):
-        raise _bad(name, "steps must be whole numbers") from None
+        raise bad_run(name, "steps must be whole numbers") from None
     if not np.all(np.isfinite(s)) or np.any(s != np.round(s)):
-        raise _bad(name, "steps must be whole numbers")
+        raise bad_run(name, "steps must be whole numbers")
     return s.astype(np.int64)
 
 
@@ -273,68 +271,6 @@ def _read_table(path, given, kind):
     return runs, notes, None
 
 
-def _num(text, name, column):
-    if text == "":
-        return np.nan
-    try:
-        return float(text)
-    except ValueError:
-        raise _bad(name, f"{column} {text!r} is not a number") from None
-
-
-def _rows_to_run(name, rows, notes):
-    """Rows of (step, lr, loss, grad) strings, '' for missing, into a run mapping.
-
-    Long because it is the one place the step conventions live: 0-based steps (the first
-    logged rate at step 0, as W&B's ``_step`` and optax's count) move the rates one step on,
-    t = k + 1, while a loss logged at step k is still the loss after k updates; a loss at
-    step 0 (before any update) is dropped with a note; repeated steps keep the last loss.
-    """
-    vals = np.array([[_num(a, name, "step"), _num(b, name, "lr"), _num(c, name, "loss"),
-                      _num(d, name, "grad_norm")] for a, b, c, d in rows]).reshape(-1, 4)
-    has_loss = np.array([c != "" for _, _, c, _ in rows], bool)
-    if vals.shape[0] == 0 or not np.all(np.isfinite(vals[:, 0])):
-        raise _bad(name, "every row needs a step")
-    order = np.argsort(vals[:, 0], kind="stable")
-    vals, has_loss = vals[order], has_loss[order]
-    step = vals[:, 0].astype(np.int64)
-    has_lr = ~np.isnan(vals[:, 1])
-    if not has_lr.any():
-        raise _bad(name, "no lr values; the lr column must be filled")
-    notes = list(notes)
-    lr_step = step.copy()
-    if step[has_lr].min() == 0:
-        lr_step = step + 1
-        notes.append(f"run {name!r}: steps count from 0 (the rate logged at step k is that of "
-                     f"update k + 1; a loss at step k is the loss after k updates)")
-    T = int(max(lr_step[has_lr].max(), step[has_loss].max() if has_loss.any() else 0))
-    first = int(lr_step[has_lr].min())
-    if first > max(1, T // 100):
-        raise _bad(name, f"lr is logged only from step {first}; the rates of the earlier "
-                         "steps are needed (rows with an empty loss are fine)")
-    grid = np.arange(1, T + 1)
-    # The rate between two logged steps is interpolated linearly: exact for the linear
-    # pieces of warm-up/stable/decay schedules, an approximation otherwise.
-    lr = np.interp(grid, lr_step[has_lr], vals[has_lr, 1])
-    if np.any(has_loss & (step < 1)):
-        notes.append(f"run {name!r}: the loss at step 0 (before any update) is not fitted: "
-                     f"the model predicts losses after 1..T updates")
-    keep = has_loss & (step >= 1)
-    s_loss, loss = step[keep], vals[keep, 2]
-    if s_loss.size and np.any(np.diff(s_loss) == 0):
-        last = np.append(np.diff(s_loss) != 0, True)
-        notes.append(f"run {name!r}: {int((~last).sum())} repeated loss step(s); the last "
-                     f"row of each is kept")
-        s_loss, loss = s_loss[last], loss[last]
-    g = vals[:, 3]
-    grad = None
-    if np.isfinite(g).sum() >= 2:
-        ok = np.isfinite(g)
-        grad = np.interp(grid, lr_step[ok], g[ok])
-    return {"name": name, "lr": lr, "steps": s_loss, "loss": loss, "grad_norm": grad,
-            "notes": tuple(notes)}
-
-
 def _files(path):
     path = Path(path)
     if path.is_dir():
@@ -384,7 +320,7 @@ def read_runs(path, *, loss_column=None, lr_column=None, step_column=None,
     out = []
     for name, rows in merged.items():
         try:
-            out.append(as_run(_rows_to_run(name, rows, notes[name]), len(out),
+            out.append(as_run(rows_to_run(name, rows, notes[name]), len(out),
                               diverged_ok=True))
         except ValueError as err:
             raise ValueError(f"{source[name].name}: {err}") from None

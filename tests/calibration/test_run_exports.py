@@ -103,3 +103,20 @@ def test_two_loss_columns_without_a_validation_one_are_refused(tmp_path):
     (tmp_path / "r.csv").write_text("step,lr,train/loss,other/loss\n1,0.1,3,3\n")
     with pytest.raises(ValueError, match="several loss columns.*--loss-column"):
         read_runs(tmp_path / "r.csv")
+
+
+def test_a_drop_between_sparse_rate_rows_is_filled_linearly_and_said(tmp_path):
+    # The rate logged every 100 steps, with a one-step drop at 450: linear filling turns it
+    # into a ramp over 400..500, which the note names; a smooth decay logged as sparsely is
+    # filled without one.
+    steps = np.arange(1, 1001, 100)
+    sharp = np.where(steps < 450, 1e-3, 2e-4)
+    smooth = 1e-3 * (1 - 0.5 * steps / 1000)
+    for name, lr in (("sharp", sharp), ("smooth", smooth)):
+        rows = [f"{s},{r:.17g},{3 + 1 / s ** 0.5:.17g}" for s, r in zip(steps, lr)]
+        (tmp_path / f"{name}.csv").write_text("step,lr,loss\n" + "\n".join(rows) + "\n")
+    runs = {r.name: r for r in read_runs(tmp_path)}
+    assert runs["sharp"].lr[450] == pytest.approx(1e-3 - 0.5 * 8e-4, rel=1e-9)  # step 451
+    assert any("from 0.001 to 0.0002 between the logged steps 401 and 501" in n
+               and "filled linearly" in n for n in runs["sharp"].notes)
+    assert not any("filled linearly" in n for n in runs["smooth"].notes)
