@@ -139,8 +139,9 @@ def auto(runs, opts):
     cands = candidates(opts)
     if len(runs) < 2:
         raise ValueError(f"need at least 2 runs for form auto (one is held out to "
-                         f"cross-validate), got {len(runs)}; or give form='bound' with "
-                         "d_power=False, noise_power=False (bound (C), fitted on one run)")
+                         f"cross-validate), got {len(runs)}; one run fits only bound (C) with "
+                         "p = q = 1: fit_loss_curves(runs, form='bound', d_power=False, "
+                         "noise_power=False), from Python (calibrate has no flag for it)")
     needs = {label: _forms.MIN_RUNS[_label_form(form, kw)] for label, form, kw in cands}
     scheme, split = folds(runs, max(needs.values()))
     fold_size = min(len(train) for train, _ in split)
