@@ -162,18 +162,25 @@ def main(argv=None) -> int:
     except ValueError as err:
         print(f"closed_loop_peak.py: {err}", file=sys.stderr)
         return 2
-    name = a.result.stem.removeprefix("closed_loop_")
+    print(write_tables(a.result, "closed_loop_peak", summary, markdown(summary)))
+    return 0
+
+
+def write_tables(result: pathlib.Path, kind: str, summary: dict, text: str) -> str:
+    """``summary`` as JSON and ``text`` as Markdown, each written atomically, to
+    ``results/<kind>_<name>.{json,md}`` (``<name>``: the result's file name after
+    ``closed_loop_``) or, for a ``--quick`` run's ``result.json``, beside it as
+    ``<kind>.{json,md}``; returns ``text``."""
+    name = result.stem.removeprefix("closed_loop_")
     if name == "result":                    # a --quick result: its table stays beside it
-        target = a.result.resolve().parent / "closed_loop_peak"
+        target = result.resolve().parent / kind
     else:
-        target = HERE / "results" / f"closed_loop_peak_{name}"
-    text = markdown(summary)
+        target = HERE / "results" / f"{kind}_{name}"
     for suffix, content in ((".json", json.dumps(summary, indent=1) + "\n"), (".md", text)):
         tmp = target.with_name(target.name + suffix + ".tmp")
         tmp.write_text(content)
         tmp.replace(target.with_name(target.name + suffix))
-    print(text)
-    return 0
+    return text
 
 
 if __name__ == "__main__":

@@ -107,17 +107,8 @@ def main(argv=None) -> int:
         print(f"closed_loop_shape.py: --result {a.result} is not a file", file=sys.stderr)
         return 2
     summary = run(a.result.resolve(), a.out)
-    name = a.result.stem.removeprefix("closed_loop_")
-    if name == "result":                    # a --quick result: its table stays beside it
-        target = a.result.resolve().parent / "closed_loop_shape"
-    else:
-        target = HERE / "results" / f"closed_loop_shape_{name}"
-    text = markdown(summary)
-    for suffix, content in ((".json", json.dumps(summary, indent=1) + "\n"), (".md", text)):
-        tmp = target.with_name(target.name + suffix + ".tmp")
-        tmp.write_text(content)
-        tmp.replace(target.with_name(target.name + suffix))
-    print(text)
+    print(closed_loop_peak.write_tables(a.result, "closed_loop_shape", summary,
+                                        markdown(summary)))
     return 0
 
 

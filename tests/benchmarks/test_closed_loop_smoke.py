@@ -94,18 +94,23 @@ def test_bad_flags_exit_2_with_one_line(capsys):
     assert exc.value.code == 2 and "--grid" in capsys.readouterr().err
 
 
+def _beside_the_result(script, out, kind):
+    """Run a script on the quick result; its tables land beside it, the tracked ones are
+    untouched. Returns its JSON summary."""
+    tracked = sorted((ROOT / "benchmarks" / "results").glob("closed_loop*"))
+    before = {p: p.stat().st_mtime for p in tracked}
+    assert script.main(["--result", str(out / "result.json"), "--out", str(out / kind)]) == 0
+    assert {p: p.stat().st_mtime for p in tracked} == before
+    return json.loads((out / f"{kind}.json").read_text())
+
+
 def test_the_peak_only_script_reproduces_the_plan_and_the_training(quick):
     # closed_loop_peak.py rebuilds the pilot files from the result, so its plan must be the
     # result's, and retraining a grid run with the same seed must give the same loss.
     import closed_loop_peak
 
     out, r = quick
-    tracked = sorted((ROOT / "benchmarks" / "results").glob("closed_loop*"))
-    before = {p: p.stat().st_mtime for p in tracked}
-    assert closed_loop_peak.main(["--result", str(out / "result.json"), "--out",
-                                  str(out / "peak")]) == 0
-    assert {p: p.stat().st_mtime for p in tracked} == before
-    summary = json.loads((out / "closed_loop_peak.json").read_text())
+    summary = _beside_the_result(closed_loop_peak, out, "closed_loop_peak")
     rp = summary["reproduced_plan"]
     assert rp["plan_peak_lr"] == pytest.approx(rp["result_plan_peak_lr"], rel=1e-12)
     row = summary["families"]["wsd"]
@@ -119,12 +124,7 @@ def test_the_shape_script_tunes_the_planned_shape_on_the_grid(quick):
     import closed_loop_shape
 
     out, r = quick
-    tracked = sorted((ROOT / "benchmarks" / "results").glob("closed_loop*"))
-    before = {p: p.stat().st_mtime for p in tracked}
-    assert closed_loop_shape.main(["--result", str(out / "result.json"), "--out",
-                                   str(out / "shape")]) == 0
-    assert {p: p.stat().st_mtime for p in tracked} == before
-    s = json.loads((out / "closed_loop_shape.json").read_text())
+    s = _beside_the_result(closed_loop_shape, out, "closed_loop_shape")
     assert s["plan_peak_lr"] == pytest.approx(r["plan"]["peak_lr"], rel=1e-12)
     assert len(s["shape_on_grid_seed0"]) == len(r["grid"])
     best = int(np.argmin(s["shape_on_grid_seed0"]))
