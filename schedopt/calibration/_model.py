@@ -20,6 +20,7 @@ from schedopt.calibration import _forms
 
 _FORMAT = "schedopt.calibration/1"
 _CAP_ROUNDS = 3
+_FAR = 10          # a plan over this many times the longest pilot's updates is warned of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -233,11 +234,12 @@ class LossModel:
 
     def _decision(self, lr, note):
         return Decision(lr, float(lr.max()), self.predict(lr), self.predict_interval(lr), note,
-                        self.warnings(float(lr.max())))
+                        self.warnings(float(lr.max()), lr.size))
 
-    def warnings(self, peak_lr=None) -> tuple:
+    def warnings(self, peak_lr=None, steps=None) -> tuple:
         """Sentences a user should read before following this model: its fit flags, diverged
-        pilots and, for ``peak_lr``, whether it lies outside the pilots' peaks."""
+        pilots and, for ``peak_lr``, whether it lies outside the pilots' peaks, for ``steps``,
+        whether it is over _FAR times the longest pilot's updates."""
         out = list(self.quality.get("flags", []))
         out += [f"run {d['name']!r} diverged ({d['reason']}) and was left out; peaks are "
                 f"capped at {self.diverged_peak_lr:.4g}" for d in self.quality.get("diverged", [])]
@@ -246,6 +248,10 @@ class LossModel:
             if not lo * (1 - 1e-9) <= peak_lr <= hi * (1 + 1e-9):
                 out.append(f"the peak LR {peak_lr:.4g} lies outside the peaks the pilots "
                            f"covered ({lo:.4g}..{hi:.4g}): an extrapolation")
+        longest = self.quality.get("best_pilot", {}).get("updates")
+        if steps is not None and longest and steps > _FAR * longest:
+            out.append(f"{steps} updates are {steps / longest:.0f} times the longest pilot's "
+                       f"{longest}: the prediction extrapolates that far in horizon")
         return tuple(out)
 
     @staticmethod

@@ -87,6 +87,9 @@ def _best_pilot(quality):
         raise _bad(f"quality['best_pilot'] must be a mapping with a name, got {best!r}")
     if not _number(best.get("peak_lr"), "quality['best_pilot']['peak_lr']") > 0:
         raise _bad(f"quality['best_pilot']['peak_lr'] must be > 0, got {best['peak_lr']!r}")
+    updates = best.get("updates")
+    if not (isinstance(updates, int) and not isinstance(updates, bool) and updates >= 1):
+        raise _bad(f"quality['best_pilot']['updates'] must be an int >= 1, got {updates!r}")
 
 
 def check(d, fmt):

@@ -193,6 +193,8 @@ def _tampered(d, path, change):
      "quality\\['diverged'\\] must be a list of runs"),
     (lambda d: d["quality"].update(best_pilot={"name": "p", "peak_lr": None}),
      "quality\\['best_pilot'\\]\\['peak_lr'\\] must be a finite number, got None"),
+    (lambda d: d["quality"].update(best_pilot={"name": "p", "peak_lr": 1e-3, "updates": "9"}),
+     "quality\\['best_pilot'\\]\\['updates'\\] must be an int >= 1, got '9'"),
 ])
 def test_tampered_model_files_are_refused(saved, change, words):
     d, folder = saved

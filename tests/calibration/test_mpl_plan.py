@@ -149,3 +149,12 @@ def test_plan_on_the_command_line(tmp_path):
     assert "the peak of the best pilot 'p'" in out.stdout
     assert "error to expect: not cross-validated" in out.stdout
     assert (tmp_path / "plan.csv").is_file()
+
+
+def test_a_plan_far_beyond_the_longest_pilot_says_so():
+    quality = {"best_pilot": {"name": "p", "peak_lr": PEAK, "updates": 300, "loss": 3.0}}
+    model = dataclasses.replace(MODEL, quality=quality)
+    far = model.best_schedule(3100, warmup=W)
+    assert any("3100 updates are 10 times the longest pilot's 300" in w for w in far.warnings)
+    near = model.best_schedule(2900, warmup=W)
+    assert not any("extrapolates" in w for w in near.warnings)
