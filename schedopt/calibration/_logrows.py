@@ -20,7 +20,7 @@ def _num(text, name, column):
         raise bad_run(name, f"{column} {text!r} is not a number") from None
 
 
-def rows_to_run(name, rows, notes):
+def rows_to_run(name, rows, notes, warmup=None):
     """Rows of (step, lr, loss, grad) strings, '' for missing, into a run mapping.
 
     Long because it is the one place the step conventions live: 0-based steps (the first
@@ -46,14 +46,11 @@ def rows_to_run(name, rows, notes):
         notes.append(f"run {name!r}: steps count from 0 (the rate logged at step k is that of "
                      f"update k + 1; a loss at step k is the loss after k updates)")
     T = int(max(lr_step[has_lr].max(), step[has_loss].max() if has_loss.any() else 0))
-    first = int(lr_step[has_lr].min())
-    if first > max(1, T // 100):
-        raise bad_run(name, f"lr is logged only from step {first}; the rates of the earlier "
-                         "steps are needed (rows with an empty loss are fine)")
+    knots = _rate_knots(name, lr_step[has_lr], vals[has_lr, 1], T, warmup, notes)
     grid = np.arange(1, T + 1)
     # The rate between two logged steps is interpolated linearly: exact for the linear
     # pieces of warm-up/stable/decay schedules, an approximation otherwise.
-    lr = np.interp(grid, lr_step[has_lr], vals[has_lr, 1])
+    lr = np.interp(grid, *knots)
     notes += _jumps_filled(name, lr_step[has_lr], vals[has_lr, 1])
     if np.any(has_loss & (step < 1)):
         notes.append(f"run {name!r}: the loss at step 0 (before any update) is not fitted: "
@@ -72,6 +69,26 @@ def rows_to_run(name, rows, notes):
         grad = np.interp(grid, lr_step[ok], g[ok])
     return {"name": name, "lr": lr, "steps": s_loss, "loss": loss, "grad_norm": grad,
             "notes": tuple(notes)}
+
+
+def _rate_knots(name, steps, lr, T, warmup, notes):
+    """(steps, rates) to interpolate: the logged ones, after a linear warm-up from 0 over the
+    first ``warmup`` steps when the export logs the rate only after it."""
+    first = int(steps.min())
+    if warmup:
+        if warmup > first:
+            raise bad_run(name, f"warmup = {warmup} must end by the first logged rate "
+                                f"(step {first})")
+        notes.append(f"run {name!r}: the rates of steps 1..{first - 1} are a linear warm-up "
+                     f"from 0 over {warmup} steps to the first logged rate {lr[0]:.4g}")
+        if warmup == first:
+            return np.concatenate([[0], steps]), np.concatenate([[0.0], lr])
+        return np.concatenate([[0, warmup], steps]), np.concatenate([[0.0, lr[0]], lr])
+    if first > max(1, T // 100):
+        raise bad_run(name, f"lr is logged only from step {first}; the rates of the earlier "
+                            "steps are needed (rows with an empty loss are fine), or give "
+                            "warmup=W (calibrate --warmup W) for a linear warm-up from 0")
+    return steps, lr
 
 
 def _jumps_filled(name, steps, lr):

@@ -284,7 +284,7 @@ def _files(path):
 
 
 def read_runs(path, *, loss_column=None, lr_column=None, step_column=None,
-              kind="val") -> list[Run]:
+              kind="val", warmup=None) -> list[Run]:
     """Runs from tracker exports: a folder of CSV files (one run per file, named after the
     file, or TensorBoard's one file per metric) or one CSV with a ``run`` column.
 
@@ -304,9 +304,14 @@ def read_runs(path, *, loss_column=None, lr_column=None, step_column=None,
       loss_column, lr_column, step_column: the column to use, by its name or the part after
         its last ``/`` (default: found by name).
       kind: ``"val"`` or ``"train"``: the losses fitted when a kind/split column is present.
+      warmup: W linear warm-up steps from 0 to the first logged rate, for exports that log
+        the rate only after the warm-up (it must end by the first logged step).
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be 'val' or 'train', got {kind!r}")
+    if warmup is not None and (isinstance(warmup, bool) or not isinstance(warmup, int)
+                               or warmup < 1):
+        raise ValueError(f"warmup must be an int number of steps >= 1, got {warmup!r}")
     given = {"loss": loss_column, "lr": lr_column, "step": step_column}
     merged: dict[str, list] = {}
     notes: dict[str, list] = {}
@@ -320,7 +325,7 @@ def read_runs(path, *, loss_column=None, lr_column=None, step_column=None,
     out = []
     for name, rows in merged.items():
         try:
-            out.append(as_run(rows_to_run(name, rows, notes[name]), len(out),
+            out.append(as_run(rows_to_run(name, rows, notes[name], warmup), len(out),
                               diverged_ok=True))
         except ValueError as err:
             raise ValueError(f"{source[name].name}: {err}") from None

@@ -192,7 +192,7 @@ def flag_log_reading(p) -> None:
 
 
 def flag_run_columns(p) -> None:
-    """--loss-column, --lr-column, --step-column, --kind: read_runs' column choices."""
+    """--loss-column, --lr-column, --step-column, --kind, --warmup: read_runs' choices."""
     for what, example in (("loss", "val/loss"), ("lr", "train/lr"), ("step", "_step")):
         p.add_argument(f"--{what}-column", dest=f"{what}_column", metavar="NAME",
                        help=f"the runs' {what} column, by its name or the part after its "
@@ -200,11 +200,14 @@ def flag_run_columns(p) -> None:
     p.add_argument("--kind", default="val", choices=("val", "train"),
                    help="with a kind (or split) column: fit the validation (default) or the "
                         "train losses")
+    p.add_argument("--warmup", type=whole_number, default=None, metavar="W",
+                   help="W linear warm-up steps from 0 to the first logged rate, for exports "
+                        "that log the rate only after the warm-up")
 
 
 def run_columns(args) -> dict:
     return {"loss_column": args.loss_column, "lr_column": args.lr_column,
-            "step_column": args.step_column, "kind": args.kind}
+            "step_column": args.step_column, "kind": args.kind, "warmup": args.warmup}
 
 
 def refuse_log_flags_without_a_log(args) -> None:

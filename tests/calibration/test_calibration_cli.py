@@ -95,3 +95,19 @@ def test_plan_bad_model_and_steps(model_file, tmp_path, capsys):
 def test_plan_refuses_a_warmup_that_covers_the_run(model_file, capsys):
     status, _, err = run(capsys, "plan", "--model", model_file, "--steps", 100, "--warmup", 100)
     assert status == 2 and "warmup must be >= 0 and leave at least one update" in err
+
+
+def test_calibrate_with_a_warmup_the_exports_do_not_log(tmp_path, capsys):
+    # Luo et al.'s 25M curves log the rate from step 2176, after a 2160-step warm-up.
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "mpl-25m"
+    for name in ("cosine_24000", "constant_24000", "wsdcon_9"):
+        (tmp_path / f"{name}.csv").write_text((src / f"{name}.csv").read_text())
+    status, _, err = run(capsys, "calibrate", tmp_path, "--out", tmp_path / "m.json")
+    assert status == 2 and err.count("\n") == 1 and "--warmup W" in err
+    status, out, err = run(capsys, "calibrate", tmp_path, "--out", tmp_path / "m.json",
+                           "--form", "bound", "--warmup", "2160", "--bootstrap", "0")
+    assert status == 0, err
+    assert "linear warm-up from 0 over 2160 steps" in err
+    assert load_model(tmp_path / "m.json").form == "bound"

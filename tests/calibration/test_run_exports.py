@@ -1,6 +1,8 @@
 """read_runs on real tracker exports (W&B, TensorBoard, kind columns, BOM/CRLF, 0-based
 steps), each checked against the run a hand-built list gives through as_run."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -120,3 +122,23 @@ def test_a_drop_between_sparse_rate_rows_is_filled_linearly_and_said(tmp_path):
     assert any("from 0.001 to 0.0002 between the logged steps 401 and 501" in n
                and "filled linearly" in n for n in runs["sharp"].notes)
     assert not any("filled linearly" in n for n in runs["smooth"].notes)
+
+
+def test_an_export_that_logs_the_rate_after_its_warmup(tmp_path):
+    # Luo et al.'s files (benchmarks/data/mpl-25m) log from step 2176, after a linear
+    # warm-up from 0 over 2160 steps: read without it, the run is refused with the way out.
+    src = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "mpl-25m"
+    (tmp_path / "wsdcon_9.csv").write_text((src / "wsdcon_9.csv").read_text())
+    with pytest.raises(ValueError, match="logged only from step 2176.*--warmup W"):
+        read_runs(tmp_path)
+    run, = read_runs(tmp_path, warmup=2160)
+    peak = 3e-4
+    np.testing.assert_allclose(run.lr[:2160], np.arange(1, 2161) / 2160 * peak, rtol=1e-12)
+    np.testing.assert_allclose(run.lr[2160:2176], peak, rtol=1e-12)   # held to the first row
+    assert any("linear warm-up from 0 over 2160 steps" in n for n in run.notes)
+    run, = read_runs(tmp_path, warmup=2176)                       # ends at the first row
+    np.testing.assert_allclose(run.lr[:2176], np.arange(1, 2177) / 2176 * peak, rtol=1e-12)
+    with pytest.raises(ValueError, match="warmup = 2177 must end by the first logged"):
+        read_runs(tmp_path, warmup=2177)
+    with pytest.raises(ValueError, match="warmup must be an int number of steps >= 1"):
+        read_runs(tmp_path, warmup=0)
