@@ -156,12 +156,7 @@ def main(argv=None) -> int:
     if not a.result.is_file():
         p.error(f"--result: no such file {str(a.result)!r}")
     out = run(a.result.resolve())
-    name = a.result.stem.removeprefix("closed_loop_")
-    results = HERE / "results"
-    text = "\n".join(markdown(out)) + "\n"
-    (results / f"closed_loop_refit_{name}.json").write_text(json.dumps(out, indent=1) + "\n")
-    (results / f"closed_loop_refit_{name}.md").write_text(text)
-    print(text)
+    print(clp.write_tables(a.result, "closed_loop_refit", out, "\n".join(markdown(out)) + "\n"))
     return 0
 
 

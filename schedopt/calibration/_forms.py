@@ -79,6 +79,9 @@ def bound_start(feats, loss):
 # ---------------------------------------------------------------------------------------
 
 MPL_PARAMS = ("L0", "log_A", "log_alpha", "log_B", "log_C", "log_beta", "log_gamma")
+# From γ = 1 on the law has no best schedule: a last rate ε → 0 earns its whole drop, since
+# η^{−γ}·η_{k:N} ≈ ε^{1−γ} does not vanish (calibration/_mpl_plan.py).
+MPL_GAMMA_LIMIT = 1.0
 _POOL = 256
 
 

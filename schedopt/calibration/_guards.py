@@ -135,7 +135,7 @@ def flags(model, runs):
             if v <= lo * 1.001 or v >= hi / 1.001:
                 out.append(f"the power {k[4:]} = {v:.4g} is at the edge of its range "
                            f"[{lo:g}, {hi:g}]")
-    if model.form == "multi_power" and np.exp(p["log_gamma"]) >= 1:
+    if model.form == "multi_power" and np.exp(p["log_gamma"]) >= _forms.MPL_GAMMA_LIMIT:
         out.append(f"the power gamma = {np.exp(p['log_gamma']):.4g} is >= 1: the multi_power "
                    "law then has no best schedule (a last rate -> 0 earns its whole drop), and "
                    "plan refuses it")

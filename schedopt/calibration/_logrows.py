@@ -95,8 +95,9 @@ def _jumps_filled(name, steps, lr):
     """A note if the rate changes by more than 2x between logged rows more than a step apart."""
     a, b = lr[:-1], lr[1:]
     big = (np.diff(steps) > 1) & (np.maximum(a, b) > 2 * np.minimum(a, b))
+    if not big.any():
+        return []
     i = int(np.argmax(big))
     return [f"run {name!r}: the rate goes from {a[i]:.4g} to {b[i]:.4g} between the logged "
             f"steps {int(steps[i])} and {int(steps[i + 1])} ({int(big.sum())} such gap(s)), "
-            "filled linearly; if it changed in one step, log the step before it too"] \
-        if big.any() else []
+            "filled linearly; if it changed in one step, log the step before it too"]

@@ -53,14 +53,14 @@ def _quality(quality):
             if not isinstance(cv.get(k), str):
                 raise _bad(f"quality['cv'][{k!r}] must be a string, got {cv.get(k)!r}")
         _final_errors(cv)
-    for k, what in (("flags", "sentences"), ("diverged", "runs")):
-        items = quality.get(k, [])
-        ok = isinstance(items, list) and all(
-            isinstance(x, str) if k == "flags" else
-            isinstance(x, dict) and all(isinstance(x.get(f), str) for f in ("name", "reason"))
-            for x in items)
-        if not ok:
-            raise _bad(f"quality[{k!r}] must be a list of {what}, got {items!r}")
+    flags = quality.get("flags", [])
+    if not (isinstance(flags, list) and all(isinstance(f, str) for f in flags)):
+        raise _bad(f"quality['flags'] must be a list of sentences, got {flags!r}")
+    runs = quality.get("diverged", [])
+    if not (isinstance(runs, list) and all(
+            isinstance(r, dict) and isinstance(r.get("name"), str)
+            and isinstance(r.get("reason"), str) for r in runs)):
+        raise _bad(f"quality['diverged'] must be a list of runs, got {runs!r}")
     _best_pilot(quality)
 
 

@@ -29,6 +29,8 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.optimize
 
+from schedopt.calibration import _forms
+
 _FLOOR = 1e-12          # η_k^{−γ} at η_k = 0 (as in _forms.mpl_features)
 _MAX_ITER = 5000        # L-BFGS-B iterations on the pieces
 _PIECES = 256
@@ -150,7 +152,7 @@ def plan(model, steps, max_lr, warmup):
     """(rates in LR units, note, converged) of ``model.best_schedule`` for the multi_power
     form: ``best_schedule`` above, at the peak ``peak`` gives, after ``warmup_head``'s rates."""
     gamma = float(np.exp(model.params["log_gamma"]))
-    if gamma >= 1:
+    if gamma >= _forms.MPL_GAMMA_LIMIT:
         raise ValueError(f"the fitted multi_power law has gamma = {gamma:.3g} >= 1, for which "
                          "it has no best schedule (a last rate -> 0 earns its whole drop); "
                          "plan with the bound form (calibrate --form bound)")

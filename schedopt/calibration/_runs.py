@@ -85,8 +85,8 @@ def as_run(run, index: int = 0, *, diverged_ok: bool = False) -> Run:
     if steps.min() < 1:
         raise bad_run(name, f"a loss is logged at step {steps.min()}; steps count updates, from 1")
     if steps.max() > lr.size:
-        raise bad_run(name, f"lr has {lr.size} rates but a loss is logged at step {steps.max()}; "
-                         "the lr array must cover every logged step")
+        raise bad_run(name, f"lr has {lr.size} rates but a loss is logged at step "
+                            f"{steps.max()}; the lr array must cover every logged step")
     if lr[: steps.max()].sum() <= 0:
         raise bad_run(name, "every applied rate up to the last logged step is 0")
     grad = run.get("grad_norm")
